@@ -1,0 +1,146 @@
+//! The agent's own configuration file (`agent.toml`): per-host exceptions and settings.
+//!
+//! ```toml
+//! # A listener that is known and approved. `reason` is required and is
+//! # printed in the report next to the suppressed finding.
+//! [[ports.allow]]
+//! port = 3306
+//! protocol = "tcp"              # optional: tcp or udp
+//! address = "10.0.0.5"          # optional: only this local address
+//! process = "mysqld"            # optional: only when this process holds it
+//! check = "ports.mysql"         # optional: only this check
+//! reason = "Application database, reachable only from the app VLAN (ticket 2026-114)"
+//! ```
+
+use selfcheck_report::{CheckId, TransportProtocol};
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the configuration is looked for when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/selfcheck/agent.toml";
+
+/// The whole agent configuration.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Settings of the listening-ports audit.
+    #[serde(default)]
+    pub ports: PortsConfig,
+}
+
+/// Settings of the listening-ports audit.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortsConfig {
+    /// Approved listeners: a finding they match is suppressed, with the reason kept.
+    #[serde(default)]
+    pub allow: Vec<PortAllow>,
+}
+
+/// One approved listener. Every field given must match; `reason` is mandatory.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortAllow {
+    /// Local port.
+    pub port: u16,
+    /// Only this protocol.
+    pub protocol: Option<TransportProtocol>,
+    /// Only this local address.
+    pub address: Option<IpAddr>,
+    /// Only when a process of this name holds the socket.
+    pub process: Option<String>,
+    /// Only for this check.
+    pub check: Option<CheckId>,
+    /// Why the listener is acceptable (who approved it, ticket number, ...).
+    pub reason: String,
+}
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read agent config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("agent config {path} is invalid: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+}
+
+impl AgentConfig {
+    /// Parse configuration text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<AgentConfig, ConfigError> {
+        let config: AgentConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        for (i, a) in config.ports.allow.iter().enumerate() {
+            if a.reason.trim().is_empty() {
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "ports.allow entry {} (port {}) has an empty reason; write why the listener is acceptable",
+                        i + 1,
+                        a.port
+                    ),
+                });
+            }
+        }
+        Ok(config)
+    }
+
+    /// Load `--config PATH` (must exist), or the default path when it exists, or no configuration.
+    pub fn load(explicit: Option<&Path>) -> Result<AgentConfig, ConfigError> {
+        let (path, required) = match explicit {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_CONFIG_PATH), false),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => AgentConfig::parse(&text, &path),
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(AgentConfig::default())
+            }
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_entries_need_a_reason() {
+        let ok = AgentConfig::parse(
+            "[[ports.allow]]\nport = 3306\nreason = \"app db\"\n",
+            Path::new("a.toml"),
+        )
+        .unwrap();
+        assert_eq!(ok.ports.allow[0].port, 3306);
+        let err = AgentConfig::parse(
+            "[[ports.allow]]\nport = 3306\nreason = \" \"\n",
+            Path::new("a.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("empty reason"), "{err}");
+        let err =
+            AgentConfig::parse("[[ports.allow]]\nport = 3306\n", Path::new("a.toml")).unwrap_err();
+        assert!(err.to_string().contains("reason"), "{err}");
+        let err = AgentConfig::parse(
+            "[[ports.allow]]\nport = 70000\nreason = \"x\"\n",
+            Path::new("a.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("a.toml"), "{err}");
+    }
+}

@@ -1,0 +1,110 @@
+//! Inventory sections of a report: what the host has, whether or not it is a problem.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// Everything the agent inventoried. A section is `null` when it was not
+/// collected (the matching check then says why in its outcome).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Inventory {
+    /// Listening TCP sockets and bound, unconnected UDP sockets (what `ss -tulpn` shows).
+    pub listening_sockets: Option<Vec<ListeningSocket>>,
+}
+
+/// Transport protocol of a socket.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportProtocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl TransportProtocol {
+    /// `tcp` or `udp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportProtocol::Tcp => "tcp",
+            TransportProtocol::Udp => "udp",
+        }
+    }
+}
+
+/// Socket state as `ss` names it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SocketState {
+    /// A TCP socket accepting connections.
+    Listen,
+    /// A bound UDP socket without a peer (receives from anyone).
+    Unconn,
+}
+
+impl SocketState {
+    /// `LISTEN` or `UNCONN`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SocketState::Listen => "LISTEN",
+            SocketState::Unconn => "UNCONN",
+        }
+    }
+}
+
+/// One listening socket, from `/proc/net/{tcp,tcp6,udp,udp6}` and `/proc/*/fd`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ListeningSocket {
+    /// `tcp` or `udp`.
+    pub protocol: TransportProtocol,
+    /// Local address; `0.0.0.0` or `::` for all addresses. IPv4-mapped IPv6
+    /// addresses (`::ffff:a.b.c.d`) are kept as written by the kernel.
+    pub address: IpAddr,
+    /// Local port.
+    pub port: u16,
+    /// `LISTEN` (TCP) or `UNCONN` (UDP).
+    pub state: SocketState,
+    /// Owner uid of the socket.
+    pub uid: u32,
+    /// Socket inode, which ties it to the processes holding it.
+    pub inode: u64,
+    /// Processes that hold the socket open; empty when none could be seen
+    /// (not root, or another PID namespace).
+    pub processes: Vec<SocketProcess>,
+}
+
+impl ListeningSocket {
+    /// Whether the socket accepts traffic only from this host (127.0.0.0/8, ::1,
+    /// or ::ffff:127.x.y.z).
+    pub fn is_loopback_only(&self) -> bool {
+        match self.address {
+            IpAddr::V4(a) => a.is_loopback(),
+            IpAddr::V6(a) => {
+                a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            }
+        }
+    }
+
+    /// `ADDRESS:PORT` as `ss` writes it: `0.0.0.0:22`, `[::1]:22`.
+    pub fn endpoint(&self) -> String {
+        match self.address {
+            IpAddr::V4(a) => format!("{a}:{}", self.port),
+            IpAddr::V6(a) => format!("[{a}]:{}", self.port),
+        }
+    }
+}
+
+/// A process holding a socket.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct SocketProcess {
+    /// Process id.
+    pub pid: u32,
+    /// Command name (`/proc/PID/comm`).
+    pub name: String,
+    /// File descriptor number of the socket in that process.
+    pub fd: u32,
+}

@@ -1,0 +1,365 @@
+//! Signed reports: the agent key, signing, and the one place reports are
+//! checked before anything trusts them.
+//!
+//! The signed message is `selfcheck-report-v1\0` followed by the canonical bytes
+//! (see [`crate::canonical`]) of the `report` member. The file itself is the
+//! canonical bytes of `{"report":…,"signature":…}` plus a newline, so any change
+//! of one byte either breaks the JSON, or changes a value the signature covers.
+
+use crate::canonical::to_canonical_bytes;
+use crate::ids::Fingerprint;
+use crate::report::{Report, SCHEMA_VERSION};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+
+/// Largest report file a reader accepts (32 MiB). Real reports are far smaller.
+pub const MAX_REPORT_BYTES: usize = 32 * 1024 * 1024;
+
+const SIGNING_CONTEXT: &[u8] = b"selfcheck-report-v1\0";
+
+/// Why a report was refused. Each message says what is wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The file is larger than [`MAX_REPORT_BYTES`].
+    #[error(
+        "report is {size} bytes, more than the {max}-byte limit; this is not a selfcheck report"
+    )]
+    TooLarge {
+        /// Actual size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The JSON ends before it is complete.
+    #[error(
+        "report is truncated (JSON ends early at line {line}, column {column}); copy the file again from the host"
+    )]
+    Truncated {
+        /// Line where the data ended.
+        line: usize,
+        /// Column where the data ended.
+        column: usize,
+    },
+    /// The bytes are not JSON.
+    #[error("report is not valid JSON: {message}")]
+    NotJson {
+        /// serde_json's description, with line and column.
+        message: String,
+    },
+    /// JSON, but not shaped like a signed report.
+    #[error("not a selfcheck signed report: {0}")]
+    Structure(String),
+    /// A report of another format version.
+    #[error(
+        "report has schema_version {found}, this program reads version {SCHEMA_VERSION}; upgrade the collector or the agent so both speak the same version"
+    )]
+    UnsupportedSchemaVersion {
+        /// What the report said.
+        found: String,
+    },
+    /// Signature missing, malformed, or not matching the content.
+    #[error(
+        "report signature is invalid: {0}; the report was altered after signing or was not written by a selfcheck agent"
+    )]
+    BadSignature(String),
+    /// Signed correctly, but the content breaks a rule of the format.
+    #[error("report content is invalid: {0}")]
+    Invalid(String),
+    /// A key file could not be read or written.
+    #[error("agent key: {0}")]
+    Key(String),
+}
+
+/// The signature block of a report file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    /// Always `ed25519`.
+    pub algorithm: String,
+    /// The agent's public key, 64 hex digits.
+    pub public_key: String,
+    /// `sha256:` and the SHA-256 of the 32 public-key bytes, in hex.
+    pub key_fingerprint: String,
+    /// The Ed25519 signature, 128 hex digits.
+    pub value: String,
+}
+
+/// A report together with its signature: the content of a report file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignedReport {
+    /// The report.
+    pub report: Report,
+    /// Signature over the report's canonical bytes.
+    pub signature: Signature,
+}
+
+/// A report whose signature and content have been checked.
+#[derive(Debug, Clone)]
+pub struct VerifiedReport {
+    /// The signed report as read.
+    pub signed: SignedReport,
+    /// SHA-256 of the file bytes, hex.
+    pub file_sha256: String,
+}
+
+/// An agent's Ed25519 signing key.
+pub struct AgentKey {
+    key: SigningKey,
+}
+
+impl AgentKey {
+    /// A key from 32 secret bytes (from the OS random source when generating).
+    pub fn from_secret_bytes(secret: [u8; 32]) -> AgentKey {
+        AgentKey {
+            key: SigningKey::from_bytes(&secret),
+        }
+    }
+
+    /// Read a PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`), as `openssl genpkey -algorithm ed25519` writes.
+    pub fn from_pkcs8_pem(pem: &str) -> Result<AgentKey, ReportError> {
+        SigningKey::from_pkcs8_pem(pem)
+            .map(|key| AgentKey { key })
+            .map_err(|e| ReportError::Key(format!("not an Ed25519 PKCS#8 PEM private key: {e}")))
+    }
+
+    /// The key as PKCS#8 PEM.
+    pub fn to_pkcs8_pem(&self) -> Result<String, ReportError> {
+        self.key
+            .to_pkcs8_pem(Default::default())
+            .map(|z| z.to_string())
+            .map_err(|e| ReportError::Key(format!("cannot encode key: {e}")))
+    }
+
+    /// The public key, 64 hex digits.
+    pub fn public_key_hex(&self) -> String {
+        hex::encode(self.key.verifying_key().as_bytes())
+    }
+
+    /// `sha256:` + hex SHA-256 of the public key: how reports and the collector name this key.
+    pub fn fingerprint(&self) -> String {
+        key_fingerprint(self.key.verifying_key().as_bytes())
+    }
+
+    /// Sign a report.
+    pub fn sign(&self, report: Report) -> Result<SignedReport, ReportError> {
+        let value = serde_json::to_value(&report)
+            .map_err(|e| ReportError::Invalid(format!("cannot serialise report: {e}")))?;
+        let sig = self.key.sign(&signed_message(&value));
+        Ok(SignedReport {
+            report,
+            signature: Signature {
+                algorithm: "ed25519".to_string(),
+                public_key: self.public_key_hex(),
+                key_fingerprint: self.fingerprint(),
+                value: hex::encode(sig.to_bytes()),
+            },
+        })
+    }
+}
+
+fn key_fingerprint(public_key: &[u8; 32]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(public_key)))
+}
+
+fn signed_message(report: &Value) -> Vec<u8> {
+    let mut msg = SIGNING_CONTEXT.to_vec();
+    msg.extend_from_slice(&to_canonical_bytes(report));
+    msg
+}
+
+impl SignedReport {
+    /// The bytes of a report file: canonical JSON and a final newline.
+    pub fn to_file_bytes(&self) -> Result<Vec<u8>, ReportError> {
+        let value = serde_json::to_value(self)
+            .map_err(|e| ReportError::Invalid(format!("cannot serialise report: {e}")))?;
+        let mut bytes = to_canonical_bytes(&value);
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+
+    /// Check a report file completely: size, JSON, format version, signature,
+    /// then the rules of the format. Nothing from a report should be used
+    /// before this returned `Ok`.
+    pub fn verify_bytes(bytes: &[u8]) -> Result<VerifiedReport, ReportError> {
+        if bytes.len() > MAX_REPORT_BYTES {
+            return Err(ReportError::TooLarge {
+                size: bytes.len(),
+                max: MAX_REPORT_BYTES,
+            });
+        }
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            if e.is_eof() {
+                ReportError::Truncated {
+                    line: e.line(),
+                    column: e.column(),
+                }
+            } else {
+                ReportError::NotJson {
+                    message: e.to_string(),
+                }
+            }
+        })?;
+        let Value::Object(mut top) = value else {
+            return Err(ReportError::Structure(
+                "the top level is not a JSON object".into(),
+            ));
+        };
+        for key in top.keys() {
+            if key != "report" && key != "signature" {
+                return Err(ReportError::Structure(format!(
+                    "unexpected top-level member {key:?}"
+                )));
+            }
+        }
+        let report_value = top
+            .remove("report")
+            .ok_or_else(|| ReportError::Structure("no \"report\" member".into()))?;
+        let signature_value = top.remove("signature").ok_or_else(|| {
+            ReportError::BadSignature("the report has no \"signature\" member".into())
+        })?;
+
+        match report_value.get("schema_version") {
+            Some(Value::Number(n)) if n.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+            Some(other) => {
+                return Err(ReportError::UnsupportedSchemaVersion {
+                    found: other.to_string(),
+                });
+            }
+            None => {
+                return Err(ReportError::Structure(
+                    "the report has no schema_version".into(),
+                ));
+            }
+        }
+
+        let signature: Signature = serde_json::from_value(signature_value)
+            .map_err(|e| ReportError::BadSignature(format!("malformed signature block: {e}")))?;
+        verify_signature(&signature, &report_value)?;
+
+        let report: Report = serde_json::from_value(report_value)
+            .map_err(|e| ReportError::Invalid(e.to_string()))?;
+        check_rules(&report)?;
+        Ok(VerifiedReport {
+            signed: SignedReport { report, signature },
+            file_sha256: hex::encode(Sha256::digest(bytes)),
+        })
+    }
+}
+
+fn decode_hex<const N: usize>(what: &str, text: &str) -> Result<[u8; N], ReportError> {
+    let bytes = hex::decode(text)
+        .map_err(|e| ReportError::BadSignature(format!("{what} is not hex: {e}")))?;
+    bytes
+        .try_into()
+        .map_err(|_| ReportError::BadSignature(format!("{what} must be {N} bytes")))
+}
+
+fn verify_signature(signature: &Signature, report: &Value) -> Result<(), ReportError> {
+    if signature.algorithm != "ed25519" {
+        return Err(ReportError::BadSignature(format!(
+            "algorithm {:?} is not supported (only ed25519)",
+            signature.algorithm
+        )));
+    }
+    let public: [u8; 32] = decode_hex("public_key", &signature.public_key)?;
+    if hex::encode(public) != signature.public_key {
+        return Err(ReportError::BadSignature(
+            "public_key must be lowercase hex".into(),
+        ));
+    }
+    if key_fingerprint(&public) != signature.key_fingerprint {
+        return Err(ReportError::BadSignature(
+            "key_fingerprint does not match public_key".into(),
+        ));
+    }
+    let sig: [u8; 64] = decode_hex("signature value", &signature.value)?;
+    if hex::encode(sig) != signature.value {
+        return Err(ReportError::BadSignature(
+            "signature value must be lowercase hex".into(),
+        ));
+    }
+    let key = VerifyingKey::from_bytes(&public).map_err(|e| {
+        ReportError::BadSignature(format!("public_key is not a valid Ed25519 key: {e}"))
+    })?;
+    key.verify_strict(
+        &signed_message(report),
+        &ed25519_dalek::Signature::from_bytes(&sig),
+    )
+    .map_err(|_| {
+        ReportError::BadSignature("the signature does not match the report content".into())
+    })
+}
+
+/// Rules a well-formed report keeps beyond its types.
+fn check_rules(report: &Report) -> Result<(), ReportError> {
+    let bad = |m: String| Err(ReportError::Invalid(m));
+    if report.finished_at < report.started_at {
+        return bad("finished_at is before started_at".into());
+    }
+    if report.host.hostname.trim().is_empty() {
+        return bad("host.hostname is empty".into());
+    }
+    let mut ran = HashSet::new();
+    for run in &report.checks {
+        if !ran.insert(&run.check_id) {
+            return bad(format!("check {} is listed twice in checks", run.check_id));
+        }
+    }
+    let asset = report.host.asset_key();
+    let mut seen = HashSet::new();
+    let all = report
+        .findings
+        .iter()
+        .chain(report.suppressed.iter().map(|s| &s.finding));
+    for f in all {
+        if Fingerprint::compute(&asset, &f.check_id, &f.subject) != f.fingerprint {
+            return bad(format!(
+                "finding {} ({} {}) has a fingerprint that does not match its host, check and subject",
+                f.fingerprint, f.check_id, f.subject
+            ));
+        }
+        if !seen.insert(&f.fingerprint) {
+            return bad(format!("finding {} appears twice", f.fingerprint));
+        }
+        if !ran.contains(&f.check_id) {
+            return bad(format!(
+                "finding {} comes from check {} which is not in checks",
+                f.fingerprint, f.check_id
+            ));
+        }
+    }
+    for run in &report.checks {
+        let n = report
+            .findings
+            .iter()
+            .filter(|f| f.check_id == run.check_id)
+            .count();
+        let expected = match &run.outcome {
+            crate::CheckOutcome::Findings { count } => *count as usize,
+            _ => 0,
+        };
+        if n != expected {
+            return bad(format!(
+                "check {} says {} finding(s) ({}) but the report lists {n}",
+                run.check_id,
+                expected,
+                run.outcome.as_str()
+            ));
+        }
+    }
+    for s in &report.suppressed {
+        if s.reason.trim().is_empty() {
+            return bad(format!(
+                "suppressed finding {} has no reason",
+                s.finding.fingerprint
+            ));
+        }
+    }
+    Ok(())
+}

@@ -2,10 +2,15 @@
 //!
 //! Each area audit is a module with plain inputs (a [`root::HostRoot`], the check
 //! catalog, the agent configuration) and plain outputs ([`audit::AuditOutput`]
-//! plus an inventory section). [`run`] assembles them into a report; the binary
-//! only parses flags and chooses a presenter.
+//! plus an inventory section). [`run`] assembles them into a signed report;
+//! [`present`] shows it; [`cli`] only parses flags and picks a presenter.
 
 pub mod audit;
+pub mod cli;
 pub mod config;
+pub mod host;
 pub mod ports;
+pub mod present;
 pub mod root;
+pub mod run;
+pub mod state;

@@ -1,1 +1,23 @@
-//! selfcheck collector.
+//! The selfcheck collector: stores signed agent reports and turns them into the
+//! monthly inspection and rectification ledger (检查整改台账).
+//!
+//! The pieces, each usable alone (the umbrella `selfcheck` binary embeds them):
+//! - [`store`]: the SQLite store; one transaction per report, so a failed
+//!   import leaves nothing behind;
+//! - [`import`]: reading report files safely, verifying them and storing them
+//!   once each, with per-host agent key pinning;
+//! - [`ledger`]: the month's ledger rows, built by pure logic from stored data;
+//! - [`present`]: table, CSV and JSON output of a ledger, in Chinese or English;
+//! - [`cli`]: the `selfcheck-collector` command line.
+
+pub mod cli;
+pub mod import;
+pub mod ledger;
+pub mod present;
+pub mod store;
+
+pub use cli::{CollectorCli, default_data_dir, run};
+pub use import::{ImportError, ImportOptions, ImportOutcome, import_bytes, import_paths};
+pub use ledger::{Ledger, LedgerRow};
+pub use present::{Format, render};
+pub use store::{Store, StoreError};

@@ -1,0 +1,305 @@
+//! Command-line interface of `selfcheck-agent` (also embedded as `selfcheck agent`).
+//! It only parses flags, calls the library, and picks a presenter.
+
+use crate::present;
+use crate::run::{RunOptions, open_root, run_audit};
+use crate::state::default_state_dir;
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use selfcheck_catalog::{Catalog, Lang};
+use selfcheck_report::{Period, Severity};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Options every agent subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Audit the host whose files are below DIR (a mounted image or a test
+    /// fixture) instead of this machine. Host name, machine id, OS and sockets
+    /// all come from DIR's own files.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// The agent's own directory for its key and reports, the only place it
+    /// writes [default: /var/lib/selfcheck/agent as root, else
+    /// ~/.local/state/selfcheck/agent]
+    #[arg(long, global = true, value_name = "DIR", env = "SELFCHECK_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Use the check catalog in DIR (*.toml) instead of the built-in one.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub checks: Option<PathBuf>,
+
+    /// Agent configuration file (allowlists) [default: /etc/selfcheck/agent.toml when it exists]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "SELFCHECK_AGENT_CONFIG"
+    )]
+    pub config: Option<PathBuf>,
+}
+
+impl CommonArgs {
+    /// The state directory to use.
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir.clone().unwrap_or_else(default_state_dir)
+    }
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Tables for people.
+    Table,
+    /// JSON for programs.
+    Json,
+}
+
+/// `selfcheck-agent`: a read-only, offline audit of this host that writes a signed report.
+#[derive(Debug, Parser)]
+#[command(
+    name = "selfcheck-agent",
+    version,
+    about = "Audit this host read-only and offline, and write a signed report for the monthly security ledger",
+    long_about = "Audit this host read-only and offline, and write a signed report for the monthly \
+security ledger (检查整改台账).\n\nThe agent never changes the host: it only writes its own state \
+directory (its Ed25519 key and the reports it made). Hand the report to selfcheck-collector \
+(`selfcheck-collector import REPORT.json`).",
+    after_help = "Examples:\n  selfcheck-agent run                      audit this host, print a summary, write the signed report\n  selfcheck-agent run --format json --out report.json\n  selfcheck-agent run --root /mnt/image    audit a mounted disk image\n  selfcheck-agent ports                    list listening sockets (like ss -tulpn)\n  selfcheck-agent checks show ports.telnet"
+)]
+pub struct AgentCli {
+    /// Options shared by all subcommands.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AgentCommand,
+}
+
+/// Agent subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Audit the host and write a signed report.
+    ///
+    /// Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on error.
+    Run(RunArgs),
+    /// List listening TCP sockets and bound UDP sockets with their processes (what `ss -tulpn` shows).
+    Ports(PortsArgs),
+    /// Show the check catalog.
+    #[command(subcommand)]
+    Checks(ChecksCommand),
+}
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Also write the signed report to FILE (it is always kept in the state directory).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// table: a summary for people; json: the signed report itself.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Exit with status 1 when a finding is at or above this level (critical, high, medium, low, info, or none).
+    #[arg(long, value_name = "LEVEL", default_value = "high", value_parser = parse_fail_on)]
+    pub fail_on: FailOn,
+    /// The inspection month the report counts for [default: the current month].
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: Option<Period>,
+    /// Language of the summary table.
+    #[arg(long, default_value = "zh", value_parser = parse_lang)]
+    pub lang: Lang,
+}
+
+/// Options of `ports`.
+#[derive(Debug, Args)]
+pub struct PortsArgs {
+    /// table or json.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Language of the table header.
+    #[arg(long, default_value = "zh", value_parser = parse_lang)]
+    pub lang: Lang,
+}
+
+/// `checks` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ChecksCommand {
+    /// List every check: id, area, risk level, title, references.
+    List {
+        /// Only checks of this area (e.g. ports).
+        #[arg(long)]
+        area: Option<String>,
+        /// table or json.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+        /// Language of the texts.
+        #[arg(long, default_value = "zh", value_parser = parse_lang)]
+        lang: Lang,
+    },
+    /// Show one check: what it checks, why it matters, how to fix it, references.
+    Show {
+        /// Check id, e.g. ports.telnet.
+        id: String,
+        /// table or json.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+        /// Language of the texts.
+        #[arg(long, default_value = "zh", value_parser = parse_lang)]
+        lang: Lang,
+    },
+}
+
+/// The `--fail-on` threshold; `None` never fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailOn(pub Option<Severity>);
+
+/// Parse a `--fail-on` value.
+pub fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    if s == "none" {
+        return Ok(FailOn(None));
+    }
+    s.parse::<Severity>()
+        .map(|l| FailOn(Some(l)))
+        .map_err(|e| e.to_string())
+}
+
+/// Parse a `--lang` value.
+pub fn parse_lang(s: &str) -> Result<Lang, String> {
+    s.parse()
+}
+
+/// Run a parsed command line.
+pub fn run(cli: AgentCli) -> Result<ExitCode> {
+    let common = &cli.common;
+    match cli.command {
+        AgentCommand::Run(args) => {
+            let opts = RunOptions {
+                root: common.root.clone(),
+                state_dir: common.state_dir(),
+                checks_dir: common.checks.clone(),
+                config: common.config.clone(),
+                out: args.out.clone(),
+                period: args.period,
+            };
+            let result = run_audit(&opts)?;
+            match args.format {
+                OutputFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&result.signed)?);
+                }
+                OutputFormat::Table => {
+                    let catalog = Catalog::embedded_or_dir(common.checks.as_deref())?;
+                    print!(
+                        "{}",
+                        present::run_summary(
+                            &result.signed.report,
+                            &catalog,
+                            args.lang,
+                            &result.stored_at
+                        )
+                    );
+                }
+            }
+            Ok(ExitCode::from(present::exit_status(
+                &result.signed.report,
+                args.fail_on.0,
+            )))
+        }
+        AgentCommand::Ports(args) => {
+            let root = open_root(common.root.as_deref())?;
+            let sockets = crate::ports::collect_listening_sockets(&root).with_context(|| {
+                format!(
+                    "cannot list listening sockets under {}",
+                    root.dir().display()
+                )
+            })?;
+            match args.format {
+                OutputFormat::Json => println!("{}", serde_json::to_string(&sockets)?),
+                OutputFormat::Table => print!("{}", present::sockets_table(&sockets, args.lang)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AgentCommand::Checks(cmd) => {
+            let catalog = Catalog::embedded_or_dir(common.checks.as_deref())?;
+            match cmd {
+                ChecksCommand::List { area, format, lang } => match format {
+                    OutputFormat::Table => {
+                        print!("{}", present::checks_list(&catalog, area.as_deref(), lang))
+                    }
+                    OutputFormat::Json => {
+                        let list: Vec<_> = catalog
+                            .iter()
+                            .filter(|c| area.as_deref().is_none_or(|a| c.area == a))
+                            .map(check_json)
+                            .collect();
+                        println!("{}", serde_json::to_string_pretty(&list)?);
+                    }
+                },
+                ChecksCommand::Show { id, format, lang } => {
+                    let Some(check) = catalog.get_str(&id) else {
+                        bail!(
+                            "no check with id {id:?} in the catalog; `selfcheck-agent checks list` shows the ids"
+                        );
+                    };
+                    match format {
+                        OutputFormat::Table => print!("{}", present::check_details(check, lang)),
+                        OutputFormat::Json => {
+                            println!("{}", serde_json::to_string_pretty(&check_json(check))?)
+                        }
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check_json(c: &selfcheck_catalog::CheckDef) -> serde_json::Value {
+    let text = |t: &selfcheck_catalog::LocalText| serde_json::json!({"zh": t.zh, "en": t.en});
+    serde_json::json!({
+        "id": c.id,
+        "area": c.area,
+        "risk": c.risk,
+        "title": text(&c.title),
+        "description": text(&c.description),
+        "why": text(&c.why),
+        "remediation": text(&c.remediation),
+        "references": c.references,
+        "file": c.file,
+    })
+}
+
+/// Entry point shared by the `selfcheck-agent` binary: parse, run, report errors.
+pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let cli = AgentCli::parse_from(args);
+    finish(run(cli))
+}
+
+/// Print an error with its causes and map it to exit status 2.
+pub fn finish(result: Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        AgentCli::command().debug_assert();
+    }
+
+    #[test]
+    fn fail_on_accepts_levels_and_none() {
+        assert_eq!(parse_fail_on("none"), Ok(FailOn(None)));
+        assert_eq!(parse_fail_on("medium"), Ok(FailOn(Some(Severity::Medium))));
+        assert!(parse_fail_on("urgent").is_err());
+    }
+}

@@ -1,0 +1,265 @@
+//! Everything the agent prints: run summaries, socket lists, the catalog.
+//! Output goes to strings so the CLI and tests share it.
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use selfcheck_catalog::{Catalog, CheckDef, Lang};
+use selfcheck_report::{CheckOutcome, ListeningSocket, Report, Severity};
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn table(header: Vec<&str>) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    t
+}
+
+fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// A risk level in the chosen language.
+pub fn risk_label(risk: Severity, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => risk.zh(),
+        Lang::En => risk.as_str(),
+    }
+}
+
+fn processes(s: &ListeningSocket) -> String {
+    if s.processes.is_empty() {
+        return "-".to_string();
+    }
+    s.processes
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.pid))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The listening sockets as a table.
+pub fn sockets_table(sockets: &[ListeningSocket], lang: Lang) -> String {
+    let mut t = table(vec![
+        pick(lang, "协议", "proto"),
+        pick(lang, "本地地址", "local address"),
+        pick(lang, "状态", "state"),
+        "uid",
+        pick(lang, "进程", "process"),
+    ]);
+    for s in sockets {
+        t.add_row(vec![
+            s.protocol.as_str().to_string(),
+            s.endpoint(),
+            s.state.as_str().to_string(),
+            s.uid.to_string(),
+            processes(s),
+        ]);
+    }
+    t.to_string()
+}
+
+/// The summary printed after `run`: host, sockets, findings, checks that could
+/// not run, allowlisted findings, and where the report is.
+pub fn run_summary(report: &Report, catalog: &Catalog, lang: Lang, stored_at: &Path) -> String {
+    let mut out = String::new();
+    let h = &report.host;
+    let ips = h
+        .ip_addresses
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(
+        out,
+        "{} {} ({}) · {} · {} · {} {}",
+        pick(lang, "主机", "host"),
+        h.hostname,
+        if ips.is_empty() { "-" } else { &ips },
+        h.os.display_name(),
+        h.kernel.as_deref().unwrap_or("-"),
+        pick(lang, "检查月份", "period"),
+        report.period
+    );
+    if let Some(sockets) = &report.inventory.listening_sockets {
+        let _ = writeln!(
+            out,
+            "\n{} ({})",
+            pick(lang, "监听端口", "Listening sockets"),
+            sockets.len()
+        );
+        let _ = writeln!(out, "{}", sockets_table(sockets, lang));
+    }
+    let _ = writeln!(
+        out,
+        "\n{} ({})",
+        pick(lang, "发现的问题", "Findings"),
+        report.findings.len()
+    );
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "{}", pick(lang, "未发现问题。", "No findings."));
+    } else {
+        let mut t = table(vec![
+            pick(lang, "风险", "risk"),
+            pick(lang, "检查项", "check"),
+            pick(lang, "对象", "subject"),
+            pick(lang, "问题", "problem"),
+            pick(lang, "证据", "evidence"),
+        ]);
+        let mut findings: Vec<_> = report.findings.iter().collect();
+        findings.sort_by(|a, b| {
+            b.risk
+                .cmp(&a.risk)
+                .then(a.check_id.cmp(&b.check_id))
+                .then(a.subject.cmp(&b.subject))
+        });
+        for f in findings {
+            let title = catalog
+                .get(&f.check_id)
+                .map(|c| c.title.get(lang))
+                .unwrap_or("");
+            t.add_row(vec![
+                risk_label(f.risk, lang).to_string(),
+                f.check_id.to_string(),
+                f.subject.clone(),
+                title.to_string(),
+                f.evidence.join("\n"),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    let not_run: Vec<_> = report
+        .checks
+        .iter()
+        .filter_map(|c| match &c.outcome {
+            CheckOutcome::CouldNotRun { reason } => Some((c, reason)),
+            _ => None,
+        })
+        .collect();
+    if !not_run.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} ({})",
+            pick(lang, "未能执行的检查", "Checks that could not run"),
+            not_run.len()
+        );
+        let mut t = table(vec![
+            pick(lang, "检查项", "check"),
+            pick(lang, "原因", "reason"),
+        ]);
+        for (c, reason) in not_run {
+            t.add_row(vec![c.check_id.to_string(), reason.clone()]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    if !report.suppressed.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} ({})",
+            pick(lang, "已按白名单豁免", "Allowlisted by the agent config"),
+            report.suppressed.len()
+        );
+        let mut t = table(vec![
+            pick(lang, "检查项", "check"),
+            pick(lang, "对象", "subject"),
+            pick(lang, "理由", "reason"),
+        ]);
+        for s in &report.suppressed {
+            t.add_row(vec![
+                s.finding.check_id.to_string(),
+                s.finding.subject.clone(),
+                s.reason.clone(),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    let counts: Vec<String> = Severity::ALL_DESC
+        .iter()
+        .map(|lvl| {
+            let n = report.findings.iter().filter(|f| f.risk == *lvl).count();
+            format!("{} {n}", risk_label(*lvl, lang))
+        })
+        .collect();
+    let ran = report.checks.iter().filter(|c| c.outcome.ran()).count();
+    let _ = writeln!(
+        out,
+        "\n{}: {ran}/{} · {} · {} {}",
+        pick(lang, "已执行检查", "checks run"),
+        report.checks.len(),
+        counts.join(" · "),
+        pick(lang, "报告", "report"),
+        stored_at.display()
+    );
+    out
+}
+
+/// Exit status for `--fail-on`: 1 when a finding is at or above `threshold`, else 0.
+pub fn exit_status(report: &Report, threshold: Option<Severity>) -> u8 {
+    match threshold {
+        Some(t) if report.findings.iter().any(|f| f.risk >= t) => 1,
+        _ => 0,
+    }
+}
+
+/// `checks list`: one row per check.
+pub fn checks_list(catalog: &Catalog, area: Option<&str>, lang: Lang) -> String {
+    let mut t = table(vec![
+        "id",
+        pick(lang, "类别", "area"),
+        pick(lang, "风险", "risk"),
+        pick(lang, "标题", "title"),
+        pick(lang, "依据", "references"),
+    ]);
+    for c in catalog.iter().filter(|c| area.is_none_or(|a| c.area == a)) {
+        t.add_row(vec![
+            c.id.to_string(),
+            c.area.clone(),
+            risk_label(c.risk, lang).to_string(),
+            c.title.get(lang).to_string(),
+            c.references.join("\n"),
+        ]);
+    }
+    t.to_string()
+}
+
+/// `checks show ID`: everything the catalog says about one check.
+pub fn check_details(c: &CheckDef, lang: Lang) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}  [{}] {}",
+        c.id,
+        risk_label(c.risk, lang),
+        c.title.get(lang)
+    );
+    let sections = [
+        (
+            pick(lang, "检查内容", "What it checks"),
+            c.description.get(lang),
+        ),
+        (pick(lang, "风险说明", "Why it matters"), c.why.get(lang)),
+        (
+            pick(lang, "整改措施", "How to fix"),
+            c.remediation.get(lang),
+        ),
+    ];
+    for (head, body) in sections {
+        let _ = writeln!(out, "\n{head}\n  {body}");
+    }
+    let _ = writeln!(out, "\n{}", pick(lang, "依据", "References"));
+    for r in &c.references {
+        let _ = writeln!(out, "  {r}");
+    }
+    let _ = writeln!(
+        out,
+        "\n{}: {}  ·  {}: {}",
+        pick(lang, "类别", "area"),
+        c.area,
+        pick(lang, "定义于", "defined in"),
+        c.file
+    );
+    out
+}

@@ -1,0 +1,292 @@
+//! Command-line interface of `selfcheck-collector` (also embedded in the
+//! umbrella `selfcheck` binary). It only parses flags, calls the library and
+//! picks a presenter.
+
+use crate::import::{ImportOptions, import_paths};
+use crate::ledger::Ledger;
+use crate::present::{self, Format};
+use crate::store::Store;
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use selfcheck_catalog::{Catalog, Lang};
+use selfcheck_report::Period;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Options every collector subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The collector's data directory, holding collector.sqlite3
+    /// [default: /var/lib/selfcheck/collector as root, else
+    /// $XDG_DATA_HOME/selfcheck/collector or ~/.local/share/selfcheck/collector]
+    #[arg(long, global = true, value_name = "DIR", env = "SELFCHECK_DATA")]
+    pub data: Option<PathBuf>,
+
+    /// Use the check catalog in DIR (*.toml) instead of the built-in one.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub checks: Option<PathBuf>,
+}
+
+impl GlobalArgs {
+    /// The data directory to use: `--data`, `SELFCHECK_DATA`, or [`default_data_dir`].
+    pub fn data_dir(&self) -> Result<PathBuf> {
+        match &self.data {
+            Some(d) => Ok(d.clone()),
+            None => default_data_dir().context(
+                "cannot tell where the collector keeps its data (HOME is not set); pass --data DIR or set SELFCHECK_DATA",
+            ),
+        }
+    }
+
+    /// The catalog to use: `--checks DIR`, or the built-in one.
+    pub fn catalog(&self) -> Result<Catalog> {
+        Catalog::embedded_or_dir(self.checks.as_deref()).context("cannot load the check catalog")
+    }
+}
+
+/// Where the collector keeps its store unless told otherwise: the system
+/// location for root, the user's XDG data directory for anyone else. `None`
+/// when neither `XDG_DATA_HOME` nor a home directory is known.
+pub fn default_data_dir() -> Option<PathBuf> {
+    if nix::unistd::geteuid().is_root() {
+        return Some(PathBuf::from("/var/lib/selfcheck/collector"));
+    }
+    let xdg = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let base = match xdg {
+        Some(p) => p,
+        None => std::env::home_dir()
+            .filter(|h| h.is_absolute())?
+            .join(".local/share"),
+    };
+    Some(base.join("selfcheck/collector"))
+}
+
+/// `selfcheck-collector`: stores signed agent reports and produces the monthly ledger.
+#[derive(Debug, Parser)]
+#[command(
+    name = "selfcheck-collector",
+    version,
+    about = "Store signed agent reports and produce the monthly inspection and rectification ledger (检查整改台账)",
+    long_about = "Store signed agent reports and produce the monthly inspection and rectification \
+ledger (检查整改台账).\n\nEvery report is verified (format version, Ed25519 signature, content \
+rules, check ids known to the catalog, the host's pinned agent key) before anything of it is \
+stored; a refused file changes nothing. Each report is stored once, however often it is imported.",
+    after_help = "Examples:\n  selfcheck-collector import /media/usb/reports/          import every *.json in the folder\n  selfcheck-collector ledger --month 2026-11               the month's ledger as a table\n  selfcheck-collector ledger --month 2026-11 --format csv --out 台账-2026-11.csv\n  selfcheck-collector reports --month 2026-11              which reports are stored"
+)]
+pub struct CollectorCli {
+    /// Options shared by all subcommands.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: CollectorCommand,
+}
+
+/// Collector subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CollectorCommand {
+    /// Verify report files and store them, each once.
+    Import(ImportArgs),
+    /// Print or write the month's inspection and rectification ledger.
+    Ledger(LedgerArgs),
+    /// List the stored reports.
+    Reports(ReportsArgs),
+}
+
+/// Options of `import`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    long_about = "Verify report files and store them, each once.\n\nEach file is checked before \
+anything of it is stored: it must be a regular file no larger than 32 MiB, a selfcheck report of \
+format version 1 with a valid Ed25519 signature, name only checks this collector's catalog knows, \
+and be signed by the agent key first seen for its host (the key is pinned per machine id). A \
+directory means every *.json file directly inside it, in name order (subdirectories are not \
+searched).\n\nOne line is printed per file (stored / already stored / refused, with the reason), \
+then a summary. Exit status: 0 when every file was stored or already stored, 1 when any was \
+refused, 2 on error.",
+    after_help = "Examples:\n  selfcheck-collector import web-01-2026-11.json\n  selfcheck-collector import /media/usb/reports/ more/db-01.json\n  selfcheck-collector import --accept-new-key web-01-2026-11.json   after reinstalling the agent on web-01"
+)]
+pub struct ImportArgs {
+    /// Accept reports signed by a new agent key for a host whose old key is
+    /// pinned (the agent was reinstalled), and pin the new key.
+    #[arg(long)]
+    pub accept_new_key: bool,
+    /// Report files, or directories of *.json report files.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Options of `ledger`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    long_about = "Print or write the month's inspection and rectification ledger (检查整改台账).\n\n\
+For every host, the latest report of the month is used; each of its findings is one row: 序号, \
+问题编号 (stable across months), 检查时间/批次, 检查类型, 问题来源, 资产名称, IP地址, 操作系统及版本, \
+检查项（对应条款）, 问题描述, 风险等级, 佐证材料编号, 整改措施, 发现时间. The table and JSON also \
+list every inspected host with its report and the checks that could not run.",
+    after_help = "Examples:\n  selfcheck-collector ledger                                   this month, as a table\n  selfcheck-collector ledger --month 2026-11 --format csv --out 台账-2026-11.csv\n  selfcheck-collector ledger --month 2026-11 --format json --lang en"
+)]
+pub struct LedgerArgs {
+    /// The inspection month [default: the current month].
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<Period>,
+    /// table for the terminal, csv for Excel (UTF-8 with BOM), json for programs.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Language of headers and texts: zh or en.
+    #[arg(long, default_value = "zh", value_parser = parse_lang)]
+    pub lang: Lang,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Output format of `reports`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table for people.
+    Table,
+    /// JSON for programs.
+    Json,
+}
+
+/// Options of `reports`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    long_about = "List the stored reports: period, host, report id, finish time, how many checks \
+ran and could not run, findings, and the file each came from.",
+    after_help = "Examples:\n  selfcheck-collector reports\n  selfcheck-collector reports --month 2026-11 --format json"
+)]
+pub struct ReportsArgs {
+    /// Only reports of this month.
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<Period>,
+    /// table or json.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Language of the table header: zh or en.
+    #[arg(long, default_value = "zh", value_parser = parse_lang)]
+    pub lang: Lang,
+}
+
+/// Parse a `--lang` value.
+pub fn parse_lang(s: &str) -> Result<Lang, String> {
+    s.parse()
+}
+
+/// Run a parsed command line.
+pub fn run(cli: CollectorCli) -> Result<ExitCode> {
+    run_command(&cli.global, cli.command)
+}
+
+/// Run one subcommand with the given global options (for binaries that embed
+/// [`CollectorCommand`] under their own top level).
+pub fn run_command(global: &GlobalArgs, command: CollectorCommand) -> Result<ExitCode> {
+    match command {
+        CollectorCommand::Import(args) => run_import(global, &args),
+        CollectorCommand::Ledger(args) => run_ledger(global, &args),
+        CollectorCommand::Reports(args) => run_reports(global, &args),
+    }
+}
+
+fn open_store(dir: &Path) -> Result<Store> {
+    Store::open(dir)
+        .with_context(|| format!("cannot open the collector store in {}", dir.display()))
+}
+
+fn run_import(global: &GlobalArgs, args: &ImportArgs) -> Result<ExitCode> {
+    let catalog = global.catalog()?;
+    let mut store = open_store(&global.data_dir()?)?;
+    let options = ImportOptions {
+        accept_new_key: args.accept_new_key,
+    };
+    let results = import_paths(&mut store, &args.paths, &catalog, options);
+    for (path, outcome) in &results {
+        println!("{}", present::import_line(path, outcome));
+    }
+    println!("{}", present::import_summary(&results));
+    Ok(if results.iter().any(|(_, o)| o.is_refused()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
+    let catalog = global.catalog()?;
+    let dir = global.data_dir()?;
+    let store = Store::open_existing(&dir)?;
+    let period = args
+        .month
+        .unwrap_or_else(|| Period::of(&chrono::Local::now()));
+    let ledger = Ledger::for_month(&store, period, &catalog)
+        .with_context(|| format!("cannot read the ledger of {period}"))?;
+    let text = present::render(&ledger, args.format, args.lang);
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, text)
+                .with_context(|| format!("cannot write the ledger to {}", path.display()))?;
+            println!(
+                "ledger {period}: {} row(s) from {} host(s) written to {}",
+                ledger.rows.len(),
+                ledger.hosts.len(),
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_reports(global: &GlobalArgs, args: &ReportsArgs) -> Result<ExitCode> {
+    let dir = global.data_dir()?;
+    let store = Store::open_existing(&dir)?;
+    let reports = store.reports(args.month)?;
+    match args.format {
+        ListFormat::Table => print!("{}", present::reports_table(&reports, args.lang)),
+        ListFormat::Json => print!("{}", present::reports_json(&reports)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Entry point of the `selfcheck-collector` binary: parse, run, report errors.
+pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    finish(run(CollectorCli::parse_from(args)))
+}
+
+/// Print an error with its whole chain of causes as `error: ...`; exit status 2.
+pub fn finish(result: Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        CollectorCli::command().debug_assert();
+    }
+
+    #[test]
+    fn month_must_be_a_real_month() {
+        assert!(CollectorCli::try_parse_from(["x", "ledger", "--month", "2026-13"]).is_err());
+        let cli = CollectorCli::try_parse_from(["x", "ledger", "--month", "2026-11"]).unwrap();
+        let CollectorCommand::Ledger(args) = cli.command else {
+            panic!("not ledger")
+        };
+        assert_eq!(
+            args.month.map(|p| p.to_string()).as_deref(),
+            Some("2026-11")
+        );
+    }
+}

@@ -1,0 +1,408 @@
+//! The collector's SQLite store: every imported report, its check runs and
+//! findings, the registry of finding numbers, and the agent key pinned per asset.
+//!
+//! One file, `DATA_DIR/collector.sqlite3`, in WAL mode. The schema version is
+//! kept in `PRAGMA user_version` and migrated on open. Everything about one
+//! report is written in one transaction ([`Store::insert_report`]), so a
+//! failure or crash part-way leaves nothing of that report behind.
+
+use chrono::{DateTime, FixedOffset};
+use rusqlite::types::Type;
+use rusqlite::{Connection, TransactionBehavior};
+use selfcheck_report::{
+    CheckId, CheckRun, Finding, Fingerprint, Period, ReportId, Severity, VerifiedReport,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "collector.sqlite3";
+
+/// The schema version this collector writes (`PRAGMA user_version`).
+pub const STORE_SCHEMA_VERSION: i32 = 1;
+
+mod read;
+mod schema;
+mod write;
+
+/// Why the store could not be opened, read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {dir}: {source}")]
+    CreateDir {
+        /// The directory.
+        dir: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// `ledger` or `reports` was asked of a data directory without a store.
+    #[error(
+        "no collector store at {path}; import reports first (selfcheck-collector import FILE) or point --data at the right directory"
+    )]
+    Missing {
+        /// The database path looked for.
+        path: PathBuf,
+    },
+    /// The database was written by a newer collector.
+    #[error(
+        "the store {path} has schema version {found}, this collector knows up to {STORE_SCHEMA_VERSION}; upgrade the collector"
+    )]
+    TooNew {
+        /// The database path.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i32,
+    },
+    /// SQLite failed.
+    #[error("collector store {path}: {source}")]
+    Sqlite {
+        /// The database path.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+}
+
+/// Ledger number of a finding, `YYYY-MM-L-NNN`: the month it was first
+/// numbered, its risk letter then, and its sequence within that month.
+/// Assigned once per fingerprint and never changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct FindingNo(String);
+
+impl FindingNo {
+    /// The number for the `seq`-th finding first numbered in `period` (at least three digits).
+    pub fn new(period: Period, risk: Severity, seq: u32) -> FindingNo {
+        FindingNo(format!("{period}-{}-{seq:03}", risk.letter()))
+    }
+
+    /// The number as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FindingNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What is written for one report: the verified report and where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct NewReport<'a> {
+    /// The report, already verified (signature, format rules, catalog).
+    pub verified: &'a VerifiedReport,
+    /// The file bytes exactly as received (kept as evidence).
+    pub bytes: &'a [u8],
+    /// Where the bytes came from (a file path as given, or a description).
+    pub source_name: &'a str,
+    /// When the import happened.
+    pub imported_at: DateTime<FixedOffset>,
+}
+
+/// What [`Store::insert_report`] did. Only `Stored` changed the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Written, with this many findings, `new_findings` of them never seen before.
+    Stored {
+        /// Findings in the report.
+        findings: usize,
+        /// Findings that got a new ledger number.
+        new_findings: usize,
+    },
+    /// The same report (same id, same file bytes) is already stored.
+    AlreadyStored,
+    /// A different file with the same report id is already stored.
+    Conflict {
+        /// SHA-256 of the stored file.
+        stored_sha256: String,
+    },
+    /// The asset has another agent key pinned and a key change was not accepted.
+    KeyChanged {
+        /// The pinned key's fingerprint.
+        pinned: String,
+    },
+}
+
+/// One stored report as listed by `reports` and read by the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredReport {
+    /// Report id.
+    pub report_id: ReportId,
+    /// Machine id, or `hostname:NAME` for hosts without one.
+    pub asset_key: String,
+    /// Host name.
+    pub hostname: String,
+    /// Machine id, when the host has one.
+    pub machine_id: Option<String>,
+    /// Operating system and version, e.g. `Debian GNU/Linux 12 (bookworm)`.
+    pub os_name: String,
+    /// The host's IP addresses as the report lists them.
+    pub ip_addresses: Vec<String>,
+    /// Kernel release, when known.
+    pub kernel: Option<String>,
+    /// Inspection month.
+    pub period: Period,
+    /// When the audit started.
+    pub started_at: DateTime<FixedOffset>,
+    /// When the audit finished.
+    pub finished_at: DateTime<FixedOffset>,
+    /// Version of the agent that wrote it.
+    pub agent_version: String,
+    /// `sha256:HEX` of the agent key that signed it.
+    pub key_fingerprint: String,
+    /// SHA-256 of the stored file, hex.
+    pub file_sha256: String,
+    /// Where it was imported from.
+    pub source_name: String,
+    /// When it was imported.
+    pub imported_at: DateTime<FixedOffset>,
+    /// Checks that ran (passed or with findings).
+    pub checks_run: usize,
+    /// Checks that could not run.
+    pub checks_could_not_run: usize,
+    /// Findings in the report (suppressed ones not counted).
+    pub findings: usize,
+}
+
+/// The registry entry of one fingerprint: its ledger number and first sighting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryEntry {
+    /// The finding's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The asset it is about.
+    pub asset_key: String,
+    /// The check that found it.
+    pub check_id: CheckId,
+    /// Its subject.
+    pub subject: String,
+    /// Its ledger number.
+    pub finding_no: FindingNo,
+    /// The earliest `detected_at` of any stored sighting.
+    pub first_seen_at: DateTime<FixedOffset>,
+    /// The period of that earliest sighting.
+    pub first_seen_period: Period,
+}
+
+/// One stored report with its check runs and findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportData {
+    /// The report's stored metadata.
+    pub meta: StoredReport,
+    /// Every check run, ordered by check id.
+    pub checks: Vec<CheckRun>,
+    /// Its findings, ordered by fingerprint.
+    pub findings: Vec<Finding>,
+}
+
+/// Everything stored for one month: the input of the ledger engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthData {
+    /// The month.
+    pub period: Period,
+    /// Every report of the month (all of them, not only the latest per asset).
+    pub reports: Vec<ReportData>,
+    /// Registry entries of every fingerprint those reports contain.
+    pub registry: BTreeMap<Fingerprint, RegistryEntry>,
+}
+
+/// The collector's store. Opening it creates or migrates the schema.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open the store in `dir`, creating the directory (mode 0700) and the
+    /// database when they do not exist.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        create_private_dir(dir)?;
+        Store::open_file(dir.join(DB_FILE))
+    }
+
+    /// Open the store in `dir` only if it exists (for commands that only read).
+    pub fn open_existing(dir: &Path) -> Result<Store, StoreError> {
+        let path = dir.join(DB_FILE);
+        if !path.is_file() {
+            return Err(StoreError::Missing { path });
+        }
+        Store::open_file(path)
+    }
+
+    fn open_file(path: PathBuf) -> Result<Store, StoreError> {
+        let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        })?;
+        let mut store = Store { conn, path };
+        store.configure().map_err(|e| store.err(e))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(Duration::from_secs(10))?;
+        let _: String = self
+            .conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let version: i32 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(sql)?;
+        match version {
+            0 => {
+                tx.execute_batch(schema::SCHEMA_V1).map_err(sql)?;
+                tx.pragma_update(None, "user_version", STORE_SCHEMA_VERSION)
+                    .map_err(sql)?;
+            }
+            STORE_SCHEMA_VERSION => {}
+            found => {
+                return Err(StoreError::TooNew {
+                    path: path.clone(),
+                    found,
+                });
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Write one verified report in a single transaction: the report, its check
+    /// runs, findings, suppressed findings, registry numbers for new
+    /// fingerprints, and the asset's key pin. Nothing is written unless the
+    /// outcome is [`InsertOutcome::Stored`].
+    ///
+    /// With `accept_new_key`, a report signed by another key than the one
+    /// pinned for its asset re-pins the asset to the new key.
+    pub fn insert_report(
+        &mut self,
+        new: NewReport<'_>,
+        accept_new_key: bool,
+    ) -> Result<InsertOutcome, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| StoreError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })?;
+        let outcome = write::insert_in(&tx, new, accept_new_key);
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sqlite { path, source };
+        match outcome {
+            Ok(outcome @ InsertOutcome::Stored { .. }) => {
+                tx.commit().map_err(sql)?;
+                Ok(outcome)
+            }
+            // Dropping the transaction rolls it back.
+            Ok(other) => Ok(other),
+            Err(e) => Err(sql(e)),
+        }
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| StoreError::CreateDir {
+            dir: dir.to_path_buf(),
+            source,
+        })
+}
+
+pub(crate) fn json_text(items: &[String]) -> String {
+    // A list of strings always serialises.
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_string())
+}
+
+pub(crate) fn conversion(
+    idx: usize,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_numbers_have_month_letter_and_three_digits() {
+        let p: Period = "2026-11".parse().unwrap();
+        assert_eq!(
+            FindingNo::new(p, Severity::High, 7).as_str(),
+            "2026-11-H-007"
+        );
+        assert_eq!(
+            FindingNo::new(p, Severity::Critical, 1234).as_str(),
+            "2026-11-C-1234"
+        );
+    }
+
+    #[test]
+    fn opening_creates_a_private_directory_and_a_versioned_schema() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let store = Store::open(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        assert!(store.dump().unwrap().starts_with("user_version 1\n"));
+        drop(store);
+        // Opening again keeps the schema (no second migration).
+        let again = Store::open(&dir).unwrap();
+        assert!(again.reports(None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_store_from_a_newer_collector_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        drop(Store::open(tmp.path()).unwrap());
+        let conn = Connection::open(tmp.path().join(DB_FILE)).unwrap();
+        conn.pragma_update(None, "user_version", 9).unwrap();
+        drop(conn);
+        let err = Store::open(tmp.path()).unwrap_err();
+        assert!(err.to_string().contains("schema version 9"), "{err}");
+    }
+
+    #[test]
+    fn reading_commands_do_not_create_a_store() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = Store::open_existing(&tmp.path().join("nothing")).unwrap_err();
+        assert!(matches!(err, StoreError::Missing { .. }), "{err}");
+        assert!(!tmp.path().join("nothing").exists());
+    }
+}

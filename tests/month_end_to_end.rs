@@ -1,0 +1,146 @@
+//! The walking skeleton end to end with the real `selfcheck` binary: audit a
+//! fixture host, sign, store, and read the month's ledger back; then the same
+//! report again through the collector is stored once.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hosts/kylin-v10")
+}
+
+fn selfcheck() -> Command {
+    let mut c = Command::cargo_bin("selfcheck").unwrap();
+    for v in [
+        "SELFCHECK_STATE_DIR",
+        "SELFCHECK_DATA",
+        "SELFCHECK_AGENT_CONFIG",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+fn stdout(c: &mut Command, code: i32) -> String {
+    let out = c.assert().code(code).get_output().clone();
+    assert!(
+        out.status.code() == Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn run_audits_stores_and_prints_the_months_ledger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let data = tmp.path().join("data");
+    let run = || {
+        let mut c = selfcheck();
+        c.args([
+            "run",
+            "--period",
+            "2026-11",
+            "--lang",
+            "en",
+            "--config",
+            "/dev/null",
+        ])
+        .arg("--root")
+        .arg(fixture())
+        .arg("--state-dir")
+        .arg(&state)
+        .arg("--data")
+        .arg(&data);
+        c
+    };
+    let text = stdout(&mut run(), 0);
+    // The agent part: this host's sockets and its findings.
+    assert!(text.contains("kylin-app-01"), "{text}");
+    assert!(
+        text.contains("0.0.0.0:23") && text.contains("inetd (812)"),
+        "{text}"
+    );
+    for check in ["ports.telnet", "ports.snmp", "ports.redis"] {
+        assert!(text.contains(check), "{check} missing:\n{text}");
+    }
+    assert!(
+        !text.contains("ports.mysql "),
+        "MySQL on loopback is not a finding:\n{text}"
+    );
+    // The collector part: stored, and the ledger of the month.
+    assert!(text.contains("stored"), "{text}");
+    assert!(text.contains("Rectification ledger for 2026-11"), "{text}");
+    assert!(
+        text.contains("2026-11-H-00"),
+        "ledger finding numbers:\n{text}"
+    );
+
+    // --fail-on makes the same run fail for scripts.
+    let mut failing = run();
+    failing.args(["--fail-on", "high"]);
+    stdout(&mut failing, 1);
+
+    // The ledger through the collector, as JSON: the latest report's three findings.
+    let json = stdout(
+        selfcheck()
+            .args([
+                "collector",
+                "ledger",
+                "--month",
+                "2026-11",
+                "--format",
+                "json",
+                "--data",
+            ])
+            .arg(&data),
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let text = v.to_string();
+    assert!(
+        text.contains("ports.telnet") && text.contains("ports.redis"),
+        "{json}"
+    );
+    // The same three findings in both runs keep their numbers: no duplicates appear.
+    for no in ["2026-11-H-001", "2026-11-H-002", "2026-11-M-003"] {
+        assert_eq!(text.matches(no).count(), 1, "{no} in {json}");
+    }
+
+    // Importing a stored report file again is recognised and stored once.
+    let kept: Vec<_> = std::fs::read_dir(state.join("reports/2026-11"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 2);
+    let again = stdout(
+        selfcheck()
+            .args(["collector", "import", "--data"])
+            .arg(&data)
+            .arg(&kept[0]),
+        0,
+    );
+    assert!(again.contains("already stored"), "{again}");
+}
+
+#[test]
+fn agent_and_collector_are_reachable_through_the_umbrella() {
+    let list = stdout(
+        selfcheck().args(["agent", "checks", "list", "--lang", "en"]),
+        0,
+    );
+    assert!(
+        list.contains("ports.telnet") && list.contains("GB/T 22239-2019"),
+        "{list}"
+    );
+    let help = stdout(selfcheck().args(["run", "--help"]), 0);
+    assert!(
+        help.contains("--fail-on") && help.contains("--root"),
+        "{help}"
+    );
+    selfcheck()
+        .args(["run", "--period", "2026-13"])
+        .assert()
+        .code(2);
+}

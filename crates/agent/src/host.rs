@@ -153,10 +153,10 @@ pub fn local_ipv4_from_fib_trie(text: &str) -> BTreeSet<Ipv4Addr> {
         let t = line.trim();
         if let Some(addr) = t.strip_prefix("|-- ") {
             last = addr.trim().parse().ok();
-        } else if t.starts_with("/32 host LOCAL") {
-            if let Some(a) = last.filter(|a| !a.is_loopback()) {
-                out.insert(a);
-            }
+        } else if t.starts_with("/32 host LOCAL")
+            && let Some(a) = last.filter(|a| !a.is_loopback())
+        {
+            out.insert(a);
         }
     }
     out

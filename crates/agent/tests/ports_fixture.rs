@@ -167,9 +167,12 @@ const SMALL_HOST_LINES: &[(&str, &str, &str, u8, u32, u64)] = &[
     ("udp6", "[::1]:161",               "[::]:0",         CLOSE,       0,    4001),
 ];
 
-/// The small host's processes: (pid, comm, fd links).
+/// A fixture process: pid, `comm` (none: it exited), fd links (fd, target).
+type Process = (u32, Option<&'static str>, &'static [(u32, &'static str)]);
+
+/// The small host's processes.
 #[rustfmt::skip]
-const SMALL_HOST_PROCESSES: &[(u32, Option<&str>, &[(u32, &str)])] = &[
+const SMALL_HOST_PROCESSES: &[Process] = &[
     (812, Some("inetd"), &[(0, "/dev/null"), (3, "socket:[1001]"), (4, "socket:[1003]"), (5, "pipe:[77]")]),
     (900, Some("mysqld"), &[(17, "socket:[1002]"), (18, "socket:[9999]")]),
     (901, Some("mysqld"), &[(17, "socket:[1002]")]),

@@ -113,6 +113,15 @@ pub struct AgentKey {
     key: SigningKey,
 }
 
+impl std::fmt::Debug for AgentKey {
+    /// Shows only the public fingerprint, never the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentKey")
+            .field("fingerprint", &self.fingerprint())
+            .finish()
+    }
+}
+
 impl AgentKey {
     /// A key from 32 secret bytes (from the OS random source when generating).
     pub fn from_secret_bytes(secret: [u8; 32]) -> AgentKey {
@@ -128,9 +137,14 @@ impl AgentKey {
             .map_err(|e| ReportError::Key(format!("not an Ed25519 PKCS#8 PEM private key: {e}")))
     }
 
-    /// The key as PKCS#8 PEM.
+    /// The key as PKCS#8 v1 PEM (the secret only, as `openssl genpkey` writes
+    /// it; OpenSSL 3.0 does not read the v2 form that also embeds the public key).
     pub fn to_pkcs8_pem(&self) -> Result<String, ReportError> {
-        self.key
+        let bytes = ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.key.to_bytes(),
+            public_key: None,
+        };
+        bytes
             .to_pkcs8_pem(Default::default())
             .map(|z| z.to_string())
             .map_err(|e| ReportError::Key(format!("cannot encode key: {e}")))

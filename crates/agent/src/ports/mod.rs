@@ -79,9 +79,9 @@ pub enum PortsError {
     },
     /// A line of a socket table is not in the kernel's format.
     #[error(
-        "{file} line {line}: {problem}; the line is {text:?}. The table does not look like the kernel's own \
-         (an edited copy, or a kernel format this agent does not know); nothing was skipped, so the ports \
-         checks cannot run until {file} is the kernel's file or the agent is updated"
+        "{file} line {line}: {problem} (the line is {text:?}); this is not the kernel's socket-table \
+         format, and rather than leave sockets out the agent reads none: give it the kernel's own /proc, \
+         or report the line to the selfcheck maintainers if it is the kernel's"
     )]
     Malformed {
         /// The table.
@@ -108,15 +108,24 @@ pub fn collect_listening_sockets(root: &HostRoot) -> Result<Vec<ListeningSocket>
     // which dominates the cost on a large host: the four tables are read side
     // by side. Errors are reported in table order, whichever thread saw them.
     let per_table: Vec<Result<Vec<ListeningSocket>, PortsError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = procnet::TABLES
+        let pending: Vec<_> = procnet::TABLES
             .iter()
-            .map(|table| scope.spawn(move || read_and_parse(root, table)))
+            .map(|table| {
+                let thread = std::thread::Builder::new().name("read-proc-net".into());
+                (
+                    table,
+                    thread.spawn_scoped(scope, move || read_and_parse(root, table)),
+                )
+            })
             .collect();
-        handles
+        pending
             .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .map(|(table, spawned)| match spawned {
+                Ok(handle) => handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                // No thread to spare (a process or memory limit): read it here.
+                Err(_) => read_and_parse(root, table),
             })
             .collect()
     });

@@ -140,7 +140,7 @@ fn ports(def: &CheckDef) -> Result<Vec<(u16, u16)>, CatalogError> {
             def.param_error(
                 "ports",
                 format!(
-                    "entry {} ({item}) {why}; write ports as numbers 1-65535 or inclusive ranges \"LOW-HIGH\", e.g. {example}",
+                    "entry {} ({item}) {why} (a port is a number 1-65535 or an inclusive range \"LOW-HIGH\", e.g. {example})",
                     index + 1
                 ),
             )
@@ -153,7 +153,7 @@ fn ports(def: &CheckDef) -> Result<Vec<(u16, u16)>, CatalogError> {
 fn port_number(n: i64) -> Result<u16, String> {
     match u16::try_from(n) {
         Ok(p) if p > 0 => Ok(p),
-        _ => Err("is not a port number (1-65535)".to_string()),
+        _ => Err("is out of range".to_string()),
     }
 }
 
@@ -164,7 +164,7 @@ fn port_range(text: &str) -> Result<(u16, u16), String> {
             return Err(format!("has {part:?} where a port number belongs"));
         }
         part.parse::<i64>()
-            .map_err(|_| "is not a port number (1-65535)".to_string())
+            .map_err(|_| "is out of range".to_string())
             .and_then(port_number)
     };
     let (low, high) = match text.split_once('-') {
@@ -229,45 +229,23 @@ pub(crate) fn evaluate(
         let mut count = 0u32;
         for ((protocol, port), group) in groups {
             let subject = format!("{}/{port}", protocol.as_str());
-            let mut counted = Vec::new();
-            // Indexes of the allow entries used, so reasons come in file order.
-            let mut used = BTreeSet::new();
-            for socket in &group {
-                let mut allowed = false;
-                for (i, entry) in ctx.allow.iter().enumerate() {
-                    if allows(entry, rule.check_id(), socket) {
-                        allowed = true;
-                        used.insert(i);
-                    }
-                }
-                if !allowed {
-                    counted.push(*socket);
-                }
-            }
-            let shown = if counted.is_empty() { &group } else { &counted };
-            let finding = Finding {
+            let (counted, reasons) = apply_allowlist(&group, rule.check_id(), ctx.allow);
+            let finding = |evidence: &[&ListeningSocket]| Finding {
                 fingerprint: Fingerprint::compute(ctx.asset_key, rule.check_id(), &subject),
                 check_id: rule.check_id().clone(),
                 risk: rule.def.risk,
-                subject,
-                evidence: shown.iter().map(|s| evidence_line(s)).collect(),
+                subject: subject.clone(),
+                evidence: evidence.iter().map(|s| evidence_line(s)).collect(),
                 detected_at: ctx.now,
             };
             if counted.is_empty() {
-                let mut reasons: Vec<&str> = Vec::new();
-                for i in used {
-                    let reason = ctx.allow[i].reason.as_str();
-                    if !reasons.contains(&reason) {
-                        reasons.push(reason);
-                    }
-                }
                 output.suppressed.push(SuppressedFinding {
-                    finding,
+                    finding: finding(&group),
                     reason: reasons.join("; "),
                 });
             } else {
                 count = count.saturating_add(1);
-                output.findings.push(finding);
+                output.findings.push(finding(&counted));
             }
         }
         output.checks.push(CheckRun {
@@ -280,6 +258,37 @@ pub(crate) fn evaluate(
         });
     }
     output
+}
+
+/// The sockets of `group` that no allow entry approves for `check`, and the
+/// distinct reasons of the entries that approved the others, in file order.
+fn apply_allowlist<'s, 'a>(
+    group: &[&'s ListeningSocket],
+    check: &CheckId,
+    allow: &'a [PortAllow],
+) -> (Vec<&'s ListeningSocket>, Vec<&'a str>) {
+    let mut counted = Vec::new();
+    let mut used = BTreeSet::new();
+    for &socket in group {
+        let mut allowed = false;
+        for (i, entry) in allow.iter().enumerate() {
+            if allows(entry, check, socket) {
+                allowed = true;
+                used.insert(i);
+            }
+        }
+        if !allowed {
+            counted.push(socket);
+        }
+    }
+    let mut reasons: Vec<&str> = Vec::new();
+    for i in used {
+        let reason = allow[i].reason.as_str();
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+    }
+    (counted, reasons)
 }
 
 /// Whether allow `entry` approves `socket` for `check`: every field the entry

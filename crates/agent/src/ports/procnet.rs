@@ -235,7 +235,7 @@ fn parse_line(table: &Table, raw: &[u8]) -> Result<Row, String> {
     if !is_hex_pair(timer) {
         return Err("the timer (field 6) is not `HEX:HEX`".into());
     }
-    if hex_u32(retransmits).is_none() {
+    if !is_hex(retransmits) {
         return Err("the retransmit count (field 7) is not hex".into());
     }
     let uid = parse_decimal(uid)
@@ -307,12 +307,18 @@ fn hex_u32(digits: &[u8]) -> Option<u32> {
     Some(value)
 }
 
+/// 1 to 16 hex digits: a field the audit does not use, checked only for its form
+/// (wide enough for the kernel's `%08lX` of a 64-bit value).
+fn is_hex(digits: &[u8]) -> bool {
+    (1..=16).contains(&digits.len()) && digits.iter().all(u8::is_ascii_hexdigit)
+}
+
 /// `HEX:HEX`.
 fn is_hex_pair(field: &[u8]) -> bool {
     let mut parts = field.splitn(2, |&b| b == b':');
     matches!(
         (parts.next(), parts.next()),
-        (Some(a), Some(b)) if hex_u32(a).is_some() && hex_u32(b).is_some()
+        (Some(a), Some(b)) if is_hex(a) && is_hex(b)
     )
 }
 

@@ -5,6 +5,7 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use selfcheck_catalog::{Catalog, CheckDef, Lang};
 use selfcheck_report::{CheckOutcome, ListeningSocket, Report, Severity};
 use std::fmt::Write as _;
+use std::io::IsTerminal;
 use std::path::Path;
 
 fn table(header: Vec<&str>) -> Table {
@@ -12,6 +13,11 @@ fn table(header: Vec<&str>) -> Table {
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header);
+    // Without a terminal (files, pipes) wrap at COLUMNS or 160 rather than never.
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    if let Some(w) = columns.or_else(|| (!std::io::stdout().is_terminal()).then_some(160)) {
+        t.set_width(w);
+    }
     t
 }
 

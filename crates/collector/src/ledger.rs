@@ -73,6 +73,19 @@ impl Column {
         Column::FoundOn,
     ];
 
+    /// The columns a terminal table shows (csv and json carry [`Column::ALL`]).
+    pub const SCREEN: [Column; 9] = [
+        Column::RowNo,
+        Column::FindingNo,
+        Column::AssetName,
+        Column::IpAddress,
+        Column::Risk,
+        Column::Description,
+        Column::CheckItem,
+        Column::Remediation,
+        Column::FoundOn,
+    ];
+
     /// The column header.
     pub fn header(self, lang: Lang) -> &'static str {
         let (zh, en) = match self {

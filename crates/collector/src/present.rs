@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 /// How a ledger is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
-    /// A table for the terminal, wrapped to its width.
+    /// A table for the terminal, wrapped to its width, with the columns that fit a
+    /// screen ([`crate::ledger::Column::SCREEN`]); csv and json carry every column.
     #[default]
     Table,
     /// CSV, UTF-8 with a byte-order mark so Excel shows Chinese correctly.
@@ -54,10 +55,16 @@ fn new_table(width: Option<u16>) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
-    if let Some(w) = width {
+    if let Some(w) = width.or_else(fallback_width) {
         t.set_width(w);
     }
     t
+}
+
+/// Table width when none is given: `COLUMNS`, else the terminal's, else 160 (files, pipes).
+fn fallback_width() -> Option<u16> {
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    columns.or_else(|| (!std::io::IsTerminal::is_terminal(&std::io::stdout())).then_some(160))
 }
 
 fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
@@ -82,9 +89,9 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
         ));
     } else {
         let mut t = new_table(width);
-        t.set_header(Column::ALL.iter().map(|c| c.header(lang)));
+        t.set_header(Column::SCREEN.iter().map(|c| c.header(lang)));
         for row in &ledger.rows {
-            t.add_row(Column::ALL.iter().map(|&c| row.cell(c, lang)));
+            t.add_row(Column::SCREEN.iter().map(|&c| row.cell(c, lang)));
         }
         out.push_str(&format!("{t}\n"));
     }

@@ -144,3 +144,42 @@ fn agent_and_collector_are_reachable_through_the_umbrella() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn run_on_this_host_finds_a_risky_listener_opened_by_the_test() {
+    // An X11-range port on loopback: "ports.x11" flags it on any address.
+    let listener = (6000..=6010)
+        .find_map(|port| std::net::TcpListener::bind(("127.0.0.1", port)).ok())
+        .expect("one of 127.0.0.1:6000-6010 is free");
+    let port = listener.local_addr().unwrap().port();
+    let tmp = tempfile::tempdir().unwrap();
+    let text = stdout(
+        selfcheck()
+            .args([
+                "run",
+                "--lang",
+                "en",
+                "--config",
+                "/dev/null",
+                "--state-dir",
+            ])
+            .arg(tmp.path().join("state"))
+            .arg("--data")
+            .arg(tmp.path().join("data")),
+        0,
+    );
+    let endpoint = format!("127.0.0.1:{port}");
+    let subject = format!("tcp/{port}");
+    assert!(text.contains(&endpoint), "{endpoint} not listed:\n{text}");
+    assert!(
+        text.contains("ports.x11") && text.contains(&subject),
+        "{text}"
+    );
+    let holder = format!("pid {}", std::process::id());
+    assert!(
+        text.contains(&holder),
+        "evidence names this test process ({holder}):\n{text}"
+    );
+    assert!(text.contains("Rectification ledger for"), "{text}");
+    drop(listener);
+}

@@ -2,7 +2,7 @@
 //! files, a signed report that verifies, the key file, exit statuses and errors.
 
 use assert_cmd::Command;
-use selfcheck_report::{CheckOutcome, SignedReport};
+use selfcheck_report::{CheckOutcome, Report, SignedReport};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -70,6 +70,29 @@ fn agent() -> Command {
     c
 }
 
+/// `selfcheck-agent run --root ROOT --state-dir STATE --config CONFIG`; more arguments may follow.
+fn run_cmd(root: &Path, state: &Path, config: &Path) -> Command {
+    let mut c = agent();
+    c.arg("run")
+        .arg("--root")
+        .arg(root)
+        .arg("--state-dir")
+        .arg(state)
+        .arg("--config")
+        .arg(config);
+    c
+}
+
+/// The verified report in a file.
+fn read_report(path: &Path) -> Report {
+    SignedReport::verify_bytes(&fs::read(path).unwrap())
+        .unwrap()
+        .signed
+        .report
+}
+
+const NO_CONFIG: &str = "/dev/null";
+
 #[test]
 fn run_on_a_fixture_root_reports_that_root_and_signs_it() {
     let tmp = tempfile::tempdir().unwrap();
@@ -79,14 +102,8 @@ fn run_on_a_fixture_root_reports_that_root_and_signs_it() {
     let out = tmp.path().join("report.json");
     let config = tmp.path().join("agent.toml");
     fs::write(&config, "").unwrap();
-    let assert = agent()
-        .args(["run", "--format", "json", "--period", "2026-11"])
-        .arg("--root")
-        .arg(&root)
-        .arg("--state-dir")
-        .arg(&state)
-        .arg("--config")
-        .arg(&config)
+    let assert = run_cmd(&root, &state, &config)
+        .args(["--format", "json", "--period", "2026-11"])
         .arg("--out")
         .arg(&out)
         .assert()
@@ -148,13 +165,8 @@ fn key_file_is_standard_pkcs8_that_openssl_reads() {
     fixture_root(&root, true);
     let state = tmp.path().join("state");
     let out = tmp.path().join("r.json");
-    agent()
-        .args(["run", "--fail-on", "none", "--config", "/dev/null"])
-        .arg("--root")
-        .arg(&root)
-        .arg("--state-dir")
-        .arg(&state)
-        .arg("--out")
+    run_cmd(&root, &state, Path::new(NO_CONFIG))
+        .args(["--fail-on", "none", "--out"])
         .arg(&out)
         .assert()
         .success();
@@ -184,15 +196,7 @@ fn key_readable_by_others_stops_the_run() {
     let root = tmp.path().join("root");
     fixture_root(&root, false);
     let state = tmp.path().join("state");
-    let run = || {
-        let mut c = agent();
-        c.args(["run", "--fail-on", "none", "--config", "/dev/null"])
-            .arg("--root")
-            .arg(&root)
-            .arg("--state-dir")
-            .arg(&state);
-        c
-    };
+    let run = || run_cmd(&root, &state, Path::new(NO_CONFIG));
     run().assert().success();
     fs::set_permissions(
         state.join("agent-key.pem"),
@@ -213,20 +217,12 @@ fn image_without_proc_says_ports_could_not_run() {
     let root = tmp.path().join("root");
     fixture_root(&root, false);
     let out = tmp.path().join("r.json");
-    agent()
-        .args(["run", "--config", "/dev/null"])
-        .arg("--root")
-        .arg(&root)
-        .arg("--state-dir")
-        .arg(tmp.path().join("state"))
+    run_cmd(&root, &tmp.path().join("state"), Path::new(NO_CONFIG))
         .arg("--out")
         .arg(&out)
         .assert()
         .success();
-    let report = SignedReport::verify_bytes(&fs::read(&out).unwrap())
-        .unwrap()
-        .signed
-        .report;
+    let report = read_report(&out);
     assert!(report.inventory.listening_sockets.is_none());
     assert!(!report.checks.is_empty());
     for c in &report.checks {
@@ -312,14 +308,7 @@ fn bad_root_and_bad_config_are_errors_with_status_2() {
     fixture_root(&root, false);
     let cfg = tmp.path().join("agent.toml");
     fs::write(&cfg, "[[ports.allow]]\nport = 23\n").unwrap();
-    let out = agent()
-        .arg("run")
-        .arg("--root")
-        .arg(&root)
-        .arg("--state-dir")
-        .arg(tmp.path().join("s"))
-        .arg("--config")
-        .arg(&cfg)
+    let out = run_cmd(&root, &tmp.path().join("s"), &cfg)
         .assert()
         .code(2)
         .get_output()
@@ -336,22 +325,12 @@ fn allowlisted_listener_is_reported_as_suppressed_with_its_reason() {
     let cfg = tmp.path().join("agent.toml");
     fs::write(&cfg, "[[ports.allow]]\nport = 23\nprocess = \"inetd\"\nreason = \"lab terminal server, ticket 7\"\n").unwrap();
     let out = tmp.path().join("r.json");
-    agent()
-        .arg("run")
-        .arg("--root")
-        .arg(&root)
-        .arg("--state-dir")
-        .arg(tmp.path().join("s"))
-        .arg("--config")
-        .arg(&cfg)
+    run_cmd(&root, &tmp.path().join("s"), &cfg)
         .arg("--out")
         .arg(&out)
         .assert()
         .success();
-    let report = SignedReport::verify_bytes(&fs::read(&out).unwrap())
-        .unwrap()
-        .signed
-        .report;
+    let report = read_report(&out);
     assert!(report.findings.is_empty());
     assert_eq!(report.suppressed.len(), 1);
     assert_eq!(report.suppressed[0].reason, "lab terminal server, ticket 7");

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod host;
+pub mod packages;
 pub mod ports;
 pub mod present;
 pub mod root;

@@ -1,5 +1,6 @@
 //! Inventory sections of a report: what the host has, whether or not it is a problem.
 
+use crate::packages::{PackageInventory, VulnerabilityFeed};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -10,6 +11,12 @@ use std::net::IpAddr;
 pub struct Inventory {
     /// Listening TCP sockets and bound, unconnected UDP sockets (what `ss -tulpn` shows).
     pub listening_sockets: Option<Vec<ListeningSocket>>,
+    /// Installed packages and pending updates (`null` when not collected).
+    #[serde(default)]
+    pub packages: Option<PackageInventory>,
+    /// The vulnerability feed packages were matched against (`null` when none was given).
+    #[serde(default)]
+    pub vulnerability_feed: Option<VulnerabilityFeed>,
 }
 
 /// Transport protocol of a socket.

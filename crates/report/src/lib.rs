@@ -12,6 +12,7 @@ pub mod finding;
 pub mod host;
 pub mod ids;
 pub mod inventory;
+pub mod packages;
 pub mod report;
 pub mod schema;
 pub mod signing;
@@ -20,6 +21,10 @@ pub use finding::{CheckOutcome, CheckRun, Finding, SuppressedFinding};
 pub use host::{HostIdentity, OsRelease};
 pub use ids::{CheckId, Fingerprint, IdError, Period, ReportId, Severity};
 pub use inventory::{Inventory, ListeningSocket, SocketProcess, SocketState, TransportProtocol};
+pub use packages::{
+    InstalledPackage, PackageFamily, PackageInventory, PackageState, PendingUpdate,
+    VulnerabilityFeed,
+};
 pub use report::{AgentInfo, Report, SCHEMA_VERSION};
 pub use signing::{
     AgentKey, MAX_REPORT_BYTES, ReportError, Signature, SignedReport, VerifiedReport,

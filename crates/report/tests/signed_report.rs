@@ -62,6 +62,7 @@ fn sample_report() -> Report {
                     fd: 3,
                 }],
             }]),
+            ..Default::default()
         },
     }
 }

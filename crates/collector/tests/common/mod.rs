@@ -157,6 +157,7 @@ impl Sample {
             suppressed: vec![],
             inventory: Inventory {
                 listening_sockets: Some(vec![]),
+                ..Default::default()
             },
         }
     }

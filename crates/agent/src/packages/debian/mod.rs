@@ -1,0 +1,7 @@
+//! The Debian-family package backend (Debian, Ubuntu, Kylin desktop, UOS
+//! desktop): dpkg's status file, apt's lists, release files and pins, and the
+//! candidate version apt would install.
+
+pub mod control;
+pub mod status;
+pub mod version;

@@ -10,6 +10,13 @@
 //! process = "mysqld"            # optional: only when this process holds it
 //! check = "ports.mysql"         # optional: only this check
 //! reason = "Application database, reachable only from the app VLAN (ticket 2026-114)"
+//!
+//! [patches]
+//! vuln_db = "/var/lib/selfcheck/osv/Debian-all.zip"  # offline OSV feed (directory or zip)
+//! vuln_ecosystem = "Debian:12"   # only for OSes without an OSV ecosystem of their own
+//! max_days_without_update = 35   # patches.no-recent-updates
+//! max_list_age_days = 35         # patches.stale-package-lists
+//! max_feed_age_days = 35         # patches.vuln-feed-stale
 //! ```
 
 use selfcheck_report::{CheckId, TransportProtocol};
@@ -27,6 +34,26 @@ pub struct AgentConfig {
     /// Settings of the listening-ports audit.
     #[serde(default)]
     pub ports: PortsConfig,
+    /// Settings of the patch audit.
+    #[serde(default)]
+    pub patches: PatchesConfig,
+}
+
+/// Settings of the patch audit. Unset limits fall back to the catalog's
+/// `params.max_days` of the check.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchesConfig {
+    /// Offline OSV vulnerability feed: a directory or zip of OSV JSON (`--vuln-db` wins).
+    pub vuln_db: Option<PathBuf>,
+    /// OSV ecosystem to match, for OSes that have none of their own (Kylin, UOS).
+    pub vuln_ecosystem: Option<String>,
+    /// Days without any package change before `patches.no-recent-updates`.
+    pub max_days_without_update: Option<u32>,
+    /// Age in days of the package lists before `patches.stale-package-lists`.
+    pub max_list_age_days: Option<u32>,
+    /// Age in days of the newest advisory before `patches.vuln-feed-stale`.
+    pub max_feed_age_days: Option<u32>,
 }
 
 /// Settings of the listening-ports audit.

@@ -66,14 +66,66 @@ impl HostRoot {
         self.dir.join(rel)
     }
 
-    /// Read a host file as text; `None` when it does not exist.
+    /// The path of a host file with symbolic links inside the root resolved the
+    /// way the audited host would resolve them: an absolute link target
+    /// (`var/run -> /run`) is taken below the root, and `..` never climbs above
+    /// it, so an image's links can never lead to the machine running the agent.
+    /// On the live host this is [`HostRoot::join`].
+    pub fn resolve(&self, host_path: impl AsRef<Path>) -> PathBuf {
+        if self.live {
+            return self.join(host_path);
+        }
+        let mut pending: Vec<std::ffi::OsString> = Vec::new();
+        push_components(&mut pending, host_path.as_ref());
+        let mut resolved: Vec<std::ffi::OsString> = Vec::new();
+        let mut links_followed = 0;
+        while let Some(part) = pending.pop() {
+            if part == ".." {
+                resolved.pop();
+                continue;
+            }
+            let candidate = self
+                .dir
+                .join(resolved.iter().collect::<PathBuf>())
+                .join(&part);
+            match std::fs::read_link(&candidate) {
+                // Like the kernel, give up after 40 links; the path then fails to open (ELOOP-like).
+                Ok(target) if links_followed < 40 => {
+                    links_followed += 1;
+                    if target.is_absolute() {
+                        resolved.clear();
+                    }
+                    push_components(&mut pending, &target);
+                }
+                _ => resolved.push(part),
+            }
+        }
+        self.dir.join(resolved.iter().collect::<PathBuf>())
+    }
+
+    /// Read a host file as text (through [`HostRoot::resolve`]); `None` when it does not exist.
     pub fn read_optional(&self, host_path: impl AsRef<Path>) -> std::io::Result<Option<String>> {
-        match std::fs::read_to_string(self.join(host_path)) {
+        match std::fs::read_to_string(self.resolve(host_path)) {
             Ok(s) => Ok(Some(s)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
     }
+}
+
+/// Push the normal components of `path` onto the stack `pending` so that the
+/// first component is popped first (`.` and the root are dropped).
+fn push_components(pending: &mut Vec<std::ffi::OsString>, path: &Path) {
+    use std::path::Component;
+    let parts: Vec<std::ffi::OsString> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(p) => Some(p.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    pending.extend(parts.into_iter().rev());
 }
 
 #[cfg(test)]
@@ -89,5 +141,34 @@ mod tests {
         assert_eq!(root.join("proc/net/tcp"), root.dir().join("proc/net/tcp"));
         assert!(HostRoot::at(Path::new("/")).unwrap().is_live());
         assert!(HostRoot::at(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn links_in_an_image_never_leave_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = HostRoot::at(dir.path()).unwrap();
+        let d = root.dir();
+        std::fs::create_dir_all(d.join("run")).unwrap();
+        std::fs::create_dir_all(d.join("var")).unwrap();
+        std::fs::write(
+            d.join("run/reboot-required"),
+            "*** System restart required ***\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("/run", d.join("var/run")).unwrap();
+        std::os::unix::fs::symlink("../../../../../../etc/passwd", d.join("escape")).unwrap();
+        std::os::unix::fs::symlink("loop", d.join("loop")).unwrap();
+        assert_eq!(
+            root.resolve("var/run/reboot-required"),
+            d.join("run/reboot-required")
+        );
+        assert!(
+            root.read_optional("/var/run/reboot-required")
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(root.resolve("escape"), d.join("etc/passwd"));
+        assert_eq!(root.read_optional("escape").unwrap(), None);
+        assert!(root.resolve("loop").starts_with(d));
     }
 }

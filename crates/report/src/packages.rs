@@ -85,6 +85,9 @@ pub struct PackageInventory {
     pub upgradable: Vec<PendingUpdate>,
     /// When the newest package index (apt list, repository metadata) was written.
     pub indexes_updated_at: Option<DateTime<FixedOffset>>,
+    /// Files that were skipped (a corrupt list, an unreadable log), each named with the reason.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// One package the package manager would upgrade.

@@ -4,3 +4,4 @@
 //! findings.
 
 pub mod debian;
+pub mod osv;

@@ -3,5 +3,7 @@
 //! candidate version apt would install.
 
 pub mod control;
+pub mod dpkg_log;
+pub mod reboot;
 pub mod status;
 pub mod version;

@@ -63,6 +63,9 @@ struct RunArgs {
     /// The inspection month [default: the current month].
     #[arg(long, value_name = "YYYY-MM")]
     period: Option<Period>,
+    /// Offline OSV vulnerability feed (a directory or zip of OSV JSON) [default: patches.vuln_db in the agent config]
+    #[arg(long, value_name = "PATH")]
+    vuln_db: Option<PathBuf>,
     /// Language of the output.
     #[arg(long, default_value = "zh", value_parser = parse_lang)]
     lang: Lang,
@@ -80,6 +83,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         config: args.config.clone(),
         out: None,
         period: args.period,
+        vuln_db: args.vuln_db.clone(),
     })?;
     let report = &result.signed.report;
     print!(

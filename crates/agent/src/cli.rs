@@ -66,7 +66,7 @@ pub enum OutputFormat {
 security ledger (检查整改台账).\n\nThe agent never changes the host: it only writes its own state \
 directory (its Ed25519 key and the reports it made). Hand the report to selfcheck-collector \
 (`selfcheck-collector import REPORT.json`).",
-    after_help = "Examples:\n  selfcheck-agent run                      audit this host, print a summary, write the signed report\n  selfcheck-agent run --format json --out report.json\n  selfcheck-agent run --root /mnt/image    audit a mounted disk image\n  selfcheck-agent ports                    list listening sockets (like ss -tulpn)\n  selfcheck-agent checks show ports.telnet"
+    after_help = "Examples:\n  selfcheck-agent run                      audit this host, print a summary, write the signed report\n  selfcheck-agent run --format json --out report.json\n  selfcheck-agent run --root /mnt/image    audit a mounted disk image\n  selfcheck-agent ports                    list listening sockets (like ss -tulpn)\n  selfcheck-agent packages                 list pending updates (like apt list --upgradable)\n  selfcheck-agent run --vuln-db Debian-all.zip   also match an offline OSV feed\n  selfcheck-agent checks show ports.telnet"
 )]
 pub struct AgentCli {
     /// Options shared by all subcommands.
@@ -86,6 +86,8 @@ pub enum AgentCommand {
     Run(RunArgs),
     /// List listening TCP sockets and bound UDP sockets with their processes (what `ss -tulpn` shows).
     Ports(PortsArgs),
+    /// List the updates apt would install (what `apt list --upgradable` shows), computed offline.
+    Packages(PackagesArgs),
     /// Show the check catalog.
     #[command(subcommand)]
     Checks(ChecksCommand),
@@ -107,6 +109,21 @@ pub struct RunArgs {
     #[arg(long, value_name = "YYYY-MM")]
     pub period: Option<Period>,
     /// Language of the summary table.
+    #[arg(long, default_value = "zh", value_parser = parse_lang)]
+    pub lang: Lang,
+    /// Offline OSV vulnerability feed to match installed packages against: a
+    /// directory or zip of OSV JSON, e.g. Debian/all.zip from osv.dev [default: patches.vuln_db in the agent config]
+    #[arg(long, value_name = "PATH")]
+    pub vuln_db: Option<PathBuf>,
+}
+
+/// Options of `packages`.
+#[derive(Debug, Args)]
+pub struct PackagesArgs {
+    /// table: the pending updates; json: installed packages and pending updates.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Language of the table header.
     #[arg(long, default_value = "zh", value_parser = parse_lang)]
     pub lang: Lang,
 }
@@ -181,6 +198,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                 config: common.config.clone(),
                 out: args.out.clone(),
                 period: args.period,
+                vuln_db: args.vuln_db.clone(),
             };
             let result = run_audit(&opts)?;
             match args.format {
@@ -216,6 +234,22 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             match args.format {
                 OutputFormat::Json => println!("{}", serde_json::to_string(&sockets)?),
                 OutputFormat::Table => print!("{}", present::sockets_table(&sockets, args.lang)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AgentCommand::Packages(args) => {
+            let root = open_root(common.root.as_deref())?;
+            let inventory = crate::packages::audit::read_inventory(&root).with_context(|| {
+                format!(
+                    "cannot compute pending updates under {}",
+                    root.dir().display()
+                )
+            })?;
+            match args.format {
+                OutputFormat::Json => println!("{}", serde_json::to_string(&inventory)?),
+                OutputFormat::Table => {
+                    print!("{}", present::upgradable_table(&inventory, args.lang))
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

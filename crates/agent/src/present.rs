@@ -3,7 +3,7 @@
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use selfcheck_catalog::{Catalog, CheckDef, Lang};
-use selfcheck_report::{CheckOutcome, ListeningSocket, Report, Severity};
+use selfcheck_report::{CheckOutcome, ListeningSocket, PackageInventory, Report, Severity};
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -66,6 +66,51 @@ pub fn sockets_table(sockets: &[ListeningSocket], lang: Lang) -> String {
         ]);
     }
     t.to_string()
+}
+
+/// The pending updates as a table, with a line on how many packages are installed.
+pub fn upgradable_table(inv: &PackageInventory, lang: Lang) -> String {
+    let mut t = table(vec![
+        pick(lang, "软件包", "package"),
+        pick(lang, "架构", "arch"),
+        pick(lang, "已安装版本", "installed"),
+        pick(lang, "候选版本", "candidate"),
+        pick(lang, "来源", "suites"),
+        pick(lang, "安全更新", "security"),
+    ]);
+    for u in &inv.upgradable {
+        t.add_row(vec![
+            u.name.clone(),
+            u.arch.clone(),
+            u.installed.clone(),
+            u.candidate.clone(),
+            u.suites.join(", "),
+            if u.security {
+                pick(lang, "是", "yes")
+            } else {
+                ""
+            }
+            .to_string(),
+        ]);
+    }
+    let security = inv.upgradable.iter().filter(|u| u.security).count();
+    let dated = inv
+        .indexes_updated_at
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "-".into());
+    let mut out = format!(
+        "{} {} · {} {} ({} {security}) · {} {dated}\n{t}\n",
+        pick(lang, "已安装软件包", "installed packages"),
+        inv.installed.len(),
+        pick(lang, "可升级", "upgradable"),
+        inv.upgradable.len(),
+        pick(lang, "其中安全更新", "security"),
+        pick(lang, "软件源索引日期", "package lists dated"),
+    );
+    for w in &inv.warnings {
+        out.push_str(&format!("{}: {w}\n", pick(lang, "警告", "warning")));
+    }
+    out
 }
 
 /// The summary printed after `run`: host, sockets, findings, checks that could

@@ -3,6 +3,7 @@
 use crate::audit::AuditOutput;
 use crate::config::{AgentConfig, ConfigError};
 use crate::host::{IdentityError, read_identity};
+use crate::packages::{self, audit::PatchOptions};
 use crate::ports;
 use crate::root::HostRoot;
 use crate::state::{StateDir, StateError, random_bytes, write_file_atomically};
@@ -28,6 +29,8 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     /// Inspection month; by default the month the audit starts in.
     pub period: Option<Period>,
+    /// Offline OSV vulnerability feed (`--vuln-db`), over the config's `patches.vuln_db`.
+    pub vuln_db: Option<PathBuf>,
 }
 
 /// The result of a run.
@@ -100,6 +103,21 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     let (ports_out, sockets) = ports::audit(&root, &catalog, &config.ports, &asset_key, now())?;
     inventory.listening_sockets = sockets;
     merge(&mut all, ports_out);
+
+    let patches = packages::audit::audit(
+        &root,
+        &catalog,
+        PatchOptions {
+            vuln_db: opts.vuln_db.as_deref(),
+            config: &config.patches,
+            os: &host.os,
+            asset_key: &asset_key,
+            now: now(),
+        },
+    )?;
+    inventory.packages = patches.inventory;
+    inventory.vulnerability_feed = patches.feed;
+    merge(&mut all, patches.output);
 
     let finished_at = now();
     let report = Report {

@@ -3,5 +3,6 @@
 //! One backend per package family ([`debian`]; RPM later), one shared set of
 //! findings.
 
+pub mod audit;
 pub mod debian;
 pub mod osv;

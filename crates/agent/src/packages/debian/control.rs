@@ -52,6 +52,8 @@ pub fn paragraphs(text: &str) -> Result<Vec<Paragraph<'_>>, ControlError> {
             continue;
         }
         if line.starts_with('#') {
+            // A comment ends the value before it; it is never part of a field.
+            finish_value(&mut current, text, value_start.take(), line_start);
             continue;
         }
         if line.starts_with([' ', '\t']) {
@@ -138,6 +140,16 @@ mod tests {
         assert_eq!(p[0].get("Description"), Some("short\n more\n ."));
         assert_eq!(p[1].get("Version"), Some("1"));
         assert_eq!(p[1].line, 8);
+    }
+
+    #[test]
+    fn comments_between_fields_are_not_part_of_values() {
+        let p = paragraphs(
+            "Types: deb\n# http://snapshot.example/archive\nURIs: http://deb.example/debian\n",
+        )
+        .unwrap();
+        assert_eq!(p[0].get("Types"), Some("deb"));
+        assert_eq!(p[0].get("URIs"), Some("http://deb.example/debian"));
     }
 
     #[test]

@@ -1,0 +1,159 @@
+//! Benchmark: what apt would upgrade, computed by the agent's library
+//! (`packages::debian::apt::upgradable`, reading and parsing dpkg's status
+//! file included) against `apt list --upgradable`, on this machine.
+//!
+//! The agent has no subcommand that prints this list yet, so the library is
+//! timed in-process (no process start-up on our side; apt is spawned). The two
+//! are run alternately N times; every pair of answers must be the same set of
+//! (name, arch, installed, candidate). Prints the median wall time of each,
+//! their ratio, PASS or FAIL against the target (at least 5 times faster than
+//! apt), and our peak resident memory. Exits non-zero on FAIL, on differing
+//! answers, or when apt or the lists are missing.
+//!
+//! Run: `cargo bench -p selfcheck-agent --bench upgradable_vs_apt`.
+
+use selfcheck_agent::packages::debian::{apt, status};
+use selfcheck_agent::root::HostRoot;
+use std::collections::BTreeSet;
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+/// Timed runs of each.
+const RUNS: usize = 10;
+/// Untimed runs first (page cache).
+const WARMUP: usize = 1;
+/// We must be at least this many times faster than apt.
+const TARGET_SPEEDUP: f64 = 5.0;
+
+/// (name, arch, installed, candidate)
+type Row = (String, String, String, String);
+
+fn main() -> ExitCode {
+    let root = HostRoot::live();
+    if root.resolve("var/lib/dpkg/status").metadata().is_err() {
+        eprintln!("upgradable_vs_apt: no dpkg status file here; nothing to compare");
+        return ExitCode::FAILURE;
+    }
+    println!(
+        "upgradable_vs_apt: library in-process (no `packages` subcommand yet) vs `apt list --upgradable`, {RUNS} runs each"
+    );
+    for _ in 0..WARMUP {
+        if let Err(e) = run_apt() {
+            eprintln!("cannot run apt: {e}");
+            return ExitCode::FAILURE;
+        }
+        if let Err(e) = run_ours(&root) {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let (mut ours_t, mut apt_t) = (Vec::new(), Vec::new());
+    let mut count = 0;
+    for run in 0..RUNS {
+        let (t_apt, theirs) = run_apt().expect("apt ran before");
+        let (t_ours, ours) = match run_ours(&root) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if ours != theirs {
+            eprintln!("run {run}: the agent and apt disagree");
+            eprintln!(
+                "  only ours:  {:?}",
+                ours.difference(&theirs).collect::<Vec<_>>()
+            );
+            eprintln!(
+                "  only apt's: {:?}",
+                theirs.difference(&ours).collect::<Vec<_>>()
+            );
+            return ExitCode::FAILURE;
+        }
+        count = ours.len();
+        apt_t.push(t_apt);
+        ours_t.push(t_ours);
+    }
+    let (m_ours, m_apt) = (median(&mut ours_t), median(&mut apt_t));
+    let speedup = m_apt.as_secs_f64() / m_ours.as_secs_f64();
+    println!("identical answers in all {RUNS} runs: {count} upgradable packages");
+    println!("median apt list --upgradable: {:>9.1} ms", ms(m_apt));
+    println!("median agent (library):      {:>9.1} ms", ms(m_ours));
+    println!("speed-up: {speedup:.1}x (target: at least {TARGET_SPEEDUP}x)");
+    if let Some(kb) = peak_rss_kb() {
+        println!(
+            "agent peak RSS (VmHWM of this process): {:.1} MiB",
+            kb as f64 / 1024.0
+        );
+    }
+    if speedup >= TARGET_SPEEDUP {
+        println!("PASS");
+        ExitCode::SUCCESS
+    } else {
+        println!("FAIL");
+        ExitCode::FAILURE
+    }
+}
+
+fn run_apt() -> std::io::Result<(Duration, BTreeSet<Row>)> {
+    let start = Instant::now();
+    let out = Command::new("apt")
+        .args(["list", "--upgradable"])
+        .env("LC_ALL", "C")
+        .output()?;
+    let elapsed = start.elapsed();
+    if !out.status.success() {
+        return Err(std::io::Error::other(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
+    let rows = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (left, installed) = line.split_once(" [upgradable from: ")?;
+            let words: Vec<&str> = left.split_whitespace().collect();
+            let [name_suites, candidate, arch] = words[..] else {
+                return None;
+            };
+            let name = name_suites.split('/').next()?;
+            Some((
+                name.to_string(),
+                arch.to_string(),
+                installed.trim_end_matches(']').to_string(),
+                candidate.to_string(),
+            ))
+        })
+        .collect();
+    Ok((elapsed, rows))
+}
+
+fn run_ours(root: &HostRoot) -> Result<(Duration, BTreeSet<Row>), String> {
+    let start = Instant::now();
+    let text =
+        std::fs::read_to_string(root.resolve("var/lib/dpkg/status")).map_err(|e| e.to_string())?;
+    let status = status::parse_status(&text, "/var/lib/dpkg/status").map_err(|e| e.to_string())?;
+    let view = apt::upgradable(root, &status).map_err(|e| e.to_string())?;
+    let elapsed = start.elapsed();
+    let rows = view
+        .upgradable
+        .into_iter()
+        .map(|u| (u.name, u.arch, u.installed, u.candidate))
+        .collect();
+    Ok((elapsed, rows))
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Peak resident set size of this process, from /proc/self/status.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

@@ -1,0 +1,447 @@
+//! The patch audit: package inventory, pending updates and known
+//! vulnerabilities turned into the `patches.*` checks of the catalog.
+//!
+//! Every check ends as passed, findings, or "could not run" with the reason:
+//! a host without a package database, an unreadable status file, missing apt
+//! lists or no vulnerability feed is said so, never read as "no problem".
+
+use super::debian::apt::{AptView, upgradable};
+use super::debian::status::{DpkgStatus, parse_status};
+use super::debian::{dpkg_log, reboot, version};
+use super::osv::{DebianOrder, FeedMatch, VulnMatch, ecosystem_for, load_and_match};
+use crate::audit::AuditOutput;
+use crate::config::PatchesConfig;
+use crate::root::HostRoot;
+use chrono::{DateTime, FixedOffset};
+use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
+use selfcheck_report::{
+    CheckOutcome, CheckRun, Finding, Fingerprint, OsRelease, PackageFamily, PackageInventory,
+    PendingUpdate, Severity, VulnerabilityFeed,
+};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The catalog area whose checks [`audit`] runs.
+pub const AREA: &str = "patches";
+
+const SECURITY: &str = "patches.security-updates";
+const PENDING: &str = "patches.pending-updates";
+const REBOOT: &str = "patches.reboot-required";
+const NO_RECENT: &str = "patches.no-recent-updates";
+const STALE_LISTS: &str = "patches.stale-package-lists";
+const KNOWN_VULN: &str = "patches.known-vulnerability";
+const STALE_FEED: &str = "patches.vuln-feed-stale";
+const BROKEN: &str = "patches.broken-packages";
+
+/// Where the status file lives below the root.
+pub const DPKG_STATUS: &str = "var/lib/dpkg/status";
+
+/// What the patch audit hands back to the run.
+#[derive(Debug, Default)]
+pub struct PatchAudit {
+    /// Checks, findings.
+    pub output: AuditOutput,
+    /// Installed packages and pending updates, when the package database could be read.
+    pub inventory: Option<PackageInventory>,
+    /// The vulnerability feed used, when one was loaded.
+    pub feed: Option<VulnerabilityFeed>,
+}
+
+/// Inputs of the patch audit besides the root and catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct PatchOptions<'a> {
+    /// `--vuln-db`, which wins over the configuration's `vuln_db`.
+    pub vuln_db: Option<&'a Path>,
+    /// The `[patches]` configuration.
+    pub config: &'a PatchesConfig,
+    /// The audited host's OS (for its OSV ecosystem).
+    pub os: &'a OsRelease,
+    /// The asset key used in fingerprints.
+    pub asset_key: &'a str,
+    /// The time findings are stamped with and ages are measured from.
+    pub now: DateTime<FixedOffset>,
+}
+
+/// Collects findings and outcomes per check, in catalog order.
+struct Outcomes<'c> {
+    checks: BTreeMap<&'c str, (&'c CheckDef, Result<Vec<Finding>, String>)>,
+    asset_key: String,
+    now: DateTime<FixedOffset>,
+}
+
+impl<'c> Outcomes<'c> {
+    fn finding(
+        &mut self,
+        check: &str,
+        subject: String,
+        risk: Option<Severity>,
+        evidence: Vec<String>,
+    ) {
+        if let Some((def, Ok(list))) = self.checks.get_mut(check) {
+            list.push(Finding {
+                fingerprint: Fingerprint::compute(&self.asset_key, &def.id, &subject),
+                check_id: def.id.clone(),
+                risk: risk.unwrap_or(def.risk),
+                subject,
+                evidence,
+                detected_at: self.now,
+            });
+        }
+    }
+
+    fn could_not_run(&mut self, checks: &[&str], reason: &str) {
+        for c in checks {
+            if let Some((_, outcome)) = self.checks.get_mut(*c) {
+                *outcome = Err(reason.to_string());
+            }
+        }
+    }
+
+    fn finish(self) -> AuditOutput {
+        let mut out = AuditOutput::default();
+        for (def, result) in self.checks.into_values() {
+            let outcome = match result {
+                Err(reason) => CheckOutcome::CouldNotRun { reason },
+                Ok(list) if list.is_empty() => CheckOutcome::Passed,
+                Ok(mut list) => {
+                    list.sort_by(|a, b| a.subject.cmp(&b.subject));
+                    let count = list.len() as u32;
+                    out.findings.extend(list);
+                    CheckOutcome::Findings { count }
+                }
+            };
+            out.checks.push(CheckRun {
+                check_id: def.id.clone(),
+                outcome,
+            });
+        }
+        out
+    }
+}
+
+fn max_days(def: Option<&CheckDef>, configured: Option<u32>) -> Result<i64, CatalogError> {
+    if let Some(d) = configured {
+        return Ok(i64::from(d));
+    }
+    let Some(def) = def else { return Ok(35) };
+    match def.params.get("max_days") {
+        None => Ok(35),
+        Some(toml::Value::Integer(n)) if *n > 0 => Ok(*n),
+        Some(_) => {
+            Err(def.param_error("max_days", "must be a whole number of days greater than 0"))
+        }
+    }
+}
+
+/// Run every `patches` check of the catalog.
+pub fn audit(
+    root: &HostRoot,
+    catalog: &Catalog,
+    opts: PatchOptions<'_>,
+) -> Result<PatchAudit, CatalogError> {
+    let defs: Vec<&CheckDef> = catalog.area(AREA).collect();
+    let def = |id: &str| defs.iter().copied().find(|d| d.id.as_str() == id);
+    let limits = (
+        max_days(def(NO_RECENT), opts.config.max_days_without_update)?,
+        max_days(def(STALE_LISTS), opts.config.max_list_age_days)?,
+        max_days(def(STALE_FEED), opts.config.max_feed_age_days)?,
+    );
+    let mut o = Outcomes {
+        checks: defs
+            .iter()
+            .map(|d| (d.id.as_str(), (*d, Ok(Vec::new()))))
+            .collect(),
+        asset_key: opts.asset_key.to_string(),
+        now: opts.now,
+    };
+    let mut result = PatchAudit::default();
+    let all: Vec<&str> = defs.iter().map(|d| d.id.as_str()).collect();
+
+    let status = match read_status(root) {
+        Ok(s) => s,
+        Err(reason) => {
+            o.could_not_run(&all, &reason);
+            result.output = o.finish();
+            return Ok(result);
+        }
+    };
+    let mut inventory = PackageInventory {
+        family: PackageFamily::Deb,
+        installed: status.packages.clone(),
+        upgradable: Vec::new(),
+        indexes_updated_at: None,
+        warnings: Vec::new(),
+    };
+
+    for p in status
+        .packages
+        .iter()
+        .filter(|p| p.state.is_broken() || p.reinstall_required)
+    {
+        let flag = if p.reinstall_required {
+            ", reinstall required"
+        } else {
+            ""
+        };
+        let state = serde_json::to_value(p.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        o.finding(
+            BROKEN,
+            format!("{}:{}", p.name, p.arch),
+            None,
+            vec![format!("{} {} is {state}{flag}", p.name, p.version)],
+        );
+    }
+
+    let feed = vulnerability_feed(&mut o, opts, &status, limits.2);
+    let apt = match upgradable(root, &status) {
+        Ok(view) => Some(view),
+        Err(e) => {
+            o.could_not_run(&[SECURITY, PENDING, STALE_LISTS], &e.to_string());
+            None
+        }
+    };
+    if let Some(view) = &apt {
+        pending_updates(
+            &mut o,
+            view,
+            feed.as_ref().map(|f| f.matches.as_slice()).unwrap_or(&[]),
+        );
+        match view.lists_updated_at {
+            Some(t) => {
+                let age = (opts.now - t).num_days();
+                if age > limits.1 {
+                    o.finding(
+                        STALE_LISTS,
+                        "apt-lists".into(),
+                        None,
+                        vec![format!(
+                            "newest package list dated {} ({age} days ago; limit {} days)",
+                            t.format("%Y-%m-%d %H:%M %:z"),
+                            limits.1
+                        )],
+                    );
+                }
+            }
+            None => o.could_not_run(&[STALE_LISTS], "the package lists carry no date"),
+        }
+        inventory.upgradable = view.upgradable.clone();
+        inventory.indexes_updated_at = view.lists_updated_at;
+        inventory.warnings.extend(view.warnings.iter().cloned());
+    }
+
+    let reboot = reboot::reboot_evidence(root, &status.packages);
+    if !reboot.is_empty() {
+        o.finding(REBOOT, "reboot".into(), None, reboot);
+    }
+
+    let (last_change, log_warnings) = dpkg_log::last_package_change(root);
+    inventory.warnings.extend(log_warnings);
+    match last_change {
+        Some(t) => {
+            let age = (opts.now - t).num_days();
+            if age > limits.0 {
+                o.finding(NO_RECENT, "package-changes".into(), None, vec![format!(
+                    "last package install, upgrade or removal {} ({age} days ago; limit {} days)",
+                    t.format("%Y-%m-%d %H:%M"), limits.0
+                )]);
+            }
+        }
+        None => o.could_not_run(
+            &[NO_RECENT],
+            "no install, upgrade or removal is recorded in /var/log/dpkg.log*",
+        ),
+    }
+
+    result.feed = feed.map(|f| f.feed);
+    result.inventory = Some(inventory);
+    result.output = o.finish();
+    Ok(result)
+}
+
+/// Why the package inventory could not be read (for `selfcheck-agent packages`).
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// The dpkg status file is missing or malformed.
+    #[error("{0}")]
+    Status(String),
+    /// apt's sources or lists could not be used.
+    #[error(transparent)]
+    Apt(#[from] super::debian::apt::AptError),
+}
+
+/// Installed packages and what apt would upgrade, without judging anything:
+/// the data behind `selfcheck-agent packages`.
+pub fn read_inventory(root: &HostRoot) -> Result<PackageInventory, InventoryError> {
+    let status = read_status(root).map_err(InventoryError::Status)?;
+    let view = upgradable(root, &status)?;
+    Ok(PackageInventory {
+        family: PackageFamily::Deb,
+        installed: status.packages,
+        upgradable: view.upgradable,
+        indexes_updated_at: view.lists_updated_at,
+        warnings: view.warnings,
+    })
+}
+
+fn read_status(root: &HostRoot) -> Result<DpkgStatus, String> {
+    let path = root.resolve(DPKG_STATUS);
+    let shown = format!("/{DPKG_STATUS}");
+    let text = match std::fs::read(&path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "{shown} does not exist: this is not a dpkg-based host (Debian, Ubuntu, Kylin desktop, UOS desktop), or the image is incomplete"
+            ));
+        }
+        Err(e) => return Err(format!("cannot read {shown}: {e}")),
+    };
+    parse_status(&text, &shown).map_err(|e| e.to_string())
+}
+
+/// Load and match the feed; sets the outcomes of the two feed checks.
+fn vulnerability_feed(
+    o: &mut Outcomes<'_>,
+    opts: PatchOptions<'_>,
+    status: &DpkgStatus,
+    max_age: i64,
+) -> Option<FeedMatch> {
+    let Some(path) = opts.vuln_db.or(opts.config.vuln_db.as_deref()) else {
+        o.could_not_run(
+            &[KNOWN_VULN, STALE_FEED],
+            "no vulnerability feed given: pass --vuln-db PATH (an OSV directory or zip such as Debian/all.zip) or set patches.vuln_db in the agent config",
+        );
+        return None;
+    };
+    let Some(ecosystem) = opts
+        .config
+        .vuln_ecosystem
+        .clone()
+        .or_else(|| ecosystem_for(opts.os))
+    else {
+        let os = opts.os.id.as_deref().unwrap_or("unknown");
+        o.could_not_run(
+            &[KNOWN_VULN, STALE_FEED],
+            &format!("OSV has no ecosystem for OS id {os:?}; set patches.vuln_ecosystem in the agent config (e.g. \"Debian:10\" for a Debian-based release)"),
+        );
+        return None;
+    };
+    let matched = match load_and_match(path, &ecosystem, &status.packages, &DebianOrder) {
+        Ok(m) => m,
+        Err(e) => {
+            o.could_not_run(
+                &[KNOWN_VULN, STALE_FEED],
+                &format!("cannot use vulnerability feed {}: {e}", path.display()),
+            );
+            return None;
+        }
+    };
+    for m in &matched.matches {
+        o.finding(
+            KNOWN_VULN,
+            format!("{}:{} {}", m.package, m.arch, m.advisory_id),
+            Some(m.risk),
+            vuln_evidence(m),
+        );
+    }
+    match matched.feed.newest_modified {
+        Some(t) if (opts.now - t).num_days() > max_age => {
+            o.finding(
+                STALE_FEED,
+                "vulnerability-feed".into(),
+                None,
+                vec![format!(
+                    "newest advisory in {} modified {} ({} days ago; limit {max_age} days)",
+                    matched.feed.source,
+                    t.format("%Y-%m-%d"),
+                    (opts.now - t).num_days()
+                )],
+            );
+        }
+        Some(_) => {}
+        None => o.could_not_run(
+            &[STALE_FEED],
+            "the feed has no advisory with a modified date",
+        ),
+    }
+    Some(matched)
+}
+
+fn vuln_evidence(m: &VulnMatch) -> Vec<String> {
+    let mut ev = vec![format!(
+        "{}:{} from source {} {}",
+        m.package, m.arch, m.source_name, m.installed_version
+    )];
+    match (&m.fixed_version, &m.last_affected) {
+        (Some(f), _) => ev.push(format!("fixed in {f}")),
+        (None, Some(l)) => ev.push(format!(
+            "affected up to and including {l}; no fixed version"
+        )),
+        (None, None) => ev.push("no fixed version yet".into()),
+    }
+    if !m.aliases.is_empty() {
+        ev.push(format!("aliases: {}", m.aliases.join(", ")));
+    }
+    ev.push(format!("severity: {}", m.severity_basis));
+    if !m.summary.is_empty() {
+        ev.push(m.summary.clone());
+    }
+    ev
+}
+
+/// Security updates one finding per package; ordinary updates one finding per host.
+fn pending_updates(o: &mut Outcomes<'_>, view: &AptView, vulns: &[VulnMatch]) {
+    let mut ordinary = Vec::new();
+    for u in &view.upgradable {
+        let line = update_line(u);
+        if !u.security {
+            ordinary.push(line);
+            continue;
+        }
+        // Advisories this update fixes: same binary package, fixed at or below the candidate.
+        let fixed: Vec<&VulnMatch> = vulns
+            .iter()
+            .filter(|m| m.package == u.name && m.arch == u.arch)
+            .filter(|m| {
+                m.fixed_version
+                    .as_deref()
+                    .is_some_and(|f| version::compare(f, &u.candidate).is_le())
+            })
+            .collect();
+        let risk = fixed.iter().map(|m| m.risk).max();
+        let mut evidence = vec![line];
+        if fixed.is_empty() {
+            evidence.push("severity: not in the vulnerability feed; high by default".into());
+        } else {
+            let ids: Vec<String> = fixed
+                .iter()
+                .map(|m| format!("{} ({})", m.advisory_id, m.risk))
+                .collect();
+            evidence.push(format!("fixes {}", ids.join(", ")));
+        }
+        o.finding(
+            SECURITY,
+            format!("{}:{}", u.name, u.arch),
+            risk.or(Some(Severity::High)),
+            evidence,
+        );
+    }
+    if !ordinary.is_empty() {
+        let mut evidence = vec![format!("{} package(s) can be upgraded", ordinary.len())];
+        evidence.extend(ordinary);
+        o.finding(PENDING, "upgradable".into(), None, evidence);
+    }
+}
+
+fn update_line(u: &PendingUpdate) -> String {
+    format!(
+        "{}:{} {} -> {} ({})",
+        u.name,
+        u.arch,
+        u.installed,
+        u.candidate,
+        u.suites.join(", ")
+    )
+}

@@ -204,11 +204,7 @@ pub fn audit(
         }
     };
     if let Some(view) = &apt {
-        pending_updates(
-            &mut o,
-            view,
-            feed.as_ref().map(|f| f.matches.as_slice()).unwrap_or(&[]),
-        );
+        pending_updates(&mut o, view, feed.as_ref().map(|f| f.matches.as_slice()));
         match view.lists_updated_at {
             Some(t) => {
                 let age = (opts.now - t).num_days();
@@ -392,7 +388,9 @@ fn vuln_evidence(m: &VulnMatch) -> Vec<String> {
 }
 
 /// Security updates one finding per package; ordinary updates one finding per host.
-fn pending_updates(o: &mut Outcomes<'_>, view: &AptView, vulns: &[VulnMatch]) {
+fn pending_updates(o: &mut Outcomes<'_>, view: &AptView, vulns: Option<&[VulnMatch]>) {
+    let graded = vulns.is_some();
+    let vulns = vulns.unwrap_or(&[]);
     let mut ordinary = Vec::new();
     for u in &view.upgradable {
         let line = update_line(u);
@@ -412,7 +410,9 @@ fn pending_updates(o: &mut Outcomes<'_>, view: &AptView, vulns: &[VulnMatch]) {
             .collect();
         let risk = fixed.iter().map(|m| m.risk).max();
         let mut evidence = vec![line];
-        if fixed.is_empty() {
+        if !graded {
+            evidence.push("severity: no vulnerability feed to grade it; high by default".into());
+        } else if fixed.is_empty() {
             evidence.push("severity: not in the vulnerability feed; high by default".into());
         } else {
             let ids: Vec<String> = fixed

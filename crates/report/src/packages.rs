@@ -105,6 +105,22 @@ pub struct PendingUpdate {
     pub suites: Vec<String>,
     /// Whether the candidate comes from a security suite or advisory.
     pub security: bool,
+    /// Advisories the repository metadata says this update fixes (RPM
+    /// `updateinfo.xml`: e.g. openEuler-SA-2024-1234, RHSA-2024:1234); empty for apt.
+    #[serde(default)]
+    pub advisories: Vec<UpdateAdvisory>,
+}
+
+/// An advisory attached to an update by the repository (RPM `updateinfo.xml`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UpdateAdvisory {
+    /// Advisory id, e.g. `openEuler-SA-2024-1234` or `RHSA-2024:1234`.
+    pub id: String,
+    /// `security`, `bugfix`, `enhancement` or `newpackage`.
+    pub kind: String,
+    /// The advisory's severity mapped to a risk level (Critical/Important/Moderate/Low →
+    /// critical/high/medium/low), when it has one.
+    pub risk: Option<crate::ids::Severity>,
 }
 
 /// The offline vulnerability feed the packages were matched against.

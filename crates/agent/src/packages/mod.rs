@@ -6,3 +6,4 @@
 pub mod audit;
 pub mod debian;
 pub mod osv;
+pub mod rpm;

@@ -186,6 +186,7 @@ pub fn upgradable(root: &HostRoot, status: &DpkgStatus) -> Result<AptView, AptEr
                 candidate: cand.version.clone(),
                 suites: suite_names(&offering),
                 security: offering.iter().any(|s| is_security(s)),
+                advisories: Vec::new(),
             });
         }
     }

@@ -86,7 +86,8 @@ pub enum AgentCommand {
     Run(RunArgs),
     /// List listening TCP sockets and bound UDP sockets with their processes (what `ss -tulpn` shows).
     Ports(PortsArgs),
-    /// List the updates apt would install (what `apt list --upgradable` shows), computed offline.
+    /// List the updates the package manager would install (what `apt list --upgradable` or
+    /// `dnf check-update` shows), computed offline.
     Packages(PackagesArgs),
     /// Show the check catalog.
     #[command(subcommand)]
@@ -239,12 +240,14 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
         }
         AgentCommand::Packages(args) => {
             let root = open_root(common.root.as_deref())?;
-            let inventory = crate::packages::audit::read_inventory(&root).with_context(|| {
-                format!(
-                    "cannot compute pending updates under {}",
-                    root.dir().display()
-                )
-            })?;
+            let host = crate::host::read_identity(&root)?;
+            let inventory =
+                crate::packages::audit::read_inventory(&root, &host.os).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot compute pending updates under {}: {e}",
+                        root.dir().display()
+                    )
+                })?;
             match args.format {
                 OutputFormat::Json => println!("{}", serde_json::to_string(&inventory)?),
                 OutputFormat::Table => {

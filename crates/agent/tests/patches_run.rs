@@ -270,29 +270,51 @@ fn without_a_feed_the_vulnerability_checks_say_why_they_could_not_run() {
     assert!(report.inventory.vulnerability_feed.is_none());
 }
 
+fn patch_outcomes(report: &Report) -> Vec<&selfcheck_report::CheckRun> {
+    report
+        .checks
+        .iter()
+        .filter(|c| c.check_id.as_str().starts_with("patches."))
+        .collect()
+}
+
 #[test]
-fn host_without_dpkg_says_so_for_every_patch_check() {
+fn unknown_os_without_a_package_database_says_so_for_every_patch_check() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("etc")).unwrap();
     fs::write(
         dir.path().join("etc/os-release"),
-        "ID=openEuler\nVERSION_ID=\"22.03\"\n",
+        "ID=haiku\nVERSION_ID=\"r1\"\n",
     )
     .unwrap();
     let report = run_json(Some(dir.path()), &[]);
-    let patch_checks: Vec<_> = report
-        .checks
-        .iter()
-        .filter(|c| c.check_id.as_str().starts_with("patches."))
-        .collect();
-    assert!(patch_checks.len() >= 8);
-    for c in patch_checks {
+    let checks = patch_outcomes(&report);
+    assert!(checks.len() >= 8);
+    for c in checks {
+        assert!(
+            matches!(&c.outcome, CheckOutcome::CouldNotRun { reason } if reason.contains("unknown operating system") && reason.contains("haiku")),
+            "{c:?}"
+        );
+    }
+    assert!(report.inventory.packages.is_none());
+}
+
+#[test]
+fn debian_host_without_its_status_file_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("etc")).unwrap();
+    fs::write(
+        dir.path().join("etc/os-release"),
+        "ID=debian\nVERSION_ID=\"12\"\n",
+    )
+    .unwrap();
+    let report = run_json(Some(dir.path()), &[]);
+    for c in patch_outcomes(&report) {
         assert!(
             matches!(&c.outcome, CheckOutcome::CouldNotRun { reason } if reason.contains("/var/lib/dpkg/status")),
             "{c:?}"
         );
     }
-    assert!(report.inventory.packages.is_none());
 }
 
 #[test]

@@ -5,18 +5,16 @@
 //! a host without a package database, an unreadable status file, missing apt
 //! lists or no vulnerability feed is said so, never read as "no problem".
 
-use super::debian::apt::{AptView, upgradable};
-use super::debian::status::{DpkgStatus, parse_status};
-use super::debian::{dpkg_log, reboot, version};
-use super::osv::{DebianOrder, FeedMatch, VulnMatch, ecosystem_for, load_and_match};
+use super::backend::{compare_versions, scan, version_order};
+use super::osv::{FeedMatch, VulnMatch, ecosystem_for, load_and_match};
 use crate::audit::AuditOutput;
 use crate::config::PatchesConfig;
 use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
 use selfcheck_report::{
-    CheckOutcome, CheckRun, Finding, Fingerprint, OsRelease, PackageFamily, PackageInventory,
-    PendingUpdate, Severity, VulnerabilityFeed,
+    CheckOutcome, CheckRun, Finding, Fingerprint, InstalledPackage, OsRelease, PackageFamily,
+    PackageInventory, PendingUpdate, Severity, VulnerabilityFeed,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,9 +30,6 @@ const STALE_LISTS: &str = "patches.stale-package-lists";
 const KNOWN_VULN: &str = "patches.known-vulnerability";
 const STALE_FEED: &str = "patches.vuln-feed-stale";
 const BROKEN: &str = "patches.broken-packages";
-
-/// Where the status file lives below the root.
-pub const DPKG_STATUS: &str = "var/lib/dpkg/status";
 
 /// What the patch audit hands back to the run.
 #[derive(Debug, Default)]
@@ -157,8 +152,16 @@ pub fn audit(
     let mut result = PatchAudit::default();
     let all: Vec<&str> = defs.iter().map(|d| d.id.as_str()).collect();
 
-    let status = match read_status(root) {
-        Ok(s) => s,
+    let family = match super::os::package_family(opts.os, root) {
+        Ok(f) => f,
+        Err(reason) => {
+            o.could_not_run(&all, &reason);
+            result.output = o.finish();
+            return Ok(result);
+        }
+    };
+    let host = match scan(family, root) {
+        Ok(h) => h,
         Err(reason) => {
             o.could_not_run(&all, &reason);
             result.output = o.finish();
@@ -166,15 +169,15 @@ pub fn audit(
         }
     };
     let mut inventory = PackageInventory {
-        family: PackageFamily::Deb,
-        installed: status.packages.clone(),
+        family,
+        installed: host.installed.clone(),
         upgradable: Vec::new(),
         indexes_updated_at: None,
-        warnings: Vec::new(),
+        warnings: host.warnings.clone(),
     };
 
-    for p in status
-        .packages
+    for p in host
+        .installed
         .iter()
         .filter(|p| p.state.is_broken() || p.reinstall_required)
     {
@@ -195,60 +198,59 @@ pub fn audit(
         );
     }
 
-    let feed = vulnerability_feed(&mut o, opts, &status, limits.2);
-    let apt = match upgradable(root, &status) {
-        Ok(view) => Some(view),
-        Err(e) => {
-            o.could_not_run(&[SECURITY, PENDING, STALE_LISTS], &e.to_string());
-            None
-        }
-    };
-    if let Some(view) = &apt {
-        pending_updates(&mut o, view, feed.as_ref().map(|f| f.matches.as_slice()));
-        match view.lists_updated_at {
-            Some(t) => {
-                let age = (opts.now - t).num_days();
-                if age > limits.1 {
-                    o.finding(
-                        STALE_LISTS,
-                        "apt-lists".into(),
-                        None,
-                        vec![format!(
-                            "newest package list dated {} ({age} days ago; limit {} days)",
-                            t.format("%Y-%m-%d %H:%M %:z"),
-                            limits.1
-                        )],
-                    );
+    let feed = vulnerability_feed(&mut o, opts, family, &host.installed, limits.2);
+    match &host.updates {
+        Err(reason) => o.could_not_run(&[SECURITY, PENDING, STALE_LISTS], reason),
+        Ok(updates) => {
+            pending_updates(
+                &mut o,
+                family,
+                &updates.upgradable,
+                feed.as_ref().map(|f| f.matches.as_slice()),
+            );
+            match updates.indexes_updated_at {
+                Some(t) => {
+                    let age = (opts.now - t).num_days();
+                    if age > limits.1 {
+                        o.finding(
+                            STALE_LISTS,
+                            "package-indexes".into(),
+                            None,
+                            vec![format!(
+                                "newest {} dated {} ({age} days ago; limit {} days)",
+                                updates.indexes_name,
+                                t.format("%Y-%m-%d %H:%M %:z"),
+                                limits.1
+                            )],
+                        );
+                    }
                 }
+                None => o.could_not_run(
+                    &[STALE_LISTS],
+                    &format!("the {} carry no date", updates.indexes_name),
+                ),
             }
-            None => o.could_not_run(&[STALE_LISTS], "the package lists carry no date"),
+            inventory.upgradable = updates.upgradable.clone();
+            inventory.indexes_updated_at = updates.indexes_updated_at;
         }
-        inventory.upgradable = view.upgradable.clone();
-        inventory.indexes_updated_at = view.lists_updated_at;
-        inventory.warnings.extend(view.warnings.iter().cloned());
     }
 
-    let reboot = reboot::reboot_evidence(root, &status.packages);
-    if !reboot.is_empty() {
-        o.finding(REBOOT, "reboot".into(), None, reboot);
+    if !host.reboot.is_empty() {
+        o.finding(REBOOT, "reboot".into(), None, host.reboot.clone());
     }
 
-    let (last_change, log_warnings) = dpkg_log::last_package_change(root);
-    inventory.warnings.extend(log_warnings);
-    match last_change {
-        Some(t) => {
-            let age = (opts.now - t).num_days();
+    match &host.last_change {
+        Ok(t) => {
+            let age = (opts.now - *t).num_days();
             if age > limits.0 {
                 o.finding(NO_RECENT, "package-changes".into(), None, vec![format!(
                     "last package install, upgrade or removal {} ({age} days ago; limit {} days)",
-                    t.format("%Y-%m-%d %H:%M"), limits.0
+                    t.format("%Y-%m-%d %H:%M"),
+                    limits.0
                 )]);
             }
         }
-        None => o.could_not_run(
-            &[NO_RECENT],
-            "no install, upgrade or removal is recorded in /var/log/dpkg.log*",
-        ),
+        Err(reason) => o.could_not_run(&[NO_RECENT], reason),
     }
 
     result.feed = feed.map(|f| f.feed);
@@ -257,51 +259,29 @@ pub fn audit(
     Ok(result)
 }
 
-/// Why the package inventory could not be read (for `selfcheck-agent packages`).
-#[derive(Debug, thiserror::Error)]
-pub enum InventoryError {
-    /// The dpkg status file is missing or malformed.
-    #[error("{0}")]
-    Status(String),
-    /// apt's sources or lists could not be used.
-    #[error(transparent)]
-    Apt(#[from] super::debian::apt::AptError),
-}
-
-/// Installed packages and what apt would upgrade, without judging anything:
-/// the data behind `selfcheck-agent packages`.
-pub fn read_inventory(root: &HostRoot) -> Result<PackageInventory, InventoryError> {
-    let status = read_status(root).map_err(InventoryError::Status)?;
-    let view = upgradable(root, &status)?;
+/// Installed packages and what the package manager would upgrade, without
+/// judging anything: the data behind `selfcheck-agent packages`.
+pub fn read_inventory(root: &HostRoot, os: &OsRelease) -> Result<PackageInventory, String> {
+    let family = super::os::package_family(os, root)?;
+    let host = scan(family, root)?;
+    let updates = host.updates?;
+    let mut warnings = host.warnings;
+    warnings.sort();
     Ok(PackageInventory {
-        family: PackageFamily::Deb,
-        installed: status.packages,
-        upgradable: view.upgradable,
-        indexes_updated_at: view.lists_updated_at,
-        warnings: view.warnings,
+        family,
+        installed: host.installed,
+        upgradable: updates.upgradable,
+        indexes_updated_at: updates.indexes_updated_at,
+        warnings,
     })
-}
-
-fn read_status(root: &HostRoot) -> Result<DpkgStatus, String> {
-    let path = root.resolve(DPKG_STATUS);
-    let shown = format!("/{DPKG_STATUS}");
-    let text = match std::fs::read(&path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!(
-                "{shown} does not exist: this is not a dpkg-based host (Debian, Ubuntu, Kylin desktop, UOS desktop), or the image is incomplete"
-            ));
-        }
-        Err(e) => return Err(format!("cannot read {shown}: {e}")),
-    };
-    parse_status(&text, &shown).map_err(|e| e.to_string())
 }
 
 /// Load and match the feed; sets the outcomes of the two feed checks.
 fn vulnerability_feed(
     o: &mut Outcomes<'_>,
     opts: PatchOptions<'_>,
-    status: &DpkgStatus,
+    family: PackageFamily,
+    installed: &[InstalledPackage],
     max_age: i64,
 ) -> Option<FeedMatch> {
     let Some(path) = opts.vuln_db.or(opts.config.vuln_db.as_deref()) else {
@@ -324,7 +304,7 @@ fn vulnerability_feed(
         );
         return None;
     };
-    let matched = match load_and_match(path, &ecosystem, &status.packages, &DebianOrder) {
+    let matched = match load_and_match(path, &ecosystem, installed, version_order(family)) {
         Ok(m) => m,
         Err(e) => {
             o.could_not_run(
@@ -388,38 +368,63 @@ fn vuln_evidence(m: &VulnMatch) -> Vec<String> {
 }
 
 /// Security updates one finding per package; ordinary updates one finding per host.
-fn pending_updates(o: &mut Outcomes<'_>, view: &AptView, vulns: Option<&[VulnMatch]>) {
+///
+/// A security update's risk is the highest of the risks the repository's own
+/// advisories give it (RPM `updateinfo.xml`) and of the feed's advisories the
+/// candidate fixes (same binary package, fixed at or below the candidate);
+/// high when neither knows it.
+fn pending_updates(
+    o: &mut Outcomes<'_>,
+    family: PackageFamily,
+    upgradable: &[PendingUpdate],
+    vulns: Option<&[VulnMatch]>,
+) {
     let graded = vulns.is_some();
     let vulns = vulns.unwrap_or(&[]);
     let mut ordinary = Vec::new();
-    for u in &view.upgradable {
+    for u in upgradable {
         let line = update_line(u);
         if !u.security {
             ordinary.push(line);
             continue;
         }
-        // Advisories this update fixes: same binary package, fixed at or below the candidate.
         let fixed: Vec<&VulnMatch> = vulns
             .iter()
             .filter(|m| m.package == u.name && m.arch == u.arch)
             .filter(|m| {
                 m.fixed_version
                     .as_deref()
-                    .is_some_and(|f| version::compare(f, &u.candidate).is_le())
+                    .is_some_and(|f| compare_versions(family, f, &u.candidate).is_le())
             })
             .collect();
-        let risk = fixed.iter().map(|m| m.risk).max();
+        let repo_risk = u.advisories.iter().filter_map(|a| a.risk).max();
+        let feed_risk = fixed.iter().map(|m| m.risk).max();
+        let risk = repo_risk.max(feed_risk);
         let mut evidence = vec![line];
-        if !graded {
-            evidence.push("severity: no vulnerability feed to grade it; high by default".into());
-        } else if fixed.is_empty() {
-            evidence.push("severity: not in the vulnerability feed; high by default".into());
-        } else {
+        if !u.advisories.is_empty() {
+            let ids: Vec<String> = u
+                .advisories
+                .iter()
+                .map(|a| match a.risk {
+                    Some(r) => format!("{} ({}, {r})", a.id, a.kind),
+                    None => format!("{} ({})", a.id, a.kind),
+                })
+                .collect();
+            evidence.push(format!("repository advisories: {}", ids.join(", ")));
+        }
+        if !fixed.is_empty() {
             let ids: Vec<String> = fixed
                 .iter()
                 .map(|m| format!("{} ({})", m.advisory_id, m.risk))
                 .collect();
             evidence.push(format!("fixes {}", ids.join(", ")));
+        }
+        if risk.is_none() {
+            evidence.push(if graded {
+                "severity: not in the vulnerability feed; high by default".into()
+            } else {
+                "severity: no vulnerability feed to grade it; high by default".into()
+            });
         }
         o.finding(
             SECURITY,

@@ -71,7 +71,7 @@ use selfcheck_report::{InstalledPackage, OsRelease, Severity, VulnerabilityFeed}
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
-/// Orders versions of one ecosystem (Debian ordering now, RPM later).
+/// Orders versions of one ecosystem (Debian ordering, or RPM ordering in `packages::rpm::version`).
 pub trait VersionOrder: Sync {
     /// Compare two versions of the ecosystem.
     fn compare(&self, a: &str, b: &str) -> Ordering;
@@ -89,8 +89,11 @@ impl VersionOrder for DebianOrder {
 
 /// The OSV ecosystem of a host: `Debian:<VERSION_ID major>` (e.g. `Debian:12`),
 /// `Ubuntu:<VERSION_ID>` plus `:LTS` for LTS releases (e.g. `Ubuntu:22.04:LTS`),
-/// `None` for every other system, and for Debian testing/unstable, which
-/// have no `VERSION_ID`.
+/// `openEuler:<VERSION_ID>-<LTS stream>` (e.g. `openEuler:22.03-LTS-SP1`, from
+/// `PRETTY_NAME="openEuler 22.03 (LTS-SP1)"`), `Rocky Linux:<major>`,
+/// `AlmaLinux:<major>`; `None` for every other system (Kylin, UOS, Anolis,
+/// CentOS; RHEL's OSV streams are CPE-scoped and must be configured), and for
+/// Debian testing/unstable, which have no `VERSION_ID`.
 ///
 /// An Ubuntu release is LTS when it is the April release of an even year
 /// (every one since 6.06 is), or when `PRETTY_NAME` says so (`Ubuntu 22.04.4 LTS`).
@@ -125,6 +128,20 @@ pub fn ecosystem_for(os: &OsRelease) -> Option<String> {
                 format!("Ubuntu:{version}")
             })
         }
+        // openEuler: "openEuler:22.03-LTS-SP1" from VERSION_ID and the
+        // "(LTS-SP1)" of the release name; innovation releases have no advisories.
+        "openeuler" => {
+            let pretty = os.pretty_name.as_deref().unwrap_or("");
+            let stream = pretty
+                .split_once('(')
+                .and_then(|(_, r)| r.split_once(')'))
+                .map(|(s, _)| s.trim())?;
+            stream
+                .starts_with("LTS")
+                .then(|| format!("openEuler:{version}-{stream}"))
+        }
+        "rocky" => Some(format!("Rocky Linux:{}", version.split('.').next()?)),
+        "almalinux" => Some(format!("AlmaLinux:{}", version.split('.').next()?)),
         _ => None,
     }
 }

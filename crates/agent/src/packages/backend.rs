@@ -3,9 +3,10 @@
 //! findings are made once, in [`super::audit`].
 
 use super::debian::apt::upgradable;
+use super::debian::dpkg_log;
 use super::debian::status::{DpkgStatus, parse_status};
-use super::debian::{dpkg_log, reboot};
 use super::osv::{DebianOrder, VersionOrder};
+use super::reboot;
 use super::rpm::version::RpmOrder;
 use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
@@ -99,7 +100,7 @@ fn scan_debian(root: &HostRoot) -> Result<HostPackages, String> {
     warnings.extend(log_warnings);
     Ok(HostPackages {
         family: PackageFamily::Deb,
-        reboot: reboot::reboot_evidence(root, &status.packages),
+        reboot: reboot::reboot_evidence(root, reboot::newest_deb_kernel(&status.packages)),
         installed: status.packages,
         updates,
         last_change: last.ok_or_else(|| {

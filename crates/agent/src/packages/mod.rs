@@ -8,4 +8,5 @@ pub mod backend;
 pub mod debian;
 pub mod os;
 pub mod osv;
+pub mod reboot;
 pub mod rpm;

@@ -8,7 +8,6 @@ pub mod dpkg_log;
 pub mod lists;
 pub mod policy;
 pub mod preferences;
-pub mod reboot;
 pub mod release;
 pub mod sources;
 pub mod status;

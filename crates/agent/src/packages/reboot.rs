@@ -3,14 +3,17 @@
 //! Two signs: the `reboot-required` flag file that Debian and Ubuntu packages
 //! write (`/run/reboot-required`, with the packages that asked in
 //! `reboot-required.pkgs`), and, on the live host, a running kernel other than
-//! the newest installed kernel image.
+//! the newest installed kernel (each family names its kernel packages its own
+//! way: [`newest_deb_kernel`], [`newest_rpm_kernel`]).
 
-use super::version;
+use super::debian::version;
+use super::rpm::version::compare_evr;
 use crate::root::HostRoot;
 use selfcheck_report::{InstalledPackage, PackageState};
 
 /// What says a reboot is needed, as evidence lines; empty when none.
-pub fn reboot_evidence(root: &HostRoot, installed: &[InstalledPackage]) -> Vec<String> {
+/// `newest_kernel` is the `uname -r` form of the newest installed kernel.
+pub fn reboot_evidence(root: &HostRoot, newest_kernel: Option<String>) -> Vec<String> {
     let mut evidence = Vec::new();
     let flag = ["run/reboot-required", "var/run/reboot-required"]
         .into_iter()
@@ -33,7 +36,7 @@ pub fn reboot_evidence(root: &HostRoot, installed: &[InstalledPackage]) -> Vec<S
             .read_optional("proc/sys/kernel/osrelease")
             .ok()
             .flatten()
-        && let Some(newest) = newest_kernel(installed)
+        && let Some(newest) = newest_kernel
         && newest != running.trim()
     {
         evidence.push(format!(
@@ -44,9 +47,9 @@ pub fn reboot_evidence(root: &HostRoot, installed: &[InstalledPackage]) -> Vec<S
     evidence
 }
 
-/// The release (`uname -r` form) of the newest installed kernel image package
-/// (`linux-image-6.1.0-18-amd64` → `6.1.0-18-amd64`), by package version.
-pub fn newest_kernel(installed: &[InstalledPackage]) -> Option<String> {
+/// The release (`uname -r` form) of the newest installed Debian kernel image
+/// package (`linux-image-6.1.0-18-amd64` → `6.1.0-18-amd64`), by package version.
+pub fn newest_deb_kernel(installed: &[InstalledPackage]) -> Option<String> {
     installed
         .iter()
         .filter(|p| p.state == PackageState::Installed)
@@ -59,6 +62,22 @@ pub fn newest_kernel(installed: &[InstalledPackage]) -> Option<String> {
         })
         .max_by(|a, b| version::compare(&a.0.version, &b.0.version).then_with(|| a.1.cmp(b.1)))
         .map(|(_, release)| release.to_string())
+}
+
+/// The release (`uname -r` form, `VERSION-RELEASE.ARCH`) of the newest
+/// installed RPM kernel (`kernel` or `kernel-core`), by EVR. `installed` holds
+/// (name, epoch:version-release, arch).
+pub fn newest_rpm_kernel<'a>(
+    installed: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+) -> Option<String> {
+    installed
+        .into_iter()
+        .filter(|(name, _, _)| matches!(*name, "kernel" | "kernel-core"))
+        .max_by(|a, b| compare_evr(a.1, b.1))
+        .map(|(_, evr, arch)| {
+            let without_epoch = evr.split_once(':').map_or(evr, |(_, r)| r);
+            format!("{without_epoch}.{arch}")
+        })
 }
 
 #[cfg(test)]
@@ -84,8 +103,17 @@ mod tests {
             pkg("linux-image-6.1.0-21-amd64", "6.1.90-1"),
             pkg("linux-image-amd64", "6.1.90-1"),
         ];
-        assert_eq!(newest_kernel(&pkgs).as_deref(), Some("6.1.0-21-amd64"));
-        assert_eq!(newest_kernel(&[]), None);
+        assert_eq!(newest_deb_kernel(&pkgs).as_deref(), Some("6.1.0-21-amd64"));
+        assert_eq!(newest_deb_kernel(&[]), None);
+        let rpms = [
+            ("kernel", "5.10.0-60.18.0.50.oe2203", "x86_64"),
+            ("kernel", "5.10.0-136.12.0.86.oe2203", "x86_64"),
+            ("kernel-tools", "9.9-1", "x86_64"),
+        ];
+        assert_eq!(
+            newest_rpm_kernel(rpms).as_deref(),
+            Some("5.10.0-136.12.0.86.oe2203.x86_64")
+        );
     }
 
     #[test]
@@ -105,12 +133,12 @@ mod tests {
         )
         .unwrap();
         let root = HostRoot::at(dir.path()).unwrap();
-        let ev = reboot_evidence(&root, &[]);
+        let ev = reboot_evidence(&root, None);
         assert_eq!(
             ev,
             vec!["/run/reboot-required exists, requested by: libc6, linux-image-6.1.0-21-amd64"]
         );
         let empty = tempfile::tempdir().unwrap();
-        assert!(reboot_evidence(&HostRoot::at(empty.path()).unwrap(), &[]).is_empty());
+        assert!(reboot_evidence(&HostRoot::at(empty.path()).unwrap(), None).is_empty());
     }
 }

@@ -123,9 +123,11 @@ pub fn split_evr(evr: &str) -> (Option<&str>, &str, Option<&str>) {
     }
 }
 
-/// Compare two EVR strings as rpm compares package versions: epoch (missing =
-/// 0), then version, then release (skipped when either side has none, as
-/// rpm does for a dependency without a release).
+/// Compare two EVR strings as rpm compares package versions (`rpmverCmp`,
+/// `rpm.labelCompare`): epoch (missing = 0), then version, then release, where
+/// a missing release sorts before any release, even an empty one (`1.0` <
+/// `1.0-` < `1.0-0`). A total order: rpm only skips a missing release when it
+/// matches a dependency range (`rpmverOverlap`), which is not an ordering.
 pub fn compare_evr(a: &str, b: &str) -> Ordering {
     let (ea, va, ra) = split_evr(a);
     let (eb, vb, rb) = split_evr(b);
@@ -136,7 +138,9 @@ pub fn compare_evr(a: &str, b: &str) -> Ordering {
         .then_with(|| rpmvercmp(va, vb))
         .then_with(|| match (ra, rb) {
             (Some(ra), Some(rb)) => rpmvercmp(ra, rb),
-            _ => Ordering::Equal,
+            (Some(_), None) => Ordering::Greater,
+            (None, Some(_)) => Ordering::Less,
+            (None, None) => Ordering::Equal,
         })
 }
 
@@ -215,7 +219,8 @@ mod tests {
         assert_eq!(compare_evr("1:1.0-1", "2.0-1"), Greater);
         assert_eq!(compare_evr("0:1.0-1", "1.0-1"), Equal);
         assert_eq!(compare_evr("1.0-1.oe2203", "1.0-2.oe2203"), Less);
-        assert_eq!(compare_evr("1.0", "1.0-5"), Equal);
+        assert_eq!(compare_evr("1.0", "1.0-5"), Less);
+        assert_eq!(compare_evr("1.0-", "1.0"), Greater);
         assert_eq!(
             split_evr("2:3.0.1-4.el9"),
             (Some("2"), "3.0.1", Some("4.el9"))

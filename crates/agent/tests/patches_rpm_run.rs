@@ -189,6 +189,18 @@ fn openeuler_image_without_a_dnf_cache_says_to_run_makecache() {
         matches!(outcome, CheckOutcome::CouldNotRun { reason } if reason.contains("makecache")),
         "{outcome:?}"
     );
+    // No cache at all is itself a finding: the host cannot see any patch.
+    let stale: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.check_id.as_str() == "patches.stale-package-lists")
+        .collect();
+    assert_eq!(stale.len(), 1);
+    assert!(
+        stale[0].evidence[0].contains("makecache"),
+        "{:?}",
+        stale[0].evidence
+    );
     // The inventory itself still comes from the rpm database.
     assert_eq!(
         report.inventory.packages.as_ref().unwrap().installed.len(),

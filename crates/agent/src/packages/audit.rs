@@ -200,7 +200,17 @@ pub fn audit(
 
     let feed = vulnerability_feed(&mut o, opts, family, &host.installed, limits.2);
     match &host.updates {
-        Err(reason) => o.could_not_run(&[SECURITY, PENDING, STALE_LISTS], reason),
+        Err(missing) if missing.indexes_missing => {
+            // No indexes at all: the host cannot see a single patch.
+            o.could_not_run(&[SECURITY, PENDING], &missing.reason);
+            o.finding(
+                STALE_LISTS,
+                "package-indexes".into(),
+                None,
+                vec![missing.reason.clone()],
+            );
+        }
+        Err(missing) => o.could_not_run(&[SECURITY, PENDING, STALE_LISTS], &missing.reason),
         Ok(updates) => {
             pending_updates(
                 &mut o,
@@ -264,7 +274,7 @@ pub fn audit(
 pub fn read_inventory(root: &HostRoot, os: &OsRelease) -> Result<PackageInventory, String> {
     let family = super::os::package_family(os, root)?;
     let host = scan(family, root)?;
-    let updates = host.updates?;
+    let updates = host.updates.map_err(|u| u.reason)?;
     let mut warnings = host.warnings;
     warnings.sort();
     Ok(PackageInventory {

@@ -2,7 +2,7 @@
 //! a host, before anything is judged. One implementation per family; the
 //! findings are made once, in [`super::audit`].
 
-use super::debian::apt::upgradable;
+use super::debian::apt::{AptError, upgradable};
 use super::debian::dpkg_log;
 use super::debian::status::{DpkgStatus, parse_status};
 use super::osv::{DebianOrder, VersionOrder};
@@ -22,13 +22,23 @@ pub struct HostPackages {
     /// Every installed package.
     pub installed: Vec<InstalledPackage>,
     /// Pending updates, or why they could not be computed.
-    pub updates: Result<PendingUpdates, String>,
+    pub updates: Result<PendingUpdates, UpdatesUnavailable>,
     /// When packages last changed, or why that is unknown.
     pub last_change: Result<DateTime<FixedOffset>, String>,
     /// Evidence that a reboot is needed; empty when none.
     pub reboot: Vec<String>,
     /// Files skipped along the way, each named with the reason.
     pub warnings: Vec<String>,
+}
+
+/// Why pending updates are unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdatesUnavailable {
+    /// What went wrong and what to do.
+    pub reason: String,
+    /// The host has no package indexes at all (no apt lists, no dnf/yum cache):
+    /// it cannot see any patch, which is itself a finding.
+    pub indexes_missing: bool,
 }
 
 /// The package manager's pending updates.
@@ -94,7 +104,10 @@ fn scan_debian(root: &HostRoot) -> Result<HostPackages, String> {
                 indexes_name: "package lists",
             })
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(UpdatesUnavailable {
+            indexes_missing: matches!(e, AptError::ListsMissing(_) | AptError::NoLists(..)),
+            reason: e.to_string(),
+        }),
     };
     let (last, log_warnings) = dpkg_log::last_package_change(root);
     warnings.extend(log_warnings);

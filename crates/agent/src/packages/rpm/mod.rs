@@ -11,7 +11,7 @@ pub mod updateinfo;
 pub mod updates;
 pub mod version;
 
-use super::backend::{HostPackages, PendingUpdates};
+use super::backend::{HostPackages, PendingUpdates, UpdatesUnavailable};
 use super::reboot;
 use crate::root::HostRoot;
 use chrono::{Local, TimeZone};
@@ -37,7 +37,10 @@ pub fn scan(root: &HostRoot) -> Result<HostPackages, String> {
                 indexes_name: "repository metadata",
             })
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(UpdatesUnavailable {
+            indexes_missing: matches!(e, updates::RepoError::NoCache { .. }),
+            reason: e.to_string(),
+        }),
     };
     let last_change = db
         .packages

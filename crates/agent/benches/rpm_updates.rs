@@ -19,7 +19,6 @@
 //! Run: `cargo bench -p selfcheck-agent --bench rpm_updates`.
 
 #[path = "../tests/support/rpm_fixture.rs"]
-#[allow(dead_code)]
 mod rpm_fixture;
 
 use selfcheck_agent::packages::rpm::updates::pending_updates;

@@ -2,12 +2,14 @@
 //! openEuler image whose rpm database is made by the real rpm tools and whose
 //! dnf cache holds createrepo_c repodata with openEuler-shaped advisories.
 
+#[path = "support/agent_run.rs"]
+mod agent_run;
 #[path = "support/rpm_fixture.rs"]
 mod rpm_fixture;
 
-use assert_cmd::Command;
+use agent_run::run_json;
 use rpm_fixture::{host, require_rpm_tools, rpm_qa, spec};
-use selfcheck_report::{CheckOutcome, PackageFamily, Report, Severity, SignedReport};
+use selfcheck_report::{CheckOutcome, PackageFamily, Severity};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -75,41 +77,12 @@ fn openeuler_host(dir: &Path) -> PathBuf {
     root
 }
 
-fn run(root: &Path, extra: &[&str]) -> Report {
-    let state = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("selfcheck-agent")
-        .unwrap()
-        .env_remove("SELFCHECK_STATE_DIR")
-        .args([
-            "run",
-            "--format",
-            "json",
-            "--fail-on",
-            "none",
-            "--config",
-            "/dev/null",
-            "--root",
-        ])
-        .arg(root)
-        .arg("--state-dir")
-        .arg(state.path())
-        .args(extra)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let bytes =
-        serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(&out).unwrap()).unwrap();
-    SignedReport::verify_bytes(&bytes).unwrap().signed.report
-}
-
 #[test]
 fn openeuler_image_gives_the_same_findings_as_a_debian_host() {
     let dir = tempfile::tempdir().unwrap();
     let root = openeuler_host(dir.path());
     let feed = root.join("osv");
-    let report = run(&root, &["--vuln-db", feed.to_str().unwrap()]);
+    let report = run_json(Some(&root), &["--vuln-db", feed.to_str().unwrap()]);
     let inv = report.inventory.packages.as_ref().expect("inventory");
     assert_eq!(inv.family, PackageFamily::Rpm);
 
@@ -178,7 +151,7 @@ fn openeuler_image_without_a_dnf_cache_says_to_run_makecache() {
     let dir = tempfile::tempdir().unwrap();
     let root = openeuler_host(dir.path());
     fs::remove_dir_all(root.join("var/cache/dnf")).unwrap();
-    let report = run(&root, &[]);
+    let report = run_json(Some(&root), &[]);
     let outcome = &report
         .checks
         .iter()
@@ -217,7 +190,7 @@ fn rpm_host_without_a_database_names_where_it_looked() {
         "ID=\"rocky\"\nVERSION_ID=\"9.3\"\nNAME=\"Rocky Linux\"\n",
     )
     .unwrap();
-    let report = run(dir.path(), &[]);
+    let report = run_json(Some(dir.path()), &[]);
     for c in report
         .checks
         .iter()

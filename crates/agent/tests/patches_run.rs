@@ -1,37 +1,14 @@
 //! The patch audit through `selfcheck-agent run`: on this machine against
 //! `apt list --upgradable`, and on a fixture host with every kind of finding.
 
-use assert_cmd::Command;
-use selfcheck_report::{CheckOutcome, Report, Severity, SignedReport};
+#[path = "support/agent_run.rs"]
+mod agent_run;
+
+use agent_run::run_json;
+use selfcheck_report::{CheckOutcome, Report, Severity};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
-
-fn run_json(root: Option<&Path>, extra: &[&str]) -> Report {
-    let state = tempfile::tempdir().unwrap();
-    let mut c = Command::cargo_bin("selfcheck-agent").unwrap();
-    c.env_remove("SELFCHECK_STATE_DIR")
-        .env_remove("SELFCHECK_AGENT_CONFIG");
-    c.args([
-        "run",
-        "--format",
-        "json",
-        "--fail-on",
-        "none",
-        "--config",
-        "/dev/null",
-        "--state-dir",
-    ])
-    .arg(state.path())
-    .args(extra);
-    if let Some(r) = root {
-        c.arg("--root").arg(r);
-    }
-    let out = c.assert().success().get_output().stdout.clone();
-    let bytes =
-        serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(&out).unwrap()).unwrap();
-    SignedReport::verify_bytes(&bytes).unwrap().signed.report
-}
 
 fn outcome<'a>(r: &'a Report, id: &str) -> &'a CheckOutcome {
     &r.checks

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod fim;
 pub mod host;
 pub mod packages;
 pub mod ports;

@@ -28,4 +28,5 @@ pub use packages::{
 pub use report::{AgentInfo, Report, SCHEMA_VERSION};
 pub use signing::{
     AgentKey, MAX_REPORT_BYTES, ReportError, Signature, SignedReport, VerifiedReport,
+    verify_detached,
 };

@@ -221,3 +221,38 @@ fn schema_accepts_a_real_report_shape() {
         assert!(text.contains(member), "{member} missing from schema");
     }
 }
+
+#[test]
+fn detached_signatures_bind_context_and_content() {
+    let k = key();
+    let sig = k.sign_detached("selfcheck-fim-baseline-v1", b"body");
+    assert!(
+        verify_detached(
+            &k.public_key_hex(),
+            "selfcheck-fim-baseline-v1",
+            b"body",
+            &sig
+        )
+        .is_ok()
+    );
+    assert!(
+        verify_detached(
+            &k.public_key_hex(),
+            "selfcheck-fim-baseline-v1",
+            b"bodY",
+            &sig
+        )
+        .is_err()
+    );
+    assert!(verify_detached(&k.public_key_hex(), "selfcheck-report-v1", b"body", &sig).is_err());
+    let other = AgentKey::from_secret_bytes([9; 32]);
+    assert!(
+        verify_detached(
+            &other.public_key_hex(),
+            "selfcheck-fim-baseline-v1",
+            b"body",
+            &sig
+        )
+        .is_err()
+    );
+}

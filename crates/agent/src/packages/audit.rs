@@ -7,16 +7,15 @@
 
 use super::backend::{compare_versions, scan, version_order};
 use super::osv::{FeedMatch, VulnMatch, ecosystem_for, load_and_match};
-use crate::audit::AuditOutput;
+use crate::audit::{AuditOutput, CheckCollector};
 use crate::config::PatchesConfig;
 use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
 use selfcheck_report::{
-    CheckOutcome, CheckRun, Finding, Fingerprint, InstalledPackage, OsRelease, PackageFamily,
-    PackageInventory, PendingUpdate, Severity, VulnerabilityFeed,
+    InstalledPackage, OsRelease, PackageFamily, PackageInventory, PendingUpdate, Severity,
+    VulnerabilityFeed,
 };
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The catalog area whose checks [`audit`] runs.
@@ -57,63 +56,6 @@ pub struct PatchOptions<'a> {
     pub now: DateTime<FixedOffset>,
 }
 
-/// Collects findings and outcomes per check, in catalog order.
-struct Outcomes<'c> {
-    checks: BTreeMap<&'c str, (&'c CheckDef, Result<Vec<Finding>, String>)>,
-    asset_key: String,
-    now: DateTime<FixedOffset>,
-}
-
-impl<'c> Outcomes<'c> {
-    fn finding(
-        &mut self,
-        check: &str,
-        subject: String,
-        risk: Option<Severity>,
-        evidence: Vec<String>,
-    ) {
-        if let Some((def, Ok(list))) = self.checks.get_mut(check) {
-            list.push(Finding {
-                fingerprint: Fingerprint::compute(&self.asset_key, &def.id, &subject),
-                check_id: def.id.clone(),
-                risk: risk.unwrap_or(def.risk),
-                subject,
-                evidence,
-                detected_at: self.now,
-            });
-        }
-    }
-
-    fn could_not_run(&mut self, checks: &[&str], reason: &str) {
-        for c in checks {
-            if let Some((_, outcome)) = self.checks.get_mut(*c) {
-                *outcome = Err(reason.to_string());
-            }
-        }
-    }
-
-    fn finish(self) -> AuditOutput {
-        let mut out = AuditOutput::default();
-        for (def, result) in self.checks.into_values() {
-            let outcome = match result {
-                Err(reason) => CheckOutcome::CouldNotRun { reason },
-                Ok(list) if list.is_empty() => CheckOutcome::Passed,
-                Ok(mut list) => {
-                    list.sort_by(|a, b| a.subject.cmp(&b.subject));
-                    let count = list.len() as u32;
-                    out.findings.extend(list);
-                    CheckOutcome::Findings { count }
-                }
-            };
-            out.checks.push(CheckRun {
-                check_id: def.id.clone(),
-                outcome,
-            });
-        }
-        out
-    }
-}
-
 fn max_days(def: Option<&CheckDef>, configured: Option<u32>) -> Result<i64, CatalogError> {
     if let Some(d) = configured {
         return Ok(i64::from(d));
@@ -141,14 +83,7 @@ pub fn audit(
         max_days(def(STALE_LISTS), opts.config.max_list_age_days)?,
         max_days(def(STALE_FEED), opts.config.max_feed_age_days)?,
     );
-    let mut o = Outcomes {
-        checks: defs
-            .iter()
-            .map(|d| (d.id.as_str(), (*d, Ok(Vec::new()))))
-            .collect(),
-        asset_key: opts.asset_key.to_string(),
-        now: opts.now,
-    };
+    let mut o = CheckCollector::new(&defs, opts.asset_key, opts.now);
     let mut result = PatchAudit::default();
     let all: Vec<&str> = defs.iter().map(|d| d.id.as_str()).collect();
 
@@ -288,7 +223,7 @@ pub fn read_inventory(root: &HostRoot, os: &OsRelease) -> Result<PackageInventor
 
 /// Load and match the feed; sets the outcomes of the two feed checks.
 fn vulnerability_feed(
-    o: &mut Outcomes<'_>,
+    o: &mut CheckCollector<'_>,
     opts: PatchOptions<'_>,
     family: PackageFamily,
     installed: &[InstalledPackage],
@@ -384,7 +319,7 @@ fn vuln_evidence(m: &VulnMatch) -> Vec<String> {
 /// candidate fixes (same binary package, fixed at or below the candidate);
 /// high when neither knows it.
 fn pending_updates(
-    o: &mut Outcomes<'_>,
+    o: &mut CheckCollector<'_>,
     family: PackageFamily,
     upgradable: &[PendingUpdate],
     vulns: Option<&[VulnMatch]>,

@@ -84,6 +84,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         out: None,
         period: args.period,
         vuln_db: args.vuln_db.clone(),
+        threads: 0,
     })?;
     let report = &result.signed.report;
     print!(

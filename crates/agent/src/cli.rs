@@ -66,7 +66,7 @@ pub enum OutputFormat {
 security ledger (检查整改台账).\n\nThe agent never changes the host: it only writes its own state \
 directory (its Ed25519 key and the reports it made). Hand the report to selfcheck-collector \
 (`selfcheck-collector import REPORT.json`).",
-    after_help = "Examples:\n  selfcheck-agent run                      audit this host, print a summary, write the signed report\n  selfcheck-agent run --format json --out report.json\n  selfcheck-agent run --root /mnt/image    audit a mounted disk image\n  selfcheck-agent ports                    list listening sockets (like ss -tulpn)\n  selfcheck-agent packages                 list pending updates (like apt list --upgradable)\n  selfcheck-agent run --vuln-db Debian-all.zip   also match an offline OSV feed\n  selfcheck-agent checks show ports.telnet"
+    after_help = "Examples:\n  selfcheck-agent run                      audit this host, print a summary, write the signed report\n  selfcheck-agent run --format json --out report.json\n  selfcheck-agent run --root /mnt/image    audit a mounted disk image\n  selfcheck-agent ports                    list listening sockets (like ss -tulpn)\n  selfcheck-agent packages                 list pending updates (like apt list --upgradable)\n  selfcheck-agent run --vuln-db Debian-all.zip   also match an offline OSV feed\n  selfcheck-agent checks show ports.telnet\n  selfcheck-agent fim init                 sign a file-integrity baseline; later runs compare against it"
 )]
 pub struct AgentCli {
     /// Options shared by all subcommands.
@@ -92,6 +92,9 @@ pub enum AgentCommand {
     /// Show the check catalog.
     #[command(subcommand)]
     Checks(ChecksCommand),
+    /// File integrity: make, check and update the signed baseline.
+    #[command(subcommand)]
+    Fim(crate::fim_cli::FimCommand),
 }
 
 /// Options of `run`.
@@ -116,6 +119,9 @@ pub struct RunArgs {
     /// directory or zip of OSV JSON, e.g. Debian/all.zip from osv.dev [default: patches.vuln_db in the agent config]
     #[arg(long, value_name = "PATH")]
     pub vuln_db: Option<PathBuf>,
+    /// Threads for hashing files in the file-integrity check; 0 uses every core.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
 }
 
 /// Options of `packages`.
@@ -200,6 +206,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                 out: args.out.clone(),
                 period: args.period,
                 vuln_db: args.vuln_db.clone(),
+                threads: args.threads,
             };
             let result = run_audit(&opts)?;
             match args.format {
@@ -256,6 +263,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        AgentCommand::Fim(cmd) => crate::fim_cli::run(common, cmd),
         AgentCommand::Checks(cmd) => {
             let catalog = Catalog::embedded_or_dir(common.checks.as_deref())?;
             match cmd {

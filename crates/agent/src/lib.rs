@@ -9,6 +9,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod fim;
+pub mod fim_cli;
 pub mod host;
 pub mod packages;
 pub mod ports;

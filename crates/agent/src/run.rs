@@ -31,6 +31,8 @@ pub struct RunOptions {
     pub period: Option<Period>,
     /// Offline OSV vulnerability feed (`--vuln-db`), over the config's `patches.vuln_db`.
     pub vuln_db: Option<PathBuf>,
+    /// Hashing threads for the file-integrity check; 0 uses every core.
+    pub threads: usize,
 }
 
 /// The result of a run.
@@ -118,6 +120,18 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     inventory.packages = patches.inventory;
     inventory.vulnerability_feed = patches.feed;
     merge(&mut all, patches.output);
+
+    let (fim_out, integrity) = crate::fim::audit::audit(
+        &root,
+        &catalog,
+        &state,
+        &key,
+        &asset_key,
+        now(),
+        opts.threads,
+    )?;
+    inventory.file_integrity = integrity;
+    merge(&mut all, fim_out);
 
     let finished_at = now();
     let report = Report {

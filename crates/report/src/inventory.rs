@@ -17,6 +17,9 @@ pub struct Inventory {
     /// The vulnerability feed packages were matched against (`null` when none was given).
     #[serde(default)]
     pub vulnerability_feed: Option<VulnerabilityFeed>,
+    /// The file-integrity comparison (`null` when there was no usable baseline).
+    #[serde(default)]
+    pub file_integrity: Option<FileIntegrity>,
 }
 
 /// Transport protocol of a socket.
@@ -114,4 +117,45 @@ pub struct SocketProcess {
     pub name: String,
     /// File descriptor number of the socket in that process.
     pub fd: u32,
+}
+
+/// What the file-integrity check compared, and every difference it found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FileIntegrity {
+    /// When the accepted baseline was written (RFC 3339).
+    pub baseline_created_at: String,
+    /// `sha256:` and the SHA-256 of the baseline body compared against.
+    pub baseline_digest: String,
+    /// Files scanned now.
+    pub files: u64,
+    /// Directories scanned now.
+    pub dirs: u64,
+    /// Bytes of file content hashed.
+    pub bytes_hashed: u64,
+    /// How long the scan took, in milliseconds.
+    pub scan_millis: u64,
+    /// Peak resident memory of the agent after the scan, in KiB (`VmHWM`).
+    pub peak_rss_kib: Option<u64>,
+    /// Every path that differs from the baseline.
+    pub changes: Vec<FileChange>,
+}
+
+/// One path that differs from the file-integrity baseline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FileChange {
+    /// The path as text (bytes that are not UTF-8 replaced by U+FFFD).
+    pub path: String,
+    /// The exact path bytes in hex, when the path is not UTF-8.
+    pub path_hex: Option<String>,
+    /// `added`, `removed`, `changed` or `type-changed`.
+    pub change: String,
+    /// For `changed`: the attributes that differ (`digest`, `mode`, `uid`, ...);
+    /// for `type-changed`: `from` and `to` kinds, e.g. `file -> fifo`.
+    pub details: Vec<String>,
+    /// A regular file that became setuid (or is new and setuid).
+    pub new_setuid: bool,
+    /// A regular file that became setgid (or is new and setgid).
+    pub new_setgid: bool,
+    /// A file capability that is new or different.
+    pub new_caps: bool,
 }

@@ -20,7 +20,10 @@ pub mod signing;
 pub use finding::{CheckOutcome, CheckRun, Finding, SuppressedFinding};
 pub use host::{HostIdentity, OsRelease};
 pub use ids::{CheckId, Fingerprint, IdError, Period, ReportId, Severity};
-pub use inventory::{Inventory, ListeningSocket, SocketProcess, SocketState, TransportProtocol};
+pub use inventory::{
+    FileChange, FileIntegrity, Inventory, ListeningSocket, SocketProcess, SocketState,
+    TransportProtocol,
+};
 pub use packages::{
     InstalledPackage, PackageFamily, PackageInventory, PackageState, PendingUpdate,
     VulnerabilityFeed,

@@ -8,6 +8,7 @@
 //! directory, and [`diff`] compares a scan with it and builds the baseline that
 //! accepts changes.
 
+pub mod audit;
 pub mod baseline;
 pub mod diff;
 pub mod entry;

@@ -20,7 +20,6 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A callback run just before a file is opened for hashing (tests use it to
 /// delete or swap files mid-scan).
@@ -63,14 +62,46 @@ pub struct ScanResult {
 }
 
 /// Scan `scope` on the host below `root`.
+///
+/// The walk runs on this thread while `threads` workers hash the files it
+/// finds, so hashing starts with the first file rather than after the walk.
 pub fn scan(root: &HostRoot, scope: &Scope, opts: &ScanOptions) -> ScanResult {
     let started = std::time::Instant::now();
-    let mut entries = Entries::default();
-    let mut jobs: Vec<(usize, DigestAlg)> = Vec::new();
-    for rule in &scope.rules {
-        walk_rule(root, scope, rule, opts.digest, &mut entries, &mut jobs);
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+    let rx = std::sync::Mutex::new(rx);
+    let (mut entries, results) = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| s.spawn(|| hash_worker(&rx, opts)))
+            .collect();
+        let mut entries = Entries::default();
+        let tx = tx;
+        for rule in &scope.rules {
+            walk_rule(root, scope, rule, opts.digest, &mut entries, &tx);
+        }
+        drop(tx);
+        let results: Vec<(usize, Outcome)> = workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect();
+        (entries, results)
+    });
+    let mut bytes_hashed = 0;
+    for (idx, outcome) in results {
+        let Some(e) = entries.get_mut(idx) else {
+            continue;
+        };
+        match outcome {
+            Outcome::Digest(alg, d, n) => {
+                bytes_hashed += n;
+                e.set_digest(alg, d);
+            }
+            Outcome::Kind(k) => e.set_kind(k),
+        }
     }
-    let bytes_hashed = hash_all(root, &mut entries, &jobs, opts);
     entries.sort_by_path();
     entries.shrink_to_fit();
     let mut stats = ScanStats {
@@ -89,6 +120,40 @@ pub fn scan(root: &HostRoot, scope: &Scope, opts: &ScanOptions) -> ScanResult {
     ScanResult { entries, stats }
 }
 
+/// A regular file the walk found, to be hashed: its entry index, where it is
+/// below the root, and the identity `lstat` saw.
+struct HashJob {
+    idx: usize,
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+    alg: DigestAlg,
+}
+
+/// Hash files from the shared queue until the walk is done.
+fn hash_worker(
+    rx: &std::sync::Mutex<std::sync::mpsc::Receiver<HashJob>>,
+    opts: &ScanOptions,
+) -> Vec<(usize, Outcome)> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out = Vec::new();
+    loop {
+        let job = match rx.lock() {
+            Ok(guard) => guard.recv(),
+            Err(_) => break,
+        };
+        let Ok(job) = job else { break };
+        if let Some(hook) = &opts.before_hash {
+            hook(&job.path);
+        }
+        out.push((
+            job.idx,
+            hash_file(&job.path, job.dev, job.ino, job.alg, &mut buf),
+        ));
+    }
+    out
+}
+
 /// The path below the root of a host path.
 fn below_root(root: &HostRoot, host: &[u8]) -> PathBuf {
     root.join(OsStr::from_bytes(host))
@@ -104,7 +169,7 @@ fn walk_rule(
     rule: &Rule,
     default_alg: DigestAlg,
     entries: &mut Entries,
-    jobs: &mut Vec<(usize, DigestAlg)>,
+    jobs: &std::sync::mpsc::Sender<HashJob>,
 ) {
     let alg = if rule.attrs.contains(Attrs::SM3) {
         DigestAlg::Sm3
@@ -190,7 +255,14 @@ fn walk_rule(
         }
         let idx = entries.push(entry, &host, target.as_deref(), caps.as_deref());
         if kind == Kind::File && rule.attrs.wants_digest() {
-            jobs.push((idx, alg));
+            // A closed queue means every worker is gone; the file then stays unhashed.
+            let _ = jobs.send(HashJob {
+                idx,
+                path: fs_path,
+                dev: meta.dev(),
+                ino: meta.ino(),
+                alg,
+            });
         }
         stack.extend(children);
     }
@@ -210,65 +282,6 @@ fn read_caps(path: &Path) -> Option<Vec<u8>> {
 enum Outcome {
     Digest(DigestAlg, [u8; 32], u64),
     Kind(Kind),
-}
-
-fn hash_all(
-    root: &HostRoot,
-    entries: &mut Entries,
-    jobs: &[(usize, DigestAlg)],
-    opts: &ScanOptions,
-) -> u64 {
-    if jobs.is_empty() {
-        return 0;
-    }
-    let threads = match opts.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .clamp(1, jobs.len());
-    let next = AtomicUsize::new(0);
-    let shared: &Entries = entries;
-    let results: Vec<Vec<(usize, Outcome)>> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    let mut out = Vec::new();
-                    loop {
-                        let j = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&(idx, alg)) = jobs.get(j) else {
-                            break;
-                        };
-                        let Some(e) = shared.get(idx) else { continue };
-                        let fs_path = below_root(root, e.path());
-                        if let Some(hook) = &opts.before_hash {
-                            hook(&fs_path);
-                        }
-                        out.push((idx, hash_file(&fs_path, e.dev, e.ino, alg, &mut buf)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_default())
-            .collect()
-    });
-    let mut bytes = 0;
-    for (idx, outcome) in results.into_iter().flatten() {
-        let Some(e) = entries.get_mut(idx) else {
-            continue;
-        };
-        match outcome {
-            Outcome::Digest(alg, d, n) => {
-                bytes += n;
-                e.set_digest(alg, d);
-            }
-            Outcome::Kind(k) => e.set_kind(k),
-        }
-    }
-    bytes
 }
 
 /// Open a regular file without following links or blocking, check it is still

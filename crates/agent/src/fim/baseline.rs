@@ -574,37 +574,6 @@ pub fn set_aside(state: &StateDir) -> Result<PathBuf, BaselineError> {
     Ok(dest)
 }
 
-fn kind_code(k: Kind) -> (u8, i32) {
-    match k {
-        Kind::File => (0, 0),
-        Kind::Dir => (1, 0),
-        Kind::Symlink => (2, 0),
-        Kind::Fifo => (3, 0),
-        Kind::Socket => (4, 0),
-        Kind::Char => (5, 0),
-        Kind::Block => (6, 0),
-        Kind::Vanished => (7, 0),
-        Kind::Replaced => (8, 0),
-        Kind::Unreadable { errno } => (9, errno),
-    }
-}
-
-fn kind_from_code(code: u8, errno: i32) -> Option<Kind> {
-    Some(match code {
-        0 => Kind::File,
-        1 => Kind::Dir,
-        2 => Kind::Symlink,
-        3 => Kind::Fifo,
-        4 => Kind::Socket,
-        5 => Kind::Char,
-        6 => Kind::Block,
-        7 => Kind::Vanished,
-        8 => Kind::Replaced,
-        9 => Kind::Unreadable { errno },
-        _ => return None,
-    })
-}
-
 fn put_bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
     match b {
         Some(b) => {
@@ -623,7 +592,7 @@ pub fn encode(entries: &Entries) -> Vec<u8> {
     out.push(VERSION);
     out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
     for e in entries.iter() {
-        let (code, errno) = kind_code(e.kind());
+        let (code, errno) = e.kind().code();
         out.push(code);
         out.extend_from_slice(&errno.to_le_bytes());
         out.extend_from_slice(&e.attrs.0.to_le_bytes());
@@ -720,7 +689,7 @@ pub fn decode(body: &[u8]) -> Result<Entries, String> {
     for i in 0..count {
         let at = r.pos;
         let (code, errno) = (r.u8()?, r.i32()?);
-        let kind = kind_from_code(code, errno)
+        let kind = Kind::try_from_code(code, errno)
             .ok_or_else(|| format!("entry {i} (byte {at}): unknown kind {code}"))?;
         let mut e = Entry::new(kind, Attrs(r.u16()?));
         e.size = r.u64()?;

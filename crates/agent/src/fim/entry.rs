@@ -43,7 +43,9 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn code(self) -> (u8, i32) {
+    /// The kind as stored: a code (0–9) and, for [`Kind::Unreadable`], the errno.
+    /// The same codes are written in baselines, so they never change meaning.
+    pub(crate) fn code(self) -> (u8, i32) {
         match self {
             Kind::File => (0, 0),
             Kind::Dir => (1, 0),
@@ -58,8 +60,9 @@ impl Kind {
         }
     }
 
-    fn from_code(code: u8, errno: i32) -> Kind {
-        match code {
+    /// The kind a code stands for; `None` for a code no kind has.
+    pub(crate) fn try_from_code(code: u8, errno: i32) -> Option<Kind> {
+        Some(match code {
             0 => Kind::File,
             1 => Kind::Dir,
             2 => Kind::Symlink,
@@ -69,8 +72,9 @@ impl Kind {
             6 => Kind::Block,
             7 => Kind::Vanished,
             8 => Kind::Replaced,
-            _ => Kind::Unreadable { errno },
-        }
+            9 => Kind::Unreadable { errno },
+            _ => return None,
+        })
     }
 
     /// The kind of a file from its `lstat` result.
@@ -197,7 +201,7 @@ impl Entry {
 
     /// What the path was.
     pub fn kind(&self) -> Kind {
-        Kind::from_code(self.kind, self.errno)
+        Kind::try_from_code(self.kind, self.errno).unwrap_or(Kind::Unreadable { errno: self.errno })
     }
 
     /// Change what the path was found to be (e.g. vanished while hashing).

@@ -85,6 +85,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         period: args.period,
         vuln_db: args.vuln_db.clone(),
         threads: 0,
+        fim_progress: None,
     })?;
     let report = &result.signed.report;
     print!(

@@ -38,6 +38,11 @@ pub struct CommonArgs {
         env = "SELFCHECK_AGENT_CONFIG"
     )]
     pub config: Option<PathBuf>,
+
+    /// Stay out of the way of the host's own work: lowest CPU priority
+    /// (nice 19) and the idle I/O class for the whole audit.
+    #[arg(long, global = true)]
+    pub nice: bool,
 }
 
 impl CommonArgs {
@@ -196,6 +201,11 @@ pub fn parse_lang(s: &str) -> Result<Lang, String> {
 /// Run a parsed command line.
 pub fn run(cli: AgentCli) -> Result<ExitCode> {
     let common = &cli.common;
+    if common.nice
+        && let Err(e) = crate::nice::lower_priority()
+    {
+        eprintln!("warning: --nice: could not lower {e}");
+    }
     match cli.command {
         AgentCommand::Run(args) => {
             let opts = RunOptions {
@@ -207,8 +217,15 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                 period: args.period,
                 vuln_db: args.vuln_db.clone(),
                 threads: args.threads,
+                fim_progress: None,
             };
-            let result = run_audit(&opts)?;
+            let mut opts = opts;
+            let progress = std::sync::Arc::new(crate::fim::scan::ScanProgress::default());
+            opts.fim_progress = Some(progress.clone());
+            let bar = crate::progress::ScanBar::start("file integrity", progress);
+            let result = run_audit(&opts);
+            drop(bar);
+            let result = result?;
             match args.format {
                 OutputFormat::Json => {
                     println!("{}", serde_json::to_string_pretty(&result.signed)?);

@@ -17,6 +17,14 @@
 //! max_days_without_update = 35   # patches.no-recent-updates
 //! max_list_age_days = 35         # patches.stale-package-lists
 //! max_feed_age_days = 35         # patches.vuln-feed-stale
+//!
+//! [fim]
+//! digest = "sm3"                 # content digest of new baselines: sha256 (default) or sm3
+//! exclude = ["/etc/myapp/cache/*"]   # more files that change by design (same patterns as checks/fim.toml)
+//! accept_package_changes = true  # take package-explained changes into the baseline automatically (default)
+//! [[fim.rules]]                  # more paths to watch, or another attribute set for a path
+//! path = "/opt/app/bin"
+//! attrs = "content+perms"        # "full", "content+perms" or a list of attribute names
 //! ```
 
 use selfcheck_report::{CheckId, TransportProtocol};
@@ -37,6 +45,40 @@ pub struct AgentConfig {
     /// Settings of the patch audit.
     #[serde(default)]
     pub patches: PatchesConfig,
+    /// Settings of file integrity monitoring.
+    #[serde(default)]
+    pub fim: FimConfig,
+}
+
+/// This host's changes to the file-integrity scope of `checks/fim.toml`, and its settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FimConfig {
+    /// Digest of new baselines, `sha256` or `sm3` (`--digest` wins).
+    pub digest: Option<String>,
+    /// More paths to watch; a rule for a path the catalog has replaces the catalog's rule.
+    #[serde(default)]
+    pub rules: Vec<FimRuleConfig>,
+    /// More exclusion patterns.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Take changes the package manager's digests explain into the baseline
+    /// automatically (default true); false keeps reporting them at info level.
+    pub accept_package_changes: Option<bool>,
+}
+
+/// One host rule, as in `checks/fim.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FimRuleConfig {
+    /// Absolute host path.
+    pub path: String,
+    /// `"full"`, `"content+perms"` or a list of attribute names.
+    pub attrs: toml::Value,
+    /// Walk the tree (default true).
+    pub recurse: Option<bool>,
+    /// Descend into file systems mounted below the path (default false).
+    pub cross_fs: Option<bool>,
 }
 
 /// Settings of the patch audit. Unset limits fall back to the catalog's
@@ -123,6 +165,12 @@ impl AgentConfig {
                 });
             }
         }
+        crate::fim::scope::HostScope::from_config(&config.fim).map_err(|message| {
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            }
+        })?;
         Ok(config)
     }
 
@@ -169,5 +217,31 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("a.toml"), "{err}");
+    }
+
+    #[test]
+    fn fim_section_is_checked_when_loaded() {
+        let ok = AgentConfig::parse(
+            "[fim]\ndigest = \"sm3\"\nexclude = [\"/opt/app/tmp/*\"]\n[[fim.rules]]\npath = \"/opt/app\"\nattrs = \"full\"\n",
+            Path::new("a.toml"),
+        )
+        .unwrap();
+        assert_eq!(ok.fim.rules[0].path, "/opt/app");
+        for (text, says) in [
+            ("[fim]\ndigest = \"md5\"\n", "digest"),
+            ("[fim]\nexclude = [\"relative/*\"]\n", "exclude[0]"),
+            (
+                "[[fim.rules]]\npath = \"opt\"\nattrs = \"full\"\n",
+                "rules[0].path",
+            ),
+            (
+                "[[fim.rules]]\npath = \"/opt\"\nattrs = \"most\"\n",
+                "rules[0].attrs",
+            ),
+        ] {
+            let err = AgentConfig::parse(text, Path::new("a.toml")).unwrap_err();
+            assert!(err.to_string().contains(says), "{text}: {err}");
+            assert!(err.to_string().contains("a.toml"), "{err}");
+        }
     }
 }

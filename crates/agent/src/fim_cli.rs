@@ -1,9 +1,14 @@
 //! `selfcheck-agent fim init|check|accept`: the file-integrity baseline from the command line.
 
 use crate::cli::{CommonArgs, OutputFormat};
-use crate::fim::audit::{accepted_baseline, audit, describe, scan_for_baseline, to_report};
+use crate::config::AgentConfig;
+use crate::fim::audit::{
+    FimOptions, accepted_baseline, audit, baseline_digest, describe, scan_host, to_report,
+};
 use crate::fim::baseline::{Acceptance, load_baseline, set_aside, write_baseline};
-use crate::fim::{apply_accepted, compare};
+use crate::fim::scan::ScanProgress;
+use crate::fim::{DigestAlg, apply_accepted, compare};
+use crate::progress::ScanBar;
 use crate::run::open_root;
 use crate::state::StateDir;
 use anyhow::{Result, anyhow, bail};
@@ -12,6 +17,7 @@ use selfcheck_catalog::Catalog;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// `fim` subcommands.
 #[derive(Debug, Subcommand)]
@@ -26,6 +32,9 @@ pub enum FimCommand {
         /// evidence (fim/set-aside-TIME/) and start a new chain.
         #[arg(long)]
         set_aside_invalid: bool,
+        /// Content digest of the baseline [default: fim.digest in the agent config, else sha256]
+        #[arg(long, value_name = "sha256|sm3", value_parser = parse_digest)]
+        digest: Option<DigestAlg>,
     },
     /// Compare the host with the accepted baseline. Exit status 1 when anything differs.
     Check {
@@ -35,6 +44,9 @@ pub enum FimCommand {
         /// table or json.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+        /// Refuse to compare unless the baseline uses this digest.
+        #[arg(long, value_name = "sha256|sm3", value_parser = parse_digest)]
+        digest: Option<DigestAlg>,
     },
     /// Take reviewed changes into the baseline; the new baseline records who
     /// accepted which paths and why.
@@ -51,18 +63,45 @@ pub enum FimCommand {
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
+    /// Check every file a package installed against the digest the package
+    /// manager recorded (like debsums or `rpm -Va`); needs no baseline.
+    /// Exit status 1 when a file differs, is missing or unreadable.
+    VerifyPackages(crate::fim_verify_cli::VerifyArgs),
+}
+
+fn parse_digest(s: &str) -> Result<DigestAlg, String> {
+    DigestAlg::from_name(s)
+}
+
+/// A progress bar on a terminal for the scan `opts` will run.
+fn with_bar(opts: &mut FimOptions<'_>, what: &str) -> ScanBar {
+    let progress = Arc::new(ScanProgress::default());
+    opts.progress = Some(progress.clone());
+    ScanBar::start(what, progress)
 }
 
 /// Run a `fim` subcommand.
 pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
+    if let FimCommand::VerifyPackages(args) = cmd {
+        return crate::fim_verify_cli::run(common, args);
+    }
     let root = open_root(common.root.as_deref())?;
     let catalog = Catalog::embedded_or_dir(common.checks.as_deref())?;
+    let config = AgentConfig::load(common.config.as_deref())?;
     let state = StateDir::open(&common.state_dir())?;
     let key = state.load_or_create_key()?;
+    let options = |threads: usize, digest: Option<DigestAlg>| FimOptions {
+        threads,
+        digest,
+        config: Some(&config.fim),
+        progress: None,
+    };
     match cmd {
+        FimCommand::VerifyPackages(_) => unreachable!("handled above"),
         FimCommand::Init {
             threads,
             set_aside_invalid,
+            digest,
         } => {
             if let Err(e) = load_baseline(&state, &key)
                 && e.is_invalid()
@@ -75,33 +114,39 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
                 let moved = set_aside(&state)?;
                 eprintln!("the invalid baseline was moved to {}", moved.display());
             }
-            let result = scan_for_baseline(&root, &catalog, threads)?;
+            let mut opts = options(threads, digest);
+            let alg = opts.new_baseline_digest().map_err(|e| anyhow!(e))?;
+            let bar = with_bar(&mut opts, "fim init");
+            let scanned = scan_host(&root, &catalog, &opts, alg)?;
+            drop(bar);
+            let result = scanned.result;
             let info = write_baseline(&state, &key, &result.entries, Vec::new())?;
             let s = &result.stats;
             println!(
-                "baseline written: {} entries ({} files, {} directories, {} bytes hashed in {:.1} s, {} unreadable/vanished) -> {}",
+                "baseline written: {} entries ({} files, {} directories, {} bytes hashed with {} in {:.1} s, {} unreadable/vanished) -> {}",
                 result.entries.len(),
                 s.files,
                 s.dirs,
                 s.bytes_hashed,
+                alg.name(),
                 s.seconds,
                 s.errors,
                 info.manifest_path.display()
             );
             Ok(ExitCode::SUCCESS)
         }
-        FimCommand::Check { threads, format } => {
+        FimCommand::Check {
+            threads,
+            format,
+            digest,
+        } => {
             let host = crate::host::read_identity(&root)?;
             let now = chrono::Local::now().fixed_offset();
-            let (out, integrity) = audit(
-                &root,
-                &catalog,
-                &state,
-                &key,
-                &host.asset_key(),
-                now,
-                threads,
-            )?;
+            let mut opts = options(threads, digest);
+            let bar = with_bar(&mut opts, "fim check");
+            let (out, integrity) =
+                audit(&root, &catalog, &state, &key, &host.asset_key(), now, &opts)?;
+            drop(bar);
             match format {
                 OutputFormat::Json => {
                     let v = serde_json::json!({"checks": out.checks, "findings": out.findings, "file_integrity": integrity});
@@ -124,13 +169,23 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
                     }
                     if let Some(i) = &integrity {
                         println!(
-                            "{} change(s) against the baseline of {} ({} files, {} bytes hashed in {} ms)",
+                            "{} change(s) against the baseline of {} ({} files, {} bytes hashed with {} in {} ms)",
                             i.changes.len(),
                             i.baseline_created_at,
                             i.files,
                             i.bytes_hashed,
+                            i.digest,
                             i.scan_millis
                         );
+                        if i.accepted_automatically > 0 {
+                            println!(
+                                "{} change(s) explained by package updates were taken into a new baseline",
+                                i.accepted_automatically
+                            );
+                        }
+                        if let Some(p) = &i.package_records {
+                            println!("package records: {p}");
+                        }
                     }
                 }
             }
@@ -153,7 +208,11 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
                 bail!("name the paths to accept, or --all to accept every change");
             }
             let baseline = accepted_baseline(&state, &key).map_err(|e| anyhow!(e))?;
-            let result = scan_for_baseline(&root, &catalog, threads)?;
+            let mut opts = options(threads, None);
+            let bar = with_bar(&mut opts, "fim accept");
+            let scanned = scan_host(&root, &catalog, &opts, baseline_digest(&baseline))?;
+            drop(bar);
+            let result = scanned.result;
             let changes = compare(&baseline, &result.entries);
             let wanted: Vec<Vec<u8>> = paths
                 .iter()
@@ -180,7 +239,7 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
             let info =
                 write_baseline(&state, &key, &new, vec![Acceptance::new(&accepted, reason)])?;
             for c in changes.iter().filter(|c| accepted.contains(&c.path)) {
-                println!("accepted {}: {}", to_report(c).path, describe(c));
+                println!("accepted {}: {}", to_report(c, None).path, describe(c));
             }
             println!(
                 "{} change(s) accepted into a new baseline -> {}",

@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub vuln_db: Option<PathBuf>,
     /// Hashing threads for the file-integrity check; 0 uses every core.
     pub threads: usize,
+    /// Counters of the file-integrity scan, for a progress bar.
+    pub fim_progress: Option<std::sync::Arc<crate::fim::scan::ScanProgress>>,
 }
 
 /// The result of a run.
@@ -128,7 +130,12 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
         &key,
         &asset_key,
         now(),
-        opts.threads,
+        &crate::fim::audit::FimOptions {
+            threads: opts.threads,
+            digest: None,
+            config: Some(&config.fim),
+            progress: opts.fim_progress.clone(),
+        },
     )?;
     inventory.file_integrity = integrity;
     merge(&mut all, fim_out);

@@ -136,8 +136,23 @@ pub struct FileIntegrity {
     pub scan_millis: u64,
     /// Peak resident memory of the agent after the scan, in KiB (`VmHWM`).
     pub peak_rss_kib: Option<u64>,
+    /// Content digest of the comparison: `sha256` or `sm3`.
+    #[serde(default = "default_digest")]
+    pub digest: String,
+    /// Changes a package update explains that this run took into a new
+    /// baseline (listed in `changes` with `explained_by`).
+    #[serde(default)]
+    pub accepted_automatically: u64,
+    /// The package manager records changes were checked against (`dpkg: …`),
+    /// or why none were used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_records: Option<String>,
     /// Every path that differs from the baseline.
     pub changes: Vec<FileChange>,
+}
+
+fn default_digest() -> String {
+    "sha256".into()
 }
 
 /// One path that differs from the file-integrity baseline.
@@ -158,4 +173,9 @@ pub struct FileChange {
     pub new_setgid: bool,
     /// A file capability that is new or different.
     pub new_caps: bool,
+    /// When a package update explains the change: the package manager and
+    /// package whose recorded digest the new content matches (`dpkg: openssl`),
+    /// or that no installed package owns the removed path any more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explained_by: Option<String>,
 }

@@ -15,17 +15,22 @@
 //! Without a baseline every check says "could not run" and nothing is scanned,
 //! so `run` stays fast until `selfcheck-agent fim init` has been run.
 
-use super::baseline::{BaselineError, Manifest, load_baseline};
-use super::diff::{Change, ChangeKind, compare};
-use super::scan::{ScanOptions, ScanResult, scan};
-use super::scope::Scope;
-use super::{Entries, Kind};
+use super::baseline::{Acceptance, BaselineError, Manifest, load_baseline, write_baseline};
+use super::diff::{Change, ChangeKind, apply_accepted, compare};
+use super::explain::{explain, mark_package_owned};
+use super::scan::{ScanOptions, ScanProgress, ScanResult, scan};
+use super::scope::{HostScope, Scope};
+use super::{DigestAlg, Entries, Kind};
 use crate::audit::{AuditOutput, CheckCollector};
+use crate::config::FimConfig;
+use crate::packages::files::PackageFiles;
 use crate::root::HostRoot;
 use crate::state::StateDir;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
 use selfcheck_report::{AgentKey, FileChange, FileIntegrity, Severity};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The catalog area whose checks [`audit`] runs.
 pub const AREA: &str = "fim";
@@ -34,6 +39,10 @@ const CHANGE: &str = "fim.unexplained-change";
 const INVALID: &str = "fim.baseline-invalid";
 const SETUID: &str = "fim.new-setuid";
 const CAPS: &str = "fim.new-capability";
+const PACKAGE_UPDATE: &str = "fim.package-update";
+
+/// Changed paths listed in one package-update finding (the report's change list has all).
+const MAX_EVIDENCE_LINES: usize = 20;
 
 /// Paths whose unexplained change is critical rather than high.
 const CRITICAL_PREFIXES: &[&str] = &[
@@ -47,7 +56,100 @@ const CRITICAL_PREFIXES: &[&str] = &[
     "/etc/ssh/",
 ];
 
+/// How the file-integrity checks run.
+#[derive(Clone, Default)]
+pub struct FimOptions<'a> {
+    /// Hashing threads; 0 uses every core.
+    pub threads: usize,
+    /// `--digest`: the digest of a new baseline (a comparison uses the baseline's own).
+    pub digest: Option<DigestAlg>,
+    /// The `[fim]` section of the agent config.
+    pub config: Option<&'a FimConfig>,
+    /// Counters for a progress bar.
+    pub progress: Option<Arc<ScanProgress>>,
+}
+
+impl FimOptions<'_> {
+    /// The digest a new baseline uses: `--digest`, else the config's, else SHA-256.
+    pub fn new_baseline_digest(&self) -> Result<DigestAlg, String> {
+        Ok(match self.digest {
+            Some(d) => d,
+            None => self.host_scope()?.digest.unwrap_or_default(),
+        })
+    }
+
+    fn host_scope(&self) -> Result<HostScope, String> {
+        self.config
+            .map(HostScope::from_config)
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+}
+
+/// A scan of the host's scope (catalog plus host config), with each entry
+/// marked as package-owned or not, and the package file database when the
+/// host has one.
+pub struct HostScan {
+    /// The scan.
+    pub result: ScanResult,
+    /// The package manager's file records, when they could be read.
+    pub package_files: Option<PackageFiles>,
+    /// Why the package records could not be used, when they could not.
+    pub package_problem: Option<String>,
+}
+
+/// Scan the host's scope with `digest`.
+pub fn scan_host(
+    root: &HostRoot,
+    catalog: &Catalog,
+    opts: &FimOptions<'_>,
+    digest: DigestAlg,
+) -> Result<HostScan, CatalogError> {
+    let host = opts.host_scope().map_err(|message| CatalogError {
+        file: "agent config".into(),
+        check: Some(CHANGE.into()),
+        key: Some("fim".into()),
+        message,
+    })?;
+    let scope = Scope::from_catalog(catalog)?.with_host_changes(host.rules, host.exclude);
+    let mut result = scan(
+        root,
+        &scope,
+        &ScanOptions {
+            threads: opts.threads,
+            digest,
+            progress: opts.progress.clone(),
+            ..Default::default()
+        },
+    );
+    let (package_files, package_problem) = match PackageFiles::load(root) {
+        Ok(Some(files)) => (Some(files), None),
+        Ok(None) => (
+            None,
+            Some("the host has no dpkg or rpm database".to_string()),
+        ),
+        Err(e) => (None, Some(e)),
+    };
+    if let Some(files) = &package_files {
+        mark_package_owned(&mut result.entries, files);
+    }
+    Ok(HostScan {
+        result,
+        package_files,
+        package_problem,
+    })
+}
+
+/// The digest algorithm a baseline's content digests use (SHA-256 when it has none).
+pub fn baseline_digest(baseline: &Entries) -> DigestAlg {
+    baseline
+        .iter()
+        .find_map(|e| e.digest().map(|(alg, _)| alg))
+        .unwrap_or_default()
+}
+
 /// Run the `fim` checks; `None` for the comparison when there was no usable baseline.
+#[allow(clippy::too_many_arguments)]
 pub fn audit(
     root: &HostRoot,
     catalog: &Catalog,
@@ -55,7 +157,7 @@ pub fn audit(
     key: &AgentKey,
     asset_key: &str,
     now: DateTime<FixedOffset>,
-    threads: usize,
+    opts: &FimOptions<'_>,
 ) -> Result<(AuditOutput, Option<FileIntegrity>), CatalogError> {
     let defs: Vec<&CheckDef> = catalog.area(AREA).collect();
     let all: Vec<&str> = defs.iter().map(|d| d.id.as_str()).collect();
@@ -88,21 +190,49 @@ pub fn audit(
             return Ok((o.finish(), None));
         }
     };
-    let scope = Scope::from_catalog(catalog)?;
-    let result = scan(
-        root,
-        &scope,
-        &ScanOptions {
-            threads,
-            ..Default::default()
-        },
-    );
+    let digest = baseline_digest(&baseline);
+    if let Some(wanted) = opts.digest
+        && wanted != digest
+    {
+        o.could_not_run(
+            &others,
+            &format!(
+                "the baseline uses {}, not {}: compare without --digest, or make a new {} baseline with `selfcheck-agent fim init --digest {}`",
+                digest.name(),
+                wanted.name(),
+                wanted.name(),
+                wanted.name()
+            ),
+        );
+        return Ok((o.finish(), None));
+    }
+    let HostScan {
+        result,
+        package_files,
+        package_problem,
+    } = scan_host(root, catalog, opts, digest)?;
     let changes: Vec<Change> = compare(&baseline, &result.entries)
         .into_iter()
         .filter(|c| !is_directory_bookkeeping(c, &result.entries))
         .collect();
-    for c in &changes {
+    let explained: Vec<Option<String>> = changes
+        .iter()
+        .map(|c| {
+            package_files
+                .as_ref()
+                .and_then(|f| explain(root, f, &baseline, &result.entries, c))
+        })
+        .collect();
+    let mut by_package: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (c, why) in changes.iter().zip(&explained) {
         let path = c.display_path();
+        if let Some(why) = why {
+            by_package
+                .entry(why.as_str())
+                .or_default()
+                .push(format!("{path}: {}", describe(c)));
+            continue;
+        }
         let risk = if CRITICAL_PREFIXES
             .iter()
             .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'))
@@ -134,7 +264,61 @@ pub fn audit(
             );
         }
     }
-    let integrity = summary(&manifest, &result, &changes);
+    let accept = opts
+        .config
+        .and_then(|c| c.accept_package_changes)
+        .unwrap_or(true);
+    let explained_paths: Vec<Vec<u8>> = changes
+        .iter()
+        .zip(&explained)
+        .filter(|(_, why)| why.is_some())
+        .map(|(c, _)| c.path.clone())
+        .collect();
+    let mut accepted_automatically = 0;
+    let mut accept_note = None;
+    if accept && !explained_paths.is_empty() {
+        let new = apply_accepted(&baseline, &result.entries, Some(&explained_paths));
+        let manager = package_files
+            .as_ref()
+            .map_or("package manager", |f| f.manager());
+        let mut acceptance = Acceptance::new(
+            &explained_paths,
+            format!(
+                "changed by package updates: the new content equals the digests {manager} recorded, or no installed package owns the removed path any more"
+            ),
+        );
+        acceptance.by = "selfcheck-agent (package manager records)".into();
+        match write_baseline(state, key, &new, vec![acceptance]) {
+            Ok(_) => accepted_automatically = explained_paths.len() as u64,
+            Err(e) => accept_note = Some(format!("could not take them into a new baseline: {e}")),
+        }
+    }
+    for (why, lines) in by_package {
+        let mut evidence = vec![format!(
+            "{} path(s) changed by a package update ({}){}",
+            lines.len(),
+            why,
+            if accepted_automatically > 0 {
+                "; taken into the baseline automatically"
+            } else {
+                ""
+            }
+        )];
+        evidence.extend(lines.into_iter().take(MAX_EVIDENCE_LINES));
+        evidence.extend(accept_note.clone());
+        let subject = why.split_once(": ").map_or(why, |(_, p)| p).to_string();
+        o.finding(PACKAGE_UPDATE, subject, None, evidence);
+    }
+    let mut integrity = summary(&manifest, &result, &changes, &explained);
+    integrity.digest = digest.name().into();
+    integrity.accepted_automatically = accepted_automatically;
+    integrity.package_records = Some(match (&package_files, package_problem) {
+        (Some(f), _) => format!("{} ({} paths)", f.source(), f.len()),
+        (None, problem) => format!(
+            "not used, so no change counts as a package update: {}",
+            problem.unwrap_or_default()
+        ),
+    });
     Ok((o.finish(), Some(integrity)))
 }
 
@@ -179,7 +363,7 @@ pub fn describe(c: &Change) -> String {
 }
 
 /// A change as the report records it.
-pub fn to_report(c: &Change) -> FileChange {
+pub fn to_report(c: &Change, explained_by: Option<&str>) -> FileChange {
     let (change, details) = match &c.kind {
         ChangeKind::Added => ("added", Vec::new()),
         ChangeKind::Removed => ("removed", Vec::new()),
@@ -199,10 +383,16 @@ pub fn to_report(c: &Change) -> FileChange {
         new_setuid: c.new_setuid,
         new_setgid: c.new_setgid,
         new_caps: c.new_caps,
+        explained_by: explained_by.map(str::to_string),
     }
 }
 
-fn summary(manifest: &Manifest, result: &ScanResult, changes: &[Change]) -> FileIntegrity {
+fn summary(
+    manifest: &Manifest,
+    result: &ScanResult,
+    changes: &[Change],
+    explained: &[Option<String>],
+) -> FileIntegrity {
     FileIntegrity {
         baseline_created_at: manifest.created_at.clone(),
         baseline_digest: format!("sha256:{}", manifest.body_sha256),
@@ -211,7 +401,14 @@ fn summary(manifest: &Manifest, result: &ScanResult, changes: &[Change]) -> File
         bytes_hashed: result.stats.bytes_hashed,
         scan_millis: (result.stats.seconds * 1000.0).round() as u64,
         peak_rss_kib: peak_rss_kib(),
-        changes: changes.iter().map(to_report).collect(),
+        digest: DigestAlg::default().name().into(),
+        accepted_automatically: 0,
+        package_records: None,
+        changes: changes
+            .iter()
+            .zip(explained)
+            .map(|(c, why)| to_report(c, why.as_deref()))
+            .collect(),
     }
 }
 
@@ -225,23 +422,6 @@ pub fn peak_rss_kib() -> Option<u64> {
         .nth(1)?
         .parse()
         .ok()
-}
-
-/// Scan the host for a new baseline (used by `fim init` and `fim accept`).
-pub fn scan_for_baseline(
-    root: &HostRoot,
-    catalog: &Catalog,
-    threads: usize,
-) -> Result<ScanResult, CatalogError> {
-    let scope = Scope::from_catalog(catalog)?;
-    Ok(scan(
-        root,
-        &scope,
-        &ScanOptions {
-            threads,
-            ..Default::default()
-        },
-    ))
 }
 
 /// The baseline entries (for `fim accept`), or the reason it cannot be used.

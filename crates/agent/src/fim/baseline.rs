@@ -31,7 +31,7 @@
 //! | mtime sec, nsec | `i64`, `u32` |
 //! | ctime sec, nsec | `i64`, `u32` |
 //! | mode, uid, gid, nlink | `u32` each |
-//! | digest | `u8` algorithm (0 none, 1 SHA-256, 2 SM3), then 32 bytes unless 0 |
+//! | digest | `u8` algorithm (0 none, 1 SHA-256, 2 SM3; bit 7 set: a package owned the path), then 32 bytes unless the algorithm is 0 |
 //! | path | `u32` length, bytes |
 //! | target, caps | `u32` length or `0xFFFF_FFFF` for none, bytes |
 //!
@@ -606,13 +606,19 @@ pub fn encode(entries: &Entries) -> Vec<u8> {
         for v in [e.mode, e.uid, e.gid, e.nlink] {
             out.extend_from_slice(&v.to_le_bytes());
         }
+        // The digest byte: the algorithm (0 none, 1 SHA-256, 2 SM3) with bit 7
+        // set when a package owned the path (body version 2).
+        let owned = if e.package_owned() { 0x80 } else { 0 };
         match e.digest() {
-            None => out.push(0),
+            None => out.push(owned),
             Some((alg, d)) => {
-                out.push(match alg {
-                    DigestAlg::Sha256 => 1,
-                    DigestAlg::Sm3 => 2,
-                });
+                out.push(
+                    owned
+                        | match alg {
+                            DigestAlg::Sha256 => 1,
+                            DigestAlg::Sm3 => 2,
+                        },
+                );
                 out.extend_from_slice(d);
             }
         }
@@ -703,7 +709,9 @@ pub fn decode(body: &[u8]) -> Result<Entries, String> {
         e.uid = r.u32()?;
         e.gid = r.u32()?;
         e.nlink = r.u32()?;
-        match r.u8()? {
+        let digest_byte = r.u8()?;
+        e.set_package_owned(digest_byte & 0x80 != 0);
+        match digest_byte & 0x7f {
             0 => {}
             a @ (1 | 2) => {
                 let alg = if a == 1 {

@@ -108,6 +108,27 @@ pub enum DigestAlg {
     Sm3,
 }
 
+impl DigestAlg {
+    /// The algorithm of a name as configs and flags spell it (`sha256`, `sm3`).
+    pub fn from_name(name: &str) -> Result<DigestAlg, String> {
+        match name.to_ascii_lowercase().as_str() {
+            "sha256" | "sha-256" => Ok(DigestAlg::Sha256),
+            "sm3" => Ok(DigestAlg::Sm3),
+            other => Err(format!(
+                "{other:?} is not a supported digest; use sha256 or sm3"
+            )),
+        }
+    }
+
+    /// The name as configs and reports spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlg::Sha256 => "sha256",
+            DigestAlg::Sm3 => "sm3",
+        }
+    }
+}
+
 /// A span of the arena: 40 bits of offset and 24 bits of length in one word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Span(u64);
@@ -155,6 +176,8 @@ pub struct Entry {
 }
 
 const NO_DIGEST: u8 = 0;
+/// Bit of `digest_alg` saying a package owned the path when it was scanned.
+const PACKAGE_OWNED: u8 = 0x80;
 
 impl Entry {
     /// An entry with every attribute zero; the scan fills what it learns.
@@ -213,7 +236,7 @@ impl Entry {
 
     /// The content digest, when the file was hashed.
     pub fn digest(&self) -> Option<(DigestAlg, &[u8; 32])> {
-        match self.digest_alg {
+        match self.digest_alg & !PACKAGE_OWNED {
             1 => Some((DigestAlg::Sha256, &self.digest)),
             2 => Some((DigestAlg::Sm3, &self.digest)),
             _ => None,
@@ -222,11 +245,27 @@ impl Entry {
 
     /// Record the content digest.
     pub fn set_digest(&mut self, alg: DigestAlg, digest: [u8; 32]) {
-        self.digest_alg = match alg {
-            DigestAlg::Sha256 => 1,
-            DigestAlg::Sm3 => 2,
-        };
+        self.digest_alg = (self.digest_alg & PACKAGE_OWNED)
+            | match alg {
+                DigestAlg::Sha256 => 1,
+                DigestAlg::Sm3 => 2,
+            };
         self.digest = digest;
+    }
+
+    /// Whether an installed package owned the path when it was scanned (so a
+    /// later removal by the package manager can be told from a deletion).
+    pub fn package_owned(&self) -> bool {
+        self.digest_alg & PACKAGE_OWNED != 0
+    }
+
+    /// Record whether an installed package owns the path.
+    pub fn set_package_owned(&mut self, owned: bool) {
+        if owned {
+            self.digest_alg |= PACKAGE_OWNED;
+        } else {
+            self.digest_alg &= !PACKAGE_OWNED;
+        }
     }
 
     /// Whether the setuid bit is set.
@@ -329,6 +368,15 @@ impl Entries {
         entry.caps = caps.map_or(Span::NONE, |c| self.store(c));
         self.entries.push(entry);
         self.entries.len() - 1
+    }
+
+    /// Record the capability value of entry `i` (read after the entry was
+    /// pushed, from the opened file).
+    pub fn set_caps(&mut self, i: usize, caps: &[u8]) {
+        let span = self.store(caps);
+        if let Some(e) = self.entries.get_mut(i) {
+            e.caps = span;
+        }
     }
 
     /// Number of entries.

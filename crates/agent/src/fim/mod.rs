@@ -12,8 +12,10 @@ pub mod audit;
 pub mod baseline;
 pub mod diff;
 pub mod entry;
+pub mod explain;
 pub mod scan;
 pub mod scope;
+pub mod verify;
 
 pub use baseline::{
     Acceptance, BaselineError, BaselineInfo, Manifest, load_baseline, write_baseline,

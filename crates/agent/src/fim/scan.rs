@@ -20,6 +20,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A callback run just before a file is opened for hashing (tests use it to
 /// delete or swap files mid-scan).
@@ -32,9 +33,25 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Digest for rules whose attribute set names no algorithm (`full`, `content+perms`).
     pub digest: DigestAlg,
+    /// Live counters for a progress display (the scan only updates them).
+    pub progress: Option<Arc<ScanProgress>>,
     /// Test hook: called with the file's path below the root before it is opened for hashing.
     #[doc(hidden)]
     pub before_hash: Option<BeforeHash>,
+}
+
+/// Counters a scan updates as it goes, for a progress bar. The walk runs
+/// ahead of the hashing, so `bytes_queued` grows while `bytes_hashed` follows.
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    /// Paths the walk recorded.
+    pub entries: AtomicU64,
+    /// Content bytes of the files queued for hashing so far.
+    pub bytes_queued: AtomicU64,
+    /// Content bytes hashed so far.
+    pub bytes_hashed: AtomicU64,
+    /// Set when the walk has finished (so `bytes_queued` is the total).
+    pub walk_done: std::sync::atomic::AtomicBool,
 }
 
 /// Counts of a scan.
@@ -80,9 +97,12 @@ pub fn scan(root: &HostRoot, scope: &Scope, opts: &ScanOptions) -> ScanResult {
         let mut entries = Entries::default();
         let tx = tx;
         for rule in &scope.rules {
-            walk_rule(root, scope, rule, opts.digest, &mut entries, &tx);
+            walk_rule(root, scope, rule, opts, &mut entries, &tx);
         }
         drop(tx);
+        if let Some(p) = &opts.progress {
+            p.walk_done.store(true, Ordering::Relaxed);
+        }
         let results: Vec<(usize, Outcome)> = workers
             .into_iter()
             .flat_map(|w| w.join().unwrap_or_default())
@@ -95,9 +115,17 @@ pub fn scan(root: &HostRoot, scope: &Scope, opts: &ScanOptions) -> ScanResult {
             continue;
         };
         match outcome {
-            Outcome::Digest(alg, d, n) => {
-                bytes_hashed += n;
-                e.set_digest(alg, d);
+            Outcome::Digest {
+                alg,
+                digest,
+                bytes,
+                caps,
+            } => {
+                bytes_hashed += bytes;
+                e.set_digest(alg, digest);
+                if let Some(caps) = caps {
+                    entries.set_caps(idx, &caps);
+                }
             }
             Outcome::Kind(k) => e.set_kind(k),
         }
@@ -128,6 +156,8 @@ struct HashJob {
     dev: u64,
     ino: u64,
     alg: DigestAlg,
+    /// Read `security.capability` from the opened file.
+    caps: bool,
 }
 
 /// Hash files from the shared queue until the walk is done.
@@ -146,10 +176,11 @@ fn hash_worker(
         if let Some(hook) = &opts.before_hash {
             hook(&job.path);
         }
-        out.push((
-            job.idx,
-            hash_file(&job.path, job.dev, job.ino, job.alg, &mut buf),
-        ));
+        let outcome = hash_file(&job, &mut buf);
+        if let (Some(p), Outcome::Digest { bytes, .. }) = (&opts.progress, &outcome) {
+            p.bytes_hashed.fetch_add(*bytes, Ordering::Relaxed);
+        }
+        out.push((job.idx, outcome));
     }
     out
 }
@@ -167,7 +198,7 @@ fn walk_rule(
     root: &HostRoot,
     scope: &Scope,
     rule: &Rule,
-    default_alg: DigestAlg,
+    opts: &ScanOptions,
     entries: &mut Entries,
     jobs: &std::sync::mpsc::Sender<HashJob>,
 ) {
@@ -176,8 +207,9 @@ fn walk_rule(
     } else if rule.attrs.contains(Attrs::SHA256) {
         DigestAlg::Sha256
     } else {
-        default_alg
+        opts.digest
     };
+    let hashed = rule.attrs.wants_digest();
     let start_dev = match std::fs::symlink_metadata(below_root(root, &rule.path)) {
         Ok(m) => m.dev(),
         // A rule for a path this host does not have (e.g. /lib32) covers nothing.
@@ -221,7 +253,9 @@ fn walk_rule(
             },
             _ => None,
         };
-        let caps = if kind == Kind::File && rule.attrs.contains(Attrs::CAPS) {
+        // A hashed file's capabilities are read from the opened file by the
+        // hash worker (no second path lookup, and of the very file hashed).
+        let caps = if kind == Kind::File && rule.attrs.contains(Attrs::CAPS) && !hashed {
             read_caps(&fs_path)
         } else {
             None
@@ -254,7 +288,13 @@ fn walk_rule(
             }
         }
         let idx = entries.push(entry, &host, target.as_deref(), caps.as_deref());
-        if kind == Kind::File && rule.attrs.wants_digest() {
+        if let Some(p) = &opts.progress {
+            p.entries.fetch_add(1, Ordering::Relaxed);
+        }
+        if kind == Kind::File && hashed {
+            if let Some(p) = &opts.progress {
+                p.bytes_queued.fetch_add(meta.len(), Ordering::Relaxed);
+            }
             // A closed queue means every worker is gone; the file then stays unhashed.
             let _ = jobs.send(HashJob {
                 idx,
@@ -262,6 +302,7 @@ fn walk_rule(
                 dev: meta.dev(),
                 ino: meta.ino(),
                 alg,
+                caps: rule.attrs.contains(Attrs::CAPS),
             });
         }
         stack.extend(children);
@@ -280,13 +321,20 @@ fn read_caps(path: &Path) -> Option<Vec<u8>> {
 
 /// The result of hashing one file.
 enum Outcome {
-    Digest(DigestAlg, [u8; 32], u64),
+    Digest {
+        alg: DigestAlg,
+        digest: [u8; 32],
+        bytes: u64,
+        /// The file's `security.capability`, when asked for and present.
+        caps: Option<Vec<u8>>,
+    },
     Kind(Kind),
 }
 
 /// Open a regular file without following links or blocking, check it is still
 /// the file `lstat` saw, and stream it through the digest.
-fn hash_file(path: &Path, dev: u64, ino: u64, alg: DigestAlg, buf: &mut [u8]) -> Outcome {
+fn hash_file(job: &HashJob, buf: &mut [u8]) -> Outcome {
+    let (path, dev, ino, alg) = (job.path.as_path(), job.dev, job.ino, job.alg);
     use rustix::fs::OFlags;
     let flags = OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY;
     let mut file = match std::fs::OpenOptions::new()
@@ -331,7 +379,22 @@ fn hash_file(path: &Path, dev: u64, ino: u64, alg: DigestAlg, buf: &mut [u8]) ->
         DigestAlg::Sha256 => out.copy_from_slice(&sha.finalize()),
         DigestAlg::Sm3 => out.copy_from_slice(&sm3.finalize()),
     }
-    Outcome::Digest(alg, out, total)
+    let caps = if job.caps { read_fd_caps(&file) } else { None };
+    Outcome::Digest {
+        alg,
+        digest: out,
+        bytes: total,
+        caps,
+    }
+}
+
+/// The raw `security.capability` xattr of an open file.
+fn read_fd_caps(file: &std::fs::File) -> Option<Vec<u8>> {
+    let mut buf = [0u8; 256];
+    match rustix::fs::fgetxattr(file, "security.capability", &mut buf[..]) {
+        Ok(n) => buf.get(..n).map(<[u8]>::to_vec),
+        Err(_) => None,
+    }
 }
 
 fn open_error_kind(e: &std::io::Error) -> Kind {

@@ -6,6 +6,8 @@
 //! `exclude` a list of patterns for files that change by design. A per-host
 //! configuration can add rules and exclusions ([`Scope::with_host_changes`]).
 
+use super::entry::DigestAlg;
+use crate::config::FimConfig;
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
 
 /// The catalog check whose params define the scope.
@@ -123,29 +125,54 @@ pub struct Rule {
 /// `?` one byte other than `/`, `**` anything including `/`; the whole path must
 /// match. An excluded directory is not entered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pattern(Vec<u8>);
+pub struct Pattern {
+    text: Vec<u8>,
+    /// Bytes before the first wildcard: a path not starting with them cannot match.
+    literal_prefix: usize,
+    /// For `**/NAME` with no `/` in NAME: where NAME starts. Such a pattern
+    /// matches exactly the paths whose last component matches NAME, which is
+    /// checked without trying every split of the path.
+    last_component: Option<usize>,
+}
 
 impl Pattern {
     /// A pattern; it must start with `/` or `**`.
     pub fn new(p: impl Into<Vec<u8>>) -> Result<Pattern, String> {
-        let p = p.into();
-        if !(p.starts_with(b"/") || p.starts_with(b"**")) {
+        let text = p.into();
+        if !(text.starts_with(b"/") || text.starts_with(b"**")) {
             return Err(format!(
                 "{:?} must be an absolute path pattern (start with / or **)",
-                String::from_utf8_lossy(&p)
+                String::from_utf8_lossy(&text)
             ));
         }
-        Ok(Pattern(p))
+        let literal_prefix = text
+            .iter()
+            .position(|&c| c == b'*' || c == b'?')
+            .unwrap_or(text.len());
+        let last_component = text
+            .strip_prefix(b"**/")
+            .filter(|name| !name.contains(&b'/'))
+            .map(|_| 3);
+        Ok(Pattern {
+            text,
+            literal_prefix,
+            last_component,
+        })
     }
 
     /// The pattern text.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.text
     }
 
     /// Whether the host path matches.
     pub fn matches(&self, path: &[u8]) -> bool {
-        glob_match(&self.0, path)
+        if let Some(start) = self.last_component {
+            let name_at = path.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
+            // A path always has a `/` before its last component, which `**/` needs.
+            return name_at > 0 && glob_match(&self.text[start..], &path[name_at..]);
+        }
+        path.starts_with(&self.text[..self.literal_prefix]) && glob_match(&self.text, path)
     }
 }
 
@@ -260,6 +287,50 @@ impl Scope {
     }
 }
 
+/// A host's additions to the catalog scope, from the `[fim]` section of the agent config.
+#[derive(Debug, Clone, Default)]
+pub struct HostScope {
+    /// Extra or replacing rules.
+    pub rules: Vec<Rule>,
+    /// Extra exclusions.
+    pub exclude: Vec<Pattern>,
+    /// The digest new baselines use, when the config names one.
+    pub digest: Option<DigestAlg>,
+}
+
+impl HostScope {
+    /// Check and convert the config section; the message names the key at fault.
+    pub fn from_config(c: &FimConfig) -> Result<HostScope, String> {
+        let digest = c
+            .digest
+            .as_deref()
+            .map(|d| DigestAlg::from_name(d).map_err(|m| format!("fim.digest: {m}")))
+            .transpose()?;
+        let mut rules = Vec::new();
+        for (i, r) in c.rules.iter().enumerate() {
+            let key = |k: &str| format!("fim.rules[{i}].{k}");
+            let path =
+                normalise_path(r.path.as_bytes()).map_err(|m| format!("{}: {m}", key("path")))?;
+            let attrs = parse_attrs(&r.attrs).map_err(|m| format!("{}: {m}", key("attrs")))?;
+            rules.push(Rule {
+                path,
+                attrs,
+                recurse: r.recurse.unwrap_or(true),
+                cross_fs: r.cross_fs.unwrap_or(false),
+            });
+        }
+        let mut exclude = Vec::new();
+        for (i, e) in c.exclude.iter().enumerate() {
+            exclude.push(Pattern::new(e.as_bytes()).map_err(|m| format!("fim.exclude[{i}]: {m}"))?);
+        }
+        Ok(HostScope {
+            rules,
+            exclude,
+            digest,
+        })
+    }
+}
+
 /// Parse an `attrs` value: `"full"`, `"content+perms"` or a list of names.
 pub fn parse_attrs(v: &toml::Value) -> Result<Attrs, String> {
     match v {
@@ -366,6 +437,11 @@ mod tests {
         assert!(p("/etc/mtab").matches(b"/etc/mtab"));
         assert!(!p("/etc/mtab").matches(b"/etc/mtab2"));
         assert!(p("/etc/?djtime").matches(b"/etc/adjtime"));
+        assert!(p("**/__pycache__").matches(b"/usr/lib/python3/__pycache__"));
+        assert!(!p("**/__pycache__").matches(b"/usr/lib/__pycache__/x.pyc"));
+        assert!(p("**/*.pyc").matches(b"/usr/lib/__pycache__/x.pyc"));
+        assert!(p("**/a/*.pyc").matches(b"/usr/a/x.pyc"));
+        assert!(!p("**/a/*.pyc").matches(b"/usr/b/x.pyc"));
         assert!(Pattern::new("etc/mtab").is_err());
     }
 

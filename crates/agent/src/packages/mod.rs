@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod backend;
 pub mod debian;
+pub mod files;
 pub mod os;
 pub mod osv;
 pub mod reboot;

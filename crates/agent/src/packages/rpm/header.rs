@@ -21,7 +21,28 @@ pub const TAG_INSTALLTIME: u32 = 1008;
 pub const TAG_ARCH: u32 = 1022;
 /// `SOURCERPM`, the file name of the source package.
 pub const TAG_SOURCERPM: u32 = 1044;
+/// `FILESTATES` (CHAR array: 0 normal, 1 replaced, 2 not installed, 3 netshared, 4 wrong color).
+pub const TAG_FILESTATES: u32 = 1029;
+/// `FILEMODES` (INT16 array, `st_mode` of each file).
+pub const TAG_FILEMODES: u32 = 1030;
+/// `FILEDIGESTS` (STRING_ARRAY of hex digests, empty for non-regular files).
+pub const TAG_FILEDIGESTS: u32 = 1035;
+/// `FILEFLAGS` (INT32 array: `RPMFILE_CONFIG` 1, `RPMFILE_MISSINGOK` 8, `RPMFILE_GHOST` 64, ...).
+pub const TAG_FILEFLAGS: u32 = 1037;
+/// `FILEVERIFYFLAGS` (INT32 array; bit 0 set: verify the digest).
+pub const TAG_FILEVERIFYFLAGS: u32 = 1045;
+/// `DIRINDEXES` (INT32 array: each file's entry in DIRNAMES).
+pub const TAG_DIRINDEXES: u32 = 1116;
+/// `BASENAMES` (STRING_ARRAY).
+pub const TAG_BASENAMES: u32 = 1117;
+/// `DIRNAMES` (STRING_ARRAY, each ending in `/`).
+pub const TAG_DIRNAMES: u32 = 1118;
+/// `FILEDIGESTALGO` (INT32, PGP hash algorithm; MD5 when absent).
+pub const TAG_FILEDIGESTALGO: u32 = 5011;
 
+const TYPE_CHAR: u32 = 1;
+const TYPE_INT8: u32 = 2;
+const TYPE_INT16: u32 = 3;
 const TYPE_INT32: u32 = 4;
 const TYPE_STRING: u32 = 6;
 const TYPE_STRING_ARRAY: u32 = 8;
@@ -171,6 +192,92 @@ impl<'a> Header<'a> {
     }
 }
 
+impl<'a> Header<'a> {
+    /// Every string of the STRING_ARRAY (or STRING) tag `tag`, as bytes
+    /// (file names are not necessarily UTF-8).
+    pub fn string_array(&self, tag: u32) -> Result<Option<Vec<&'a [u8]>>, HeaderError> {
+        let Some(e) = self.entry(tag)? else {
+            return Ok(None);
+        };
+        if !matches!(e.kind, TYPE_STRING | TYPE_STRING_ARRAY | TYPE_I18NSTRING) {
+            return Err(HeaderError(format!(
+                "tag {tag} has type {}, not a string array",
+                e.kind
+            )));
+        }
+        let data: &'a [u8] = self.data;
+        let mut rest = &data[e.offset as usize..];
+        let mut out = Vec::with_capacity(e.count as usize);
+        for i in 0..e.count {
+            let Some(end) = rest.iter().position(|&b| b == 0) else {
+                return Err(HeaderError(format!(
+                    "tag {tag}: string {i} of {} is not terminated",
+                    e.count
+                )));
+            };
+            out.push(&rest[..end]);
+            rest = &rest[end + 1..];
+        }
+        Ok(Some(out))
+    }
+
+    /// The values of an integer array tag of `width` bytes (1, 2 or 4), widened to u32.
+    fn int_array(
+        &self,
+        tag: u32,
+        kinds: &[u32],
+        width: usize,
+    ) -> Result<Option<Vec<u32>>, HeaderError> {
+        let Some(e) = self.entry(tag)? else {
+            return Ok(None);
+        };
+        if !kinds.contains(&e.kind) {
+            return Err(HeaderError(format!(
+                "tag {tag} has type {}, not a {}-byte integer",
+                e.kind, width
+            )));
+        }
+        let at = e.offset as usize;
+        if !at.is_multiple_of(width) {
+            return Err(HeaderError(format!(
+                "tag {tag}: integers at unaligned offset {at}"
+            )));
+        }
+        let len = e.count as usize * width;
+        let bytes = self.data.get(at..at + len).ok_or_else(|| {
+            HeaderError(format!(
+                "tag {tag}: {} values at offset {at} run past the data store",
+                e.count
+            ))
+        })?;
+        Ok(Some(
+            bytes
+                .chunks_exact(width)
+                .map(|c| c.iter().fold(0u32, |v, &b| (v << 8) | u32::from(b)))
+                .collect(),
+        ))
+    }
+
+    /// The values of the INT32 array tag `tag`.
+    pub fn int32_array(&self, tag: u32) -> Result<Option<Vec<u32>>, HeaderError> {
+        self.int_array(tag, &[TYPE_INT32], 4)
+    }
+
+    /// The values of the INT16 array tag `tag`.
+    pub fn int16_array(&self, tag: u32) -> Result<Option<Vec<u16>>, HeaderError> {
+        Ok(self
+            .int_array(tag, &[TYPE_INT16], 2)?
+            .map(|v| v.into_iter().map(|x| x as u16).collect()))
+    }
+
+    /// The values of the CHAR or INT8 array tag `tag`.
+    pub fn int8_array(&self, tag: u32) -> Result<Option<Vec<u8>>, HeaderError> {
+        Ok(self
+            .int_array(tag, &[TYPE_CHAR, TYPE_INT8], 1)?
+            .map(|v| v.into_iter().map(|x| x as u8).collect()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +328,36 @@ mod tests {
         assert_eq!(h.string(TAG_SOURCERPM).unwrap(), None);
         assert!(h.int32(TAG_NAME).unwrap_err().0.contains("not INT32"));
         assert!(h.string(TAG_EPOCH).unwrap_err().0.contains("not a string"));
+    }
+
+    #[test]
+    fn reads_arrays_of_strings_and_integers() {
+        let mut names = b"a\0b\xff".to_vec();
+        names.push(0);
+        names.extend_from_slice(b"c");
+        let mut b = blob(&[(TAG_BASENAMES, TYPE_STRING_ARRAY, names)]);
+        // Three strings in the one entry.
+        b[8 + 12..8 + 16].copy_from_slice(&3u32.to_be_bytes());
+        let h = Header::parse(&b).unwrap();
+        let got = h.string_array(TAG_BASENAMES).unwrap().unwrap();
+        assert_eq!(got, [&b"a"[..], b"b\xff", b"c"]);
+        b[8 + 12..8 + 16].copy_from_slice(&4u32.to_be_bytes());
+        let h = Header::parse(&b).unwrap();
+        assert!(
+            h.string_array(TAG_BASENAMES)
+                .unwrap_err()
+                .0
+                .contains("not terminated")
+        );
+        let b = blob(&[(
+            TAG_FILEFLAGS,
+            TYPE_INT32,
+            [1u32.to_be_bytes(), 64u32.to_be_bytes()].concat(),
+        )]);
+        let h = Header::parse(&b).unwrap();
+        assert_eq!(h.int32_array(TAG_FILEFLAGS).unwrap(), Some(vec![1, 64]));
+        assert!(h.int16_array(TAG_FILEFLAGS).is_err());
+        assert_eq!(h.int32_array(TAG_FILEMODES).unwrap(), None);
     }
 
     #[test]

@@ -445,7 +445,7 @@ pub fn query_rpm_on_copy(
 
 /// Copy the regular files of an rpm database directory, without lock,
 /// Berkeley DB environment and SQLite shared-memory files.
-fn copy_db_files(from: &Path, to: &Path) -> Result<(), RpmDbError> {
+pub(crate) fn copy_db_files(from: &Path, to: &Path) -> Result<(), RpmDbError> {
     let io = |p: &Path| {
         let path = p.display().to_string();
         move |source| RpmDbError::Io { path, source }
@@ -465,18 +465,20 @@ fn copy_db_files(from: &Path, to: &Path) -> Result<(), RpmDbError> {
     Ok(())
 }
 
-/// A private temporary directory, removed when dropped.
-struct ScratchDir(PathBuf);
+/// A private temporary directory (mode 0700), removed when dropped.
+pub(crate) struct ScratchDir(pub(crate) PathBuf);
 
 impl ScratchDir {
-    fn new() -> Result<ScratchDir, RpmDbError> {
+    /// A new, empty directory under the system temporary directory.
+    pub(crate) fn new() -> Result<ScratchDir, RpmDbError> {
+        use std::os::unix::fs::DirBuilderExt;
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let base = std::env::temp_dir();
         loop {
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
             let dir = base.join(format!("selfcheck-rpmdb-{}-{n}", std::process::id()));
-            match std::fs::create_dir(&dir) {
+            match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
                 Ok(()) => return Ok(ScratchDir(dir)),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => {}
                 Err(source) => {

@@ -9,6 +9,7 @@ use selfcheck_agent::present::{exit_status, run_summary};
 use selfcheck_agent::run::{RunOptions, run_audit};
 use selfcheck_agent::state::default_state_dir;
 use selfcheck_catalog::{Catalog, Lang};
+use selfcheck_collector::config::CollectorConfig;
 use selfcheck_collector::import::{ImportOptions, ImportOutcome, import_bytes};
 use selfcheck_collector::ledger::Ledger;
 use selfcheck_collector::present::{Format, import_line, render};
@@ -114,7 +115,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         bail!("the report was written to {source} but the local store refused it: {error}");
     }
 
-    let ledger = Ledger::for_month(&store, report.period, &catalog)?;
+    let config = CollectorConfig::load(None, &data)?;
+    let ledger = Ledger::for_month(&mut store, report.period, &catalog, &config, None)?;
     let heading = match args.lang {
         Lang::Zh => format!("\n{} 月度检查整改台账（{}）", report.period, data.display()),
         Lang::En => format!(

@@ -2,6 +2,7 @@
 //! umbrella `selfcheck` binary). It only parses flags, calls the library and
 //! picks a presenter.
 
+use crate::config::CollectorConfig;
 use crate::import::{ImportOptions, import_paths};
 use crate::ledger::Ledger;
 use crate::present::{self, Format};
@@ -25,6 +26,16 @@ pub struct GlobalArgs {
     /// Use the check catalog in DIR (*.toml) instead of the built-in one.
     #[arg(long, global = true, value_name = "DIR")]
     pub checks: Option<PathBuf>,
+
+    /// Collector configuration (deadlines per risk level, holiday files)
+    /// [default: DATA/collector.toml when it exists]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "SELFCHECK_COLLECTOR_CONFIG"
+    )]
+    pub config: Option<PathBuf>,
 }
 
 impl GlobalArgs {
@@ -93,6 +104,15 @@ pub enum CollectorCommand {
     Ledger(LedgerArgs),
     /// List the stored reports.
     Reports(ReportsArgs),
+    /// The asset registry (资产台账): import it from CSV or xlsx, list it.
+    #[command(subcommand)]
+    Assets(crate::assets_cli::AssetsCommand),
+    /// Show a finding, or set its rectification status (整改状态).
+    #[command(subcommand)]
+    Finding(crate::finding_cli::FindingCommand),
+    /// The hash-chained history of status changes and imports.
+    #[command(subcommand)]
+    History(crate::finding_cli::HistoryCommand),
 }
 
 /// Options of `import`.
@@ -122,10 +142,16 @@ pub struct ImportArgs {
 #[derive(Debug, Clone, Args)]
 #[command(
     long_about = "Print or write the month's inspection and rectification ledger (检查整改台账).\n\n\
-For every host, the latest report of the month is used; each of its findings is one row: 序号, \
-问题编号 (stable across months), 检查时间/批次, 检查类型, 问题来源, 资产名称, IP地址, 操作系统及版本, \
-检查项（对应条款）, 问题描述, 风险等级, 佐证材料编号, 整改措施, 发现时间. The table and JSON also \
-list every inspected host with its report and the checks that could not run.",
+Rectification list: one row per finding seen this month, closed this month, or still open from \
+earlier months, with its status at the month's end (待整改, 整改中, 已整改待复查, 已销号, 风险接受, \
+误报, 复发; 逾期 when past its deadline), deadline by risk level, owner, first seen, re-check report \
+and date. Columns: 序号, 问题编号 (stable across months), 检查时间/批次, 检查类型, 问题来源, \
+单位（部门）, 资产名称, 资产类型, IP地址, 操作系统及版本, 检查项（对应条款）, 问题描述, 风险等级, \
+佐证材料编号, 整改措施, 临时缓解措施, 责任单位, 整改责任人, 发现时间, 整改时限, 整改状态, 完成时间, \
+复查情况, 备注.\n\nThe table and JSON also carry the inspection record (per asset: inspected or \
+not, checks run, could not run, findings per level) and the summary (assets expected/inspected, \
+new, carried over, closed, overdue per level, 整改率). Registered assets without a report get a \
+finding of their own (collector.not-inspected, 未检查). The JSON is described in docs/ledger-json.md.",
     after_help = "Examples:\n  selfcheck-collector ledger                                   this month, as a table\n  selfcheck-collector ledger --month 2026-11 --format csv --out 台账-2026-11.csv\n  selfcheck-collector ledger --month 2026-11 --format json --lang en"
 )]
 pub struct LedgerArgs {
@@ -141,6 +167,10 @@ pub struct LedgerArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Judge statuses (overdue, expired acceptances) and count people's
+    /// actions up to this day [default: the month's last day, or today while the month runs].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 /// Output format of `reports`.
@@ -188,6 +218,9 @@ pub fn run_command(global: &GlobalArgs, command: CollectorCommand) -> Result<Exi
         CollectorCommand::Import(args) => run_import(global, &args),
         CollectorCommand::Ledger(args) => run_ledger(global, &args),
         CollectorCommand::Reports(args) => run_reports(global, &args),
+        CollectorCommand::Assets(cmd) => crate::assets_cli::run(global, cmd),
+        CollectorCommand::Finding(cmd) => crate::finding_cli::run_finding(global, cmd),
+        CollectorCommand::History(cmd) => crate::finding_cli::run_history(global, cmd),
     }
 }
 
@@ -217,11 +250,12 @@ fn run_import(global: &GlobalArgs, args: &ImportArgs) -> Result<ExitCode> {
 fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
     let catalog = global.catalog()?;
     let dir = global.data_dir()?;
-    let store = Store::open_existing(&dir)?;
+    let config = CollectorConfig::load(global.config.as_deref(), &dir)?;
+    let mut store = Store::open_existing(&dir)?;
     let period = args
         .month
         .unwrap_or_else(|| Period::of(&chrono::Local::now()));
-    let ledger = Ledger::for_month(&store, period, &catalog)
+    let ledger = Ledger::for_month(&mut store, period, &catalog, &config, args.as_of)
         .with_context(|| format!("cannot read the ledger of {period}"))?;
     let text = present::render(&ledger, args.format, args.lang);
     match &args.out {

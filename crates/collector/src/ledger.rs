@@ -1,16 +1,20 @@
 //! The month's inspection and rectification ledger (检查整改台账): which hosts
 //! were inspected, and one row per finding in the ledger's columns.
 //!
-//! [`build`] is pure: it turns the stored data of a month ([`MonthData`]) and
-//! the catalog into a [`Ledger`]. [`Ledger::for_month`] only reads the store
-//! and calls it. Deadlines and rectification statuses are not here yet.
+//! The statuses, deadlines and counts come from the pure engine
+//! ([`crate::engine`]); this module adds the catalog's texts and the office's
+//! columns. [`Ledger::for_month`] reads the store, numbers not-inspected
+//! findings, and calls the engine.
 
-use crate::store::{FindingNo, MonthData, ReportData, StoreError};
-use crate::store::{RegistryEntry, Store};
+use crate::config::CollectorConfig;
+use crate::engine::{
+    FindingRow, InspectionRecord, MonthLedger, NOT_INSPECTED_CHECK, Rules, Status, Summary, build,
+    month_end, not_inspected_findings,
+};
+use crate::store::{Store, StoreError};
 use chrono::NaiveDate;
 use selfcheck_catalog::{Catalog, Lang, LocalText};
-use selfcheck_report::{CheckId, CheckOutcome, Fingerprint, Period, ReportId, Severity};
-use std::collections::BTreeMap;
+use selfcheck_report::{Period, Severity};
 
 /// `检查类型` of every row the agent produced.
 pub const INSPECTION_TYPE: (&str, &str) = ("月度自查", "monthly self-inspection");
@@ -21,21 +25,25 @@ pub const FINDING_SOURCE: (&str, &str) = (
     "selfcheck-agent automatic check",
 );
 
-/// A ledger column, in the order of the recommended ledger column set.
+/// A ledger column, in the order of the office's rectification list template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
     /// 序号.
     RowNo,
     /// 问题编号: stable across months.
     FindingNo,
-    /// 检查时间/批次: report date and period.
+    /// 检查时间/批次: latest sighting and period.
     InspectionRound,
     /// 检查类型.
     InspectionType,
     /// 问题来源.
     Source,
-    /// 资产名称: host name.
+    /// 单位（部门）, from the asset registry.
+    Unit,
+    /// 资产名称: the registry's name, else the host name.
     AssetName,
+    /// 资产类型.
+    AssetType,
     /// IP地址.
     IpAddress,
     /// 操作系统及版本.
@@ -48,21 +56,39 @@ pub enum Column {
     Risk,
     /// 佐证材料编号: report id and file digest.
     EvidenceRef,
-    /// 整改措施.
+    /// 整改措施: the measure a person recorded, else the catalog's remediation.
     Remediation,
+    /// 临时缓解措施.
+    Mitigation,
+    /// 责任单位.
+    ResponsibleUnit,
+    /// 整改责任人: the owner a person set, else the registry's responsible person.
+    Owner,
     /// 发现时间: first seen.
     FoundOn,
+    /// 整改时限.
+    Deadline,
+    /// 整改状态 (with 逾期 when overdue).
+    Status,
+    /// 完成时间: the re-check that closed it, or the day a person said it was fixed.
+    CompletedOn,
+    /// 复查情况.
+    Recheck,
+    /// 备注.
+    Remarks,
 }
 
 impl Column {
-    /// Every column the ledger has so far, in order.
-    pub const ALL: [Column; 14] = [
+    /// Every column, in the office template's order.
+    pub const ALL: [Column; 24] = [
         Column::RowNo,
         Column::FindingNo,
         Column::InspectionRound,
         Column::InspectionType,
         Column::Source,
+        Column::Unit,
         Column::AssetName,
+        Column::AssetType,
         Column::IpAddress,
         Column::Os,
         Column::CheckItem,
@@ -70,7 +96,15 @@ impl Column {
         Column::Risk,
         Column::EvidenceRef,
         Column::Remediation,
+        Column::Mitigation,
+        Column::ResponsibleUnit,
+        Column::Owner,
         Column::FoundOn,
+        Column::Deadline,
+        Column::Status,
+        Column::CompletedOn,
+        Column::Recheck,
+        Column::Remarks,
     ];
 
     /// The columns a terminal table shows (csv and json carry [`Column::ALL`]).
@@ -78,11 +112,11 @@ impl Column {
         Column::RowNo,
         Column::FindingNo,
         Column::AssetName,
-        Column::IpAddress,
         Column::Risk,
         Column::Description,
-        Column::CheckItem,
-        Column::Remediation,
+        Column::Status,
+        Column::Deadline,
+        Column::Owner,
         Column::FoundOn,
     ];
 
@@ -94,7 +128,9 @@ impl Column {
             Column::InspectionRound => ("检查时间/批次", "Inspection date / round"),
             Column::InspectionType => ("检查类型", "Inspection type"),
             Column::Source => ("问题来源", "Source"),
+            Column::Unit => ("单位（部门）", "Unit (department)"),
             Column::AssetName => ("资产名称", "Asset name"),
+            Column::AssetType => ("资产类型", "Asset type"),
             Column::IpAddress => ("IP地址", "IP address"),
             Column::Os => ("操作系统及版本", "OS and version"),
             Column::CheckItem => ("检查项（对应条款）", "Check item (clause)"),
@@ -102,7 +138,15 @@ impl Column {
             Column::Risk => ("风险等级", "Risk level"),
             Column::EvidenceRef => ("佐证材料编号", "Evidence ref"),
             Column::Remediation => ("整改措施", "Remediation measure"),
+            Column::Mitigation => ("临时缓解措施", "Interim mitigation"),
+            Column::ResponsibleUnit => ("责任单位", "Responsible unit"),
+            Column::Owner => ("整改责任人", "Owner"),
             Column::FoundOn => ("发现时间", "Found on"),
+            Column::Deadline => ("整改时限", "Deadline"),
+            Column::Status => ("整改状态", "Status"),
+            Column::CompletedOn => ("完成时间", "Completed on"),
+            Column::Recheck => ("复查情况", "Re-check"),
+            Column::Remarks => ("备注", "Remarks"),
         };
         pick(lang, zh, en)
     }
@@ -115,78 +159,151 @@ fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
     }
 }
 
-/// One ledger row: one finding of one host's latest report of the month.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One row of the rectification list: the engine's row with the catalog's texts.
+#[derive(Debug, Clone, PartialEq)]
 pub struct LedgerRow {
-    /// 序号, from 1.
-    pub row_no: usize,
-    /// 问题编号; `None` only if the store lost the registry entry.
-    pub finding_no: Option<FindingNo>,
-    /// The finding's fingerprint.
-    pub fingerprint: Fingerprint,
-    /// Date the report was finished, in the host's own time zone.
-    pub inspected_on: NaiveDate,
-    /// The inspection month.
-    pub period: Period,
-    /// The asset key (machine id, or `hostname:NAME`).
-    pub asset_key: String,
-    /// Host name.
-    pub hostname: String,
-    /// The host's IP addresses.
-    pub ip_addresses: Vec<String>,
-    /// Operating system and version.
-    pub os_name: String,
-    /// The check that found it.
-    pub check_id: CheckId,
+    /// The engine's row: finding, asset, status at the month's end.
+    pub row: FindingRow,
     /// The check's title from the catalog.
     pub check_title: LocalText,
     /// The check's references (GB/T 22239-2019 clauses, advisories).
     pub references: Vec<String>,
-    /// What the finding is about, e.g. `tcp/23`.
-    pub subject: String,
-    /// Evidence lines from the report.
-    pub evidence: Vec<String>,
-    /// Risk level.
-    pub risk: Severity,
-    /// The report it comes from.
-    pub report_id: ReportId,
-    /// SHA-256 of that report file, hex.
-    pub file_sha256: String,
     /// How to fix it, from the catalog.
     pub remediation: LocalText,
-    /// When it was first seen on this asset.
-    pub first_seen_on: NaiveDate,
+}
+
+fn dash(s: Option<&str>) -> String {
+    s.filter(|s| !s.is_empty()).unwrap_or("—").to_string()
 }
 
 impl LedgerRow {
     /// The text of one cell.
     pub fn cell(&self, column: Column, lang: Lang) -> String {
+        let r = &self.row;
+        let st = &r.state;
+        let asset = r.asset.as_ref();
         match column {
-            Column::RowNo => self.row_no.to_string(),
-            Column::FindingNo => self
-                .finding_no
-                .as_ref()
-                .map_or_else(|| "—".to_string(), |n| n.to_string()),
-            Column::InspectionRound => format!("{} / {}", self.inspected_on, self.period),
+            Column::RowNo => r.row_no.to_string(),
+            Column::FindingNo => dash(r.finding_no.as_deref()),
+            Column::InspectionRound => {
+                let period = Period::of(
+                    &st.last_seen
+                        .and_hms_opt(12, 0, 0)
+                        .unwrap_or_default()
+                        .and_utc(),
+                );
+                format!("{} / {}", st.last_seen, period)
+            }
             Column::InspectionType => pick(lang, INSPECTION_TYPE.0, INSPECTION_TYPE.1).into(),
             Column::Source => pick(lang, FINDING_SOURCE.0, FINDING_SOURCE.1).into(),
-            Column::AssetName => self.hostname.clone(),
-            Column::IpAddress if self.ip_addresses.is_empty() => "—".into(),
-            Column::IpAddress => self.ip_addresses.join(", "),
-            Column::Os => self.os_name.clone(),
+            Column::Unit => dash(asset.and_then(|a| a.unit.as_deref())),
+            Column::AssetName => asset.map_or_else(|| r.hostname.clone(), |a| a.asset_name.clone()),
+            Column::AssetType => dash(asset.and_then(|a| a.asset_type.as_deref())),
+            Column::IpAddress if r.ip_addresses.is_empty() => "—".into(),
+            Column::IpAddress => r.ip_addresses.join(", "),
+            Column::Os => dash(Some(&r.os_name)),
             Column::CheckItem => {
                 let mut text = self.check_title.get(lang).to_string();
-                for r in &self.references {
+                for reference in &self.references {
                     text.push('\n');
-                    text.push_str(r);
+                    text.push_str(reference);
                 }
                 text
             }
             Column::Description => self.description(lang),
-            Column::Risk => risk_label(self.risk, lang).into(),
+            Column::Risk => risk_label(st.risk, lang).into(),
             Column::EvidenceRef => self.evidence_ref(),
-            Column::Remediation => self.remediation.get(lang).to_string(),
-            Column::FoundOn => self.first_seen_on.to_string(),
+            Column::Remediation => st
+                .measure
+                .clone()
+                .unwrap_or_else(|| self.remediation.get(lang).to_string()),
+            Column::Mitigation => dash(st.mitigation.as_deref()),
+            Column::ResponsibleUnit => dash(asset.and_then(|a| a.responsible_unit.as_deref())),
+            Column::Owner => dash(
+                st.owner
+                    .as_deref()
+                    .or(asset.and_then(|a| a.responsible_person.as_deref())),
+            ),
+            Column::FoundOn => st.first_seen.to_string(),
+            Column::Deadline => st.deadline.map_or_else(|| "—".into(), |d| d.to_string()),
+            Column::Status => {
+                let name = pick(lang, st.status.zh(), st.status.en());
+                if st.overdue {
+                    format!("{name}{}", pick(lang, "（逾期）", " (overdue)"))
+                } else {
+                    name.to_string()
+                }
+            }
+            Column::CompletedOn => match (&st.closed_by, st.fixed_on) {
+                (Some((_, d)), _) => d.to_string(),
+                (None, Some(d)) => d.to_string(),
+                _ => "—".into(),
+            },
+            Column::Recheck => self.recheck(lang),
+            Column::Remarks => self.remarks(lang),
+        }
+    }
+
+    /// 复查情况: the re-check that closed it, a pending re-check, or failed ones.
+    pub fn recheck(&self, lang: Lang) -> String {
+        let st = &self.row.state;
+        let mut parts = Vec::new();
+        if let Some((report, day)) = &st.closed_by {
+            parts.push(match lang {
+                Lang::Zh => format!("{day} 复查通过（报告 {report}）"),
+                Lang::En => format!("passed on {day} (report {report})"),
+            });
+        } else if st.status == Status::FixedPendingRecheck {
+            parts.push(pick(lang, "待下次检查复查", "awaiting the next report").into());
+        }
+        if st.failed_rechecks > 0 {
+            parts.push(match lang {
+                Lang::Zh => format!("复查未通过 {} 次", st.failed_rechecks),
+                Lang::En => format!("failed re-check {} time(s)", st.failed_rechecks),
+            });
+        }
+        if parts.is_empty() {
+            "—".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+
+    /// 备注: unregistered host, reopenings, acceptance, the latest reason.
+    pub fn remarks(&self, lang: Lang) -> String {
+        let r = &self.row;
+        let st = &r.state;
+        let mut parts: Vec<String> = Vec::new();
+        if r.unregistered {
+            parts.push(pick(lang, "未登记资产", "host not in the asset registry").into());
+        }
+        if st.occurrences > 1 {
+            parts.push(match lang {
+                Lang::Zh => format!("第 {} 次出现", st.occurrences),
+                Lang::En => format!("occurrence {}", st.occurrences),
+            });
+        }
+        if st.status == Status::RiskAccepted {
+            parts.push(match lang {
+                Lang::Zh => format!(
+                    "风险接受至 {}，批准人 {}",
+                    dash(st.accepted_until.map(|d| d.to_string()).as_deref()),
+                    dash(st.approver.as_deref())
+                ),
+                Lang::En => format!(
+                    "risk accepted until {}, approved by {}",
+                    dash(st.accepted_until.map(|d| d.to_string()).as_deref()),
+                    dash(st.approver.as_deref())
+                ),
+            });
+        }
+        if let Some(reason) = &st.reason {
+            parts.push(reason.clone());
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            parts.join("; ")
         }
     }
 
@@ -196,19 +313,24 @@ impl LedgerRow {
             "{}{}{}",
             self.check_title.get(lang),
             pick(lang, "：", ": "),
-            self.subject
+            self.row.subject
         );
-        for line in &self.evidence {
+        for line in &self.row.evidence {
             text.push('\n');
             text.push_str(line);
         }
         text
     }
 
-    /// 佐证材料编号: `report ID; sha256 FIRST-16-HEX`.
+    /// 佐证材料编号: `report ID; sha256 FIRST-16-HEX` of the latest sighting.
     pub fn evidence_ref(&self) -> String {
-        let short = self.file_sha256.get(..16).unwrap_or(&self.file_sha256);
-        format!("report {}; sha256 {short}", self.report_id)
+        match &self.row.evidence_report {
+            Some((id, sha)) => {
+                let short = sha.get(..16).unwrap_or(sha);
+                format!("report {id}; sha256 {short}")
+            }
+            None => "—".into(),
+        }
     }
 }
 
@@ -220,137 +342,98 @@ pub fn risk_label(risk: Severity, lang: Lang) -> &'static str {
     }
 }
 
-/// One host inspected in the month, from its latest report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InspectedHost {
-    /// The asset key.
-    pub asset_key: String,
-    /// Host name.
-    pub hostname: String,
-    /// IP addresses.
-    pub ip_addresses: Vec<String>,
-    /// Operating system and version.
-    pub os_name: String,
-    /// The report the ledger uses (the latest of the month).
-    pub report_id: ReportId,
-    /// When that report was finished.
-    pub finished_at: chrono::DateTime<chrono::FixedOffset>,
-    /// Reports of this host stored for the month (the ledger uses the latest).
-    pub reports_in_month: usize,
-    /// Checks that ran.
-    pub checks_run: usize,
-    /// Checks that could not run, with the reason: these closed nothing and prove nothing.
-    pub could_not_run: Vec<(CheckId, String)>,
-    /// Findings in the report.
-    pub findings: usize,
-}
-
-/// The month's ledger.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The month's ledger: the engine's month with the catalog's texts.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ledger {
     /// The month.
     pub period: Period,
-    /// One row per finding, most severe first.
+    /// The day statuses were judged on.
+    pub judged_on: NaiveDate,
+    /// The rectification list, most severe first.
     pub rows: Vec<LedgerRow>,
-    /// Every host with a report this month, by host name.
-    pub hosts: Vec<InspectedHost>,
+    /// The inspection record (检查记录), one per host or expected asset.
+    pub hosts: Vec<InspectionRecord>,
+    /// The summary (统计).
+    pub summary: Summary,
     /// Rows per risk level, most severe first, every level listed.
     pub level_counts: Vec<(Severity, usize)>,
 }
 
 impl Ledger {
-    /// Read the month from the store and build its ledger.
+    /// Read the month from the store and build its ledger, judging statuses
+    /// on `judged_on` (default: the month's last day, or today while the
+    /// month runs). Not-inspected findings get their ledger numbers first.
     pub fn for_month(
-        store: &Store,
+        store: &mut Store,
         period: Period,
         catalog: &Catalog,
+        config: &CollectorConfig,
+        judged_on: Option<NaiveDate>,
     ) -> Result<Ledger, StoreError> {
-        Ok(build(&store.month(period)?, catalog))
-    }
-}
-
-/// Build the ledger of a month from its stored reports: for each asset the
-/// latest report of the month (by finish time), one row per finding of it,
-/// ordered by risk (most severe first), host, check id, subject.
-pub fn build(month: &MonthData, catalog: &Catalog) -> Ledger {
-    let mut by_asset: BTreeMap<&str, Vec<&ReportData>> = BTreeMap::new();
-    for r in &month.reports {
-        by_asset.entry(&r.meta.asset_key).or_default().push(r);
-    }
-    let mut hosts = Vec::new();
-    let mut rows = Vec::new();
-    for reports in by_asset.values() {
-        let Some(latest) = reports.iter().max_by(|a, b| {
-            (a.meta.finished_at, a.meta.imported_at, &a.meta.report_id).cmp(&(
-                b.meta.finished_at,
-                b.meta.imported_at,
-                &b.meta.report_id,
-            ))
-        }) else {
-            continue;
+        let judged_on = judged_on.unwrap_or_else(|| {
+            month_end(period).min(chrono::Local::now().date_naive().max(month_start(period)))
+        });
+        let risk = catalog
+            .get_str(NOT_INSPECTED_CHECK)
+            .map_or(Severity::Medium, |d| d.risk);
+        let mut input = store.ledger_input(period)?;
+        input.not_inspected_risk = Some(risk);
+        let missing = not_inspected_findings(&input, period);
+        let missing: Vec<_> = missing
+            .into_iter()
+            .filter(|(fp, _, _)| !input.registry.contains_key(fp))
+            .collect();
+        if !missing.is_empty() {
+            store.register_not_inspected(&missing, risk)?;
+            for (fp, _, _) in &missing {
+                if let Some(e) = store.registry_entry(fp)? {
+                    input.registry.insert(fp.clone(), e);
+                }
+            }
+        }
+        let rules = Rules {
+            policy: &config.deadlines,
+            calendar: &config.calendar,
         };
-        hosts.push(inspected_host(latest, reports.len()));
-        for f in &latest.findings {
-            rows.push(row(latest, f, month.registry.get(&f.fingerprint), catalog));
+        Ok(Ledger::from_month(
+            build(&input, period, judged_on, rules),
+            catalog,
+        ))
+    }
+
+    /// The ledger of an engine month, with the catalog's texts.
+    pub fn from_month(month: MonthLedger, catalog: &Catalog) -> Ledger {
+        let rows: Vec<LedgerRow> = month
+            .rows
+            .into_iter()
+            .map(|row| texts(row, catalog))
+            .collect();
+        let level_counts = Severity::ALL_DESC
+            .iter()
+            .map(|&level| {
+                (
+                    level,
+                    rows.iter().filter(|r| r.row.state.risk == level).count(),
+                )
+            })
+            .collect();
+        Ledger {
+            period: month.period,
+            judged_on: month.judged_on,
+            rows,
+            hosts: month.inspections,
+            summary: month.summary,
+            level_counts,
         }
     }
-    hosts.sort_by(|a, b| (&a.hostname, &a.asset_key).cmp(&(&b.hostname, &b.asset_key)));
-    rows.sort_by(|a, b| {
-        (b.risk, &a.hostname, &a.asset_key, &a.check_id, &a.subject).cmp(&(
-            a.risk,
-            &b.hostname,
-            &b.asset_key,
-            &b.check_id,
-            &b.subject,
-        ))
-    });
-    for (i, r) in rows.iter_mut().enumerate() {
-        r.row_no = i + 1;
-    }
-    let level_counts = Severity::ALL_DESC
-        .iter()
-        .map(|&level| (level, rows.iter().filter(|r| r.risk == level).count()))
-        .collect();
-    Ledger {
-        period: month.period,
-        rows,
-        hosts,
-        level_counts,
-    }
 }
 
-fn inspected_host(report: &ReportData, reports_in_month: usize) -> InspectedHost {
-    let m = &report.meta;
-    let could_not_run = report
-        .checks
-        .iter()
-        .filter_map(|c| match &c.outcome {
-            CheckOutcome::CouldNotRun { reason } => Some((c.check_id.clone(), reason.clone())),
-            _ => None,
-        })
-        .collect();
-    InspectedHost {
-        asset_key: m.asset_key.clone(),
-        hostname: m.hostname.clone(),
-        ip_addresses: m.ip_addresses.clone(),
-        os_name: m.os_name.clone(),
-        report_id: m.report_id.clone(),
-        finished_at: m.finished_at,
-        reports_in_month,
-        checks_run: report.checks.iter().filter(|c| c.outcome.ran()).count(),
-        could_not_run,
-        findings: report.findings.len(),
-    }
+fn month_start(p: Period) -> NaiveDate {
+    NaiveDate::from_ymd_opt(p.year(), p.month(), 1).unwrap_or(NaiveDate::MIN)
 }
 
-fn row(
-    report: &ReportData,
-    f: &selfcheck_report::Finding,
-    registry: Option<&RegistryEntry>,
-    catalog: &Catalog,
-) -> LedgerRow {
-    let m = &report.meta;
-    let (check_title, references, remediation) = match catalog.get(&f.check_id) {
+fn texts(row: FindingRow, catalog: &Catalog) -> LedgerRow {
+    let (check_title, references, remediation) = match catalog.get(&row.check_id) {
         Some(def) => (
             def.title.clone(),
             def.references.clone(),
@@ -358,8 +441,8 @@ fn row(
         ),
         None => (
             LocalText {
-                zh: f.check_id.to_string(),
-                en: f.check_id.to_string(),
+                zh: row.check_id.to_string(),
+                en: row.check_id.to_string(),
             },
             Vec::new(),
             LocalText {
@@ -371,209 +454,9 @@ fn row(
         ),
     };
     LedgerRow {
-        row_no: 0,
-        finding_no: registry.map(|e| e.finding_no.clone()),
-        fingerprint: f.fingerprint.clone(),
-        inspected_on: m.finished_at.date_naive(),
-        period: m.period,
-        asset_key: m.asset_key.clone(),
-        hostname: m.hostname.clone(),
-        ip_addresses: m.ip_addresses.clone(),
-        os_name: m.os_name.clone(),
-        check_id: f.check_id.clone(),
+        row,
         check_title,
         references,
-        subject: f.subject.clone(),
-        evidence: f.evidence.clone(),
-        risk: f.risk,
-        report_id: m.report_id.clone(),
-        file_sha256: m.file_sha256.clone(),
         remediation,
-        first_seen_on: registry
-            .map_or(f.detected_at, |e| e.first_seen_at)
-            .date_naive(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::StoredReport;
-    use chrono::DateTime;
-    use selfcheck_report::Finding;
-
-    fn t(s: &str) -> chrono::DateTime<chrono::FixedOffset> {
-        DateTime::parse_from_rfc3339(s).unwrap()
-    }
-
-    fn report(
-        asset: &str,
-        host: &str,
-        id: u8,
-        finished: &str,
-        findings: &[(&str, &str, Severity)],
-    ) -> ReportData {
-        let findings: Vec<Finding> = findings
-            .iter()
-            .map(|(check, subject, risk)| {
-                let check_id: CheckId = check.parse().unwrap();
-                Finding {
-                    fingerprint: Fingerprint::compute(asset, &check_id, subject),
-                    check_id,
-                    risk: *risk,
-                    subject: subject.to_string(),
-                    evidence: vec![format!("evidence of {subject}")],
-                    detected_at: t(finished),
-                }
-            })
-            .collect();
-        ReportData {
-            meta: StoredReport {
-                report_id: ReportId::from_random_bytes([id; 16]),
-                asset_key: asset.into(),
-                hostname: host.into(),
-                machine_id: Some(asset.into()),
-                os_name: "Debian GNU/Linux 12 (bookworm)".into(),
-                ip_addresses: vec!["10.0.0.1".into()],
-                kernel: None,
-                period: "2026-11".parse().unwrap(),
-                started_at: t(finished),
-                finished_at: t(finished),
-                agent_version: "0.1.0".into(),
-                key_fingerprint: "sha256:00".into(),
-                file_sha256: format!("{:02x}", id).repeat(32),
-                source_name: "x.json".into(),
-                imported_at: t("2026-12-01T00:00:00Z"),
-                checks_run: 1,
-                checks_could_not_run: 1,
-                findings: findings.len(),
-            },
-            checks: vec![
-                CheckRun {
-                    check_id: "ports.telnet".parse().unwrap(),
-                    outcome: CheckOutcome::Findings { count: 1 },
-                },
-                CheckRun {
-                    check_id: "ports.smb".parse().unwrap(),
-                    outcome: CheckOutcome::CouldNotRun {
-                        reason: "no /proc".into(),
-                    },
-                },
-            ],
-            findings,
-        }
-    }
-
-    use selfcheck_report::CheckRun;
-
-    #[test]
-    fn latest_report_per_asset_gives_rows_most_severe_first() {
-        let month = MonthData {
-            period: "2026-11".parse().unwrap(),
-            reports: vec![
-                report(
-                    "a",
-                    "web",
-                    1,
-                    "2026-11-03T10:00:00+08:00",
-                    &[("ports.ftp", "tcp/21", Severity::High)],
-                ),
-                // Later the same day in UTC terms, though its offset is smaller.
-                report(
-                    "a",
-                    "web",
-                    2,
-                    "2026-11-03T03:00:00+00:00",
-                    &[("ports.telnet", "tcp/23", Severity::Medium)],
-                ),
-                report(
-                    "b",
-                    "db",
-                    3,
-                    "2026-11-02T10:00:00+08:00",
-                    &[
-                        ("ports.redis", "tcp/6379", Severity::Critical),
-                        ("ports.gopher", "tcp/70", Severity::Low),
-                    ],
-                ),
-            ],
-            registry: BTreeMap::new(),
-        };
-        let catalog = Catalog::embedded().unwrap();
-        let ledger = build(&month, &catalog);
-        let got: Vec<(usize, &str, &str)> = ledger
-            .rows
-            .iter()
-            .map(|r| (r.row_no, r.hostname.as_str(), r.subject.as_str()))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                (1, "db", "tcp/6379"),
-                (2, "web", "tcp/23"),
-                (3, "db", "tcp/70")
-            ]
-        );
-        assert_eq!(ledger.hosts.len(), 2);
-        let web = ledger.hosts.iter().find(|h| h.hostname == "web").unwrap();
-        assert_eq!(web.reports_in_month, 2);
-        assert_eq!(web.report_id, ReportId::from_random_bytes([2; 16]));
-        assert_eq!(web.could_not_run.len(), 1);
-        assert_eq!(
-            ledger.level_counts,
-            [
-                (Severity::Critical, 1),
-                (Severity::High, 0),
-                (Severity::Medium, 1),
-                (Severity::Low, 1),
-                (Severity::Info, 0)
-            ]
-        );
-        // A check the catalog does not know still gets a row, saying so.
-        let gopher = &ledger.rows[2];
-        assert!(
-            gopher
-                .cell(Column::Remediation, Lang::En)
-                .contains("not in the collector's catalog")
-        );
-        // Without a registry entry the number is shown as missing, not invented.
-        assert_eq!(gopher.cell(Column::FindingNo, Lang::Zh), "—");
-        assert_eq!(
-            ledger.rows[1].cell(Column::EvidenceRef, Lang::En),
-            format!(
-                "report {}; sha256 0202020202020202",
-                ReportId::from_random_bytes([2; 16])
-            )
-        );
-    }
-
-    #[test]
-    fn description_joins_title_subject_and_evidence() {
-        let month = MonthData {
-            period: "2026-11".parse().unwrap(),
-            reports: vec![report(
-                "a",
-                "web",
-                1,
-                "2026-11-03T10:00:00+08:00",
-                &[("ports.telnet", "tcp/23", Severity::High)],
-            )],
-            registry: BTreeMap::new(),
-        };
-        let ledger = build(&month, &Catalog::embedded().unwrap());
-        let row = &ledger.rows[0];
-        assert_eq!(
-            row.cell(Column::Description, Lang::Zh),
-            "Telnet 明文远程登录服务在监听：tcp/23\nevidence of tcp/23"
-        );
-        assert!(
-            row.cell(Column::CheckItem, Lang::En)
-                .contains("\nGB/T 22239-2019 8.1.4.4 b)")
-        );
-        assert_eq!(
-            row.cell(Column::InspectionRound, Lang::Zh),
-            "2026-11-03 / 2026-11"
-        );
-        assert_eq!(row.cell(Column::Risk, Lang::Zh), "高危");
     }
 }

@@ -10,7 +10,15 @@
 //! - [`present`]: table, CSV and JSON output of a ledger, in Chinese or English;
 //! - [`cli`]: the `selfcheck-collector` command line.
 
+pub mod assets;
+pub mod assets_cli;
+pub mod calendar;
 pub mod cli;
+pub mod config;
+pub mod deadlines;
+pub mod engine;
+pub mod finding_cli;
+pub mod history;
 pub mod import;
 pub mod ledger;
 pub mod present;

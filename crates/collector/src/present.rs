@@ -3,8 +3,9 @@
 //!
 //! Presenters only format; what goes into a ledger is decided in [`crate::ledger`].
 
+use crate::engine::{FindingRow, InspectionRecord, Summary};
 use crate::import::ImportOutcome;
-use crate::ledger::{Column, InspectedHost, Ledger, LedgerRow, risk_label};
+use crate::ledger::{Column, Ledger, risk_label};
 use crate::store::StoredReport;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use selfcheck_catalog::Lang;
@@ -67,25 +68,33 @@ fn fallback_width() -> Option<u16> {
     columns.or_else(|| (!std::io::IsTerminal::is_terminal(&std::io::stdout())).then_some(160))
 }
 
+fn name_of(h: &InspectionRecord) -> String {
+    h.asset
+        .as_ref()
+        .map_or_else(|| h.hostname.clone(), |a| a.asset_name.clone())
+}
+
 fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
     let mut out = format!(
-        "{} {}\n",
+        "{} {}（{} {}）\n",
         pick(lang, "检查整改台账", "Inspection and rectification ledger"),
-        ledger.period
+        ledger.period,
+        pick(lang, "状态判定日", "statuses as of"),
+        ledger.judged_on
     );
-    if ledger.hosts.is_empty() {
+    if ledger.hosts.is_empty() && ledger.rows.is_empty() {
         out.push_str(pick(
             lang,
-            "本月没有已导入的报告。先用 import 导入各主机的报告。\n",
-            "No reports are stored for this month. Import the hosts' reports first.\n",
+            "本月没有已导入的报告，也没有登记的资产。先用 import 导入各主机的报告。\n",
+            "No reports are stored for this month and no assets are registered. Import the hosts' reports first.\n",
         ));
         return out;
     }
     if ledger.rows.is_empty() {
         out.push_str(pick(
             lang,
-            "受检主机的最新报告中没有发现问题。\n",
-            "The inspected hosts' latest reports have no findings.\n",
+            "本月没有需要整改的问题。\n",
+            "Nothing to rectify this month.\n",
         ));
     } else {
         let mut t = new_table(width);
@@ -98,40 +107,51 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
 
     out.push_str(&format!(
         "\n{}\n",
-        pick(lang, "受检主机", "Inspected hosts")
+        pick(lang, "检查记录", "Inspection record")
     ));
     let mut t = new_table(width);
     t.set_header(if lang == Lang::Zh {
         [
             "资产名称",
             "IP地址",
-            "报告编号",
+            "检查日期",
             "已运行检查",
             "未能运行",
-            "问题数",
+            "问题（超危/高危/中危/低危/提示）",
         ]
     } else {
         [
             "Asset name",
             "IP address",
-            "Report id",
+            "Inspected on",
             "Checks run",
             "Could not run",
-            "Findings",
+            "Findings (C/H/M/L/I)",
         ]
     });
     for h in &ledger.hosts {
+        let mut name = name_of(h);
+        if h.unregistered {
+            name.push_str(pick(lang, "（未登记）", " (unregistered)"));
+        }
         t.add_row([
-            h.hostname.clone(),
+            name,
             h.ip_addresses.join(", "),
-            h.report_id.to_string(),
+            match &h.report {
+                Some((_, at, _)) => at.date_naive().to_string(),
+                None => pick(lang, "未检查", "not inspected").into(),
+            },
             h.checks_run.to_string(),
             h.could_not_run.len().to_string(),
-            h.findings.to_string(),
+            h.findings_by_level
+                .iter()
+                .map(|(_, n)| n.to_string())
+                .collect::<Vec<_>>()
+                .join("/"),
         ]);
     }
     out.push_str(&format!("{t}\n"));
-    let not_run: Vec<&InspectedHost> = ledger
+    let not_run: Vec<&InspectionRecord> = ledger
         .hosts
         .iter()
         .filter(|h| !h.could_not_run.is_empty())
@@ -144,19 +164,75 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
         ));
         for h in not_run {
             for (id, reason) in &h.could_not_run {
-                out.push_str(&format!("  {} {id}: {reason}\n", h.hostname));
+                out.push_str(&format!("  {} {id}: {reason}\n", name_of(h)));
             }
         }
     }
-    let levels: Vec<String> = ledger
-        .level_counts
-        .iter()
-        .map(|(level, n)| format!("{} {n}", risk_label(*level, lang)))
-        .collect();
+    let s = &ledger.summary;
+    out.push_str(&format!("\n{}\n", pick(lang, "统计", "Summary")));
+    out.push_str(&match lang {
+        Lang::Zh => format!(
+            "应检资产 {}，已检 {}，未检 {}；报告主机 {}（未登记 {}）\n",
+            s.assets_expected,
+            s.assets_inspected,
+            s.assets_expected - s.assets_inspected,
+            s.hosts_reporting,
+            s.hosts_unregistered
+        ),
+        Lang::En => format!(
+            "assets expected {}, inspected {}, not inspected {}; hosts reporting {} ({} unregistered)\n",
+            s.assets_expected,
+            s.assets_inspected,
+            s.assets_expected - s.assets_inspected,
+            s.hosts_reporting,
+            s.hosts_unregistered
+        ),
+    });
+    let mut t = new_table(width);
+    t.set_header(if lang == Lang::Zh {
+        [
+            "风险等级",
+            "问题",
+            "新增",
+            "上月结转",
+            "本月销号",
+            "逾期",
+            "待整改",
+            "风险接受",
+            "误报",
+        ]
+    } else {
+        [
+            "Risk",
+            "Rows",
+            "New",
+            "Carried over",
+            "Closed",
+            "Overdue",
+            "Pending",
+            "Accepted",
+            "False positive",
+        ]
+    });
+    for (level, c) in &s.by_level {
+        t.add_row([
+            risk_label(*level, lang).to_string(),
+            c.rows.to_string(),
+            c.new.to_string(),
+            c.carried_over.to_string(),
+            c.closed_this_month.to_string(),
+            c.overdue.to_string(),
+            c.pending.to_string(),
+            c.risk_accepted.to_string(),
+            c.false_positive.to_string(),
+        ]);
+    }
+    out.push_str(&format!("{t}\n"));
     out.push_str(&format!(
         "{}{}\n",
-        pick(lang, "按风险等级：", "By risk level: "),
-        levels.join(" · ")
+        pick(lang, "整改率：", "Rectification rate: "),
+        s.rectification_rate
+            .map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
     ));
     out
 }
@@ -187,140 +263,58 @@ fn csv_text(ledger: &Ledger, lang: Lang) -> String {
     out
 }
 
+/// The JSON document of a ledger (`docs/ledger-json.md` describes every field).
 #[derive(Serialize)]
 struct JsonLedger<'a> {
+    format: &'static str,
     period: String,
+    judged_on: String,
     lang: &'static str,
-    summary: JsonSummary<'a>,
+    summary: &'a Summary,
+    inspections: &'a [InspectionRecord],
     rows: Vec<JsonRow<'a>>,
 }
 
 #[derive(Serialize)]
-struct JsonSummary<'a> {
-    rows: usize,
-    hosts_inspected: usize,
-    by_level: BTreeMap<&'static str, usize>,
-    hosts: Vec<JsonHost<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonHost<'a> {
-    asset_key: &'a str,
-    asset_name: &'a str,
-    ip_addresses: &'a [String],
-    os: &'a str,
-    report_id: String,
-    finished_at: String,
-    reports_in_month: usize,
-    checks_run: usize,
-    checks_could_not_run: usize,
-    could_not_run: Vec<JsonNotRun<'a>>,
-    findings: usize,
-}
-
-#[derive(Serialize)]
-struct JsonNotRun<'a> {
-    check_id: &'a str,
-    reason: &'a str,
-}
-
-#[derive(Serialize)]
 struct JsonRow<'a> {
-    row_no: usize,
-    finding_no: Option<String>,
-    fingerprint: &'a str,
-    inspection_date: String,
-    period: String,
-    inspection_type: String,
-    source: String,
-    asset_key: &'a str,
-    asset_name: &'a str,
-    ip_addresses: &'a [String],
-    os: &'a str,
-    check_id: &'a str,
+    #[serde(flatten)]
+    row: &'a FindingRow,
     check_title: &'a str,
     references: &'a [String],
-    check_item: String,
-    subject: &'a str,
-    evidence: &'a [String],
-    description: String,
-    risk: &'static str,
-    risk_label: &'static str,
-    report_id: String,
-    file_sha256: &'a str,
-    evidence_ref: String,
     remediation: &'a str,
-    found_on: String,
-}
-
-fn json_row(r: &LedgerRow, lang: Lang) -> JsonRow<'_> {
-    JsonRow {
-        row_no: r.row_no,
-        finding_no: r.finding_no.as_ref().map(|n| n.to_string()),
-        fingerprint: r.fingerprint.as_str(),
-        inspection_date: r.inspected_on.to_string(),
-        period: r.period.to_string(),
-        inspection_type: r.cell(Column::InspectionType, lang),
-        source: r.cell(Column::Source, lang),
-        asset_key: &r.asset_key,
-        asset_name: &r.hostname,
-        ip_addresses: &r.ip_addresses,
-        os: &r.os_name,
-        check_id: r.check_id.as_str(),
-        check_title: r.check_title.get(lang),
-        references: &r.references,
-        check_item: r.cell(Column::CheckItem, lang),
-        subject: &r.subject,
-        evidence: &r.evidence,
-        description: r.description(lang),
-        risk: r.risk.as_str(),
-        risk_label: risk_label(r.risk, lang),
-        report_id: r.report_id.to_string(),
-        file_sha256: &r.file_sha256,
-        evidence_ref: r.evidence_ref(),
-        remediation: r.remediation.get(lang),
-        found_on: r.first_seen_on.to_string(),
-    }
+    status_label: String,
+    risk_label: &'static str,
+    description: String,
+    evidence_ref: String,
+    cells: BTreeMap<&'static str, String>,
 }
 
 fn json(ledger: &Ledger, lang: Lang) -> String {
     let doc = JsonLedger {
+        format: "selfcheck-ledger-v1",
         period: ledger.period.to_string(),
+        judged_on: ledger.judged_on.to_string(),
         lang: pick(lang, "zh", "en"),
-        summary: JsonSummary {
-            rows: ledger.rows.len(),
-            hosts_inspected: ledger.hosts.len(),
-            by_level: ledger
-                .level_counts
-                .iter()
-                .map(|(l, n)| (l.as_str(), *n))
-                .collect(),
-            hosts: ledger
-                .hosts
-                .iter()
-                .map(|h| JsonHost {
-                    asset_key: &h.asset_key,
-                    asset_name: &h.hostname,
-                    ip_addresses: &h.ip_addresses,
-                    os: &h.os_name,
-                    report_id: h.report_id.to_string(),
-                    finished_at: h.finished_at.to_rfc3339(),
-                    reports_in_month: h.reports_in_month,
-                    checks_run: h.checks_run,
-                    checks_could_not_run: h.could_not_run.len(),
-                    could_not_run: h
-                        .could_not_run
-                        .iter()
-                        .map(|(id, reason)| JsonNotRun {
-                            check_id: id.as_str(),
-                            reason,
-                        })
-                        .collect(),
-                    findings: h.findings,
-                })
-                .collect(),
-        },
-        rows: ledger.rows.iter().map(|r| json_row(r, lang)).collect(),
+        summary: &ledger.summary,
+        inspections: &ledger.hosts,
+        rows: ledger
+            .rows
+            .iter()
+            .map(|r| JsonRow {
+                row: &r.row,
+                check_title: r.check_title.get(lang),
+                references: &r.references,
+                remediation: r.remediation.get(lang),
+                status_label: r.cell(Column::Status, lang),
+                risk_label: risk_label(r.row.state.risk, lang),
+                description: r.description(lang),
+                evidence_ref: r.evidence_ref(),
+                cells: Column::ALL
+                    .iter()
+                    .map(|&c| (c.header(Lang::En), r.cell(c, lang)))
+                    .collect(),
+            })
+            .collect(),
     };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');

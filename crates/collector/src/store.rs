@@ -22,8 +22,10 @@ use std::time::Duration;
 pub const DB_FILE: &str = "collector.sqlite3";
 
 /// The schema version this collector writes (`PRAGMA user_version`).
-pub const STORE_SCHEMA_VERSION: i32 = 1;
+pub const STORE_SCHEMA_VERSION: i32 = 2;
 
+mod assets;
+mod ledger_input;
 mod read;
 mod schema;
 mod write;
@@ -211,6 +213,12 @@ pub struct MonthData {
     pub registry: BTreeMap<Fingerprint, RegistryEntry>,
 }
 
+/// The whole schema, for tests of modules with their own tables.
+#[cfg(test)]
+pub(crate) fn schema_for_tests() -> String {
+    format!("{}{}", schema::SCHEMA_V1, schema::SCHEMA_V2)
+}
+
 /// The collector's store. Opening it creates or migrates the schema.
 #[derive(Debug)]
 pub struct Store {
@@ -268,24 +276,42 @@ impl Store {
         let version: i32 = tx
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(sql)?;
-        match version {
-            0 => {
-                tx.execute_batch(schema::SCHEMA_V1).map_err(sql)?;
-                tx.pragma_update(None, "user_version", STORE_SCHEMA_VERSION)
-                    .map_err(sql)?;
+        if version > STORE_SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.clone(),
+                found: version,
+            });
+        }
+        // Each step migrates from the version before it, in order.
+        let steps = [schema::SCHEMA_V1, schema::SCHEMA_V2];
+        for (i, step) in steps.iter().enumerate() {
+            if version <= i as i32 {
+                tx.execute_batch(step).map_err(sql)?;
             }
-            STORE_SCHEMA_VERSION => {}
-            found => {
-                return Err(StoreError::TooNew {
-                    path: path.clone(),
-                    found,
-                });
-            }
+        }
+        if version != STORE_SCHEMA_VERSION {
+            tx.pragma_update(None, "user_version", STORE_SCHEMA_VERSION)
+                .map_err(sql)?;
         }
         tx.commit().map_err(sql)
     }
 
-    fn err(&self, source: rusqlite::Error) -> StoreError {
+    /// The connection, for modules that read and write their own tables
+    /// (the history, the asset registry).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// A write transaction that waits for other writers.
+    pub fn write_tx(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        let path = self.path.clone();
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| StoreError::Sqlite { path, source })
+    }
+
+    /// Wrap a SQLite error with the store's path.
+    pub fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),
             source,
@@ -380,7 +406,7 @@ mod tests {
         let store = Store::open(&dir).unwrap();
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
-        assert!(store.dump().unwrap().starts_with("user_version 1\n"));
+        assert!(store.dump().unwrap().starts_with("user_version 2\n"));
         drop(store);
         // Opening again keeps the schema (no second migration).
         let again = Store::open(&dir).unwrap();

@@ -222,7 +222,7 @@ impl Store {
     }
 }
 
-const REPORT_SELECT: &str = "SELECT r.report_id, r.asset_key, r.hostname, r.machine_id, r.os_name,
+pub(super) const REPORT_SELECT: &str = "SELECT r.report_id, r.asset_key, r.hostname, r.machine_id, r.os_name,
     r.ip_addresses, r.kernel, r.period, r.started_at, r.finished_at, r.agent_version,
     r.key_fingerprint, r.file_sha256, r.source_name, r.imported_at,
     (SELECT COUNT(*) FROM check_runs c WHERE c.report_id = r.report_id AND c.status != 'could_not_run'),
@@ -230,7 +230,7 @@ const REPORT_SELECT: &str = "SELECT r.report_id, r.asset_key, r.hostname, r.mach
     (SELECT COUNT(*) FROM findings f WHERE f.report_id = r.report_id)
     FROM reports r";
 
-fn read_stored_report(r: &Row<'_>) -> rusqlite::Result<StoredReport> {
+pub(super) fn read_stored_report(r: &Row<'_>) -> rusqlite::Result<StoredReport> {
     let ips: String = r.get(5)?;
     Ok(StoredReport {
         report_id: parsed(r, 0)?,
@@ -254,10 +254,11 @@ fn read_stored_report(r: &Row<'_>) -> rusqlite::Result<StoredReport> {
     })
 }
 
-const REGISTRY_SELECT: &str = "SELECT fingerprint, asset_key, check_id, subject, finding_no,
+pub(super) const REGISTRY_SELECT: &str =
+    "SELECT fingerprint, asset_key, check_id, subject, finding_no,
     first_seen_at, first_seen_period FROM finding_registry";
 
-fn read_registry_entry(r: &Row<'_>) -> rusqlite::Result<RegistryEntry> {
+pub(super) fn read_registry_entry(r: &Row<'_>) -> rusqlite::Result<RegistryEntry> {
     Ok(RegistryEntry {
         fingerprint: parsed(r, 0)?,
         asset_key: r.get(1)?,
@@ -276,7 +277,7 @@ fn count(r: &Row<'_>, idx: usize) -> rusqlite::Result<usize> {
 }
 
 /// A text column parsed into a typed value; a bad value reads as a conversion error.
-fn parsed<T>(r: &Row<'_>, idx: usize) -> rusqlite::Result<T>
+pub(super) fn parsed<T>(r: &Row<'_>, idx: usize) -> rusqlite::Result<T>
 where
     T: FromStr,
     T::Err: std::error::Error + Send + Sync + 'static,
@@ -285,7 +286,7 @@ where
     text.parse().map_err(|e| conversion(idx, e))
 }
 
-fn parsed_time(r: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<FixedOffset>> {
+pub(super) fn parsed_time(r: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<FixedOffset>> {
     let text: String = r.get(idx)?;
     DateTime::parse_from_rfc3339(&text).map_err(|e| conversion(idx, e))
 }

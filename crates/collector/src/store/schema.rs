@@ -81,3 +81,36 @@ CREATE TABLE asset_keys (
     pinned_report_id TEXT NOT NULL
 ) STRICT;
 "#;
+
+/// Version 2: the asset registry (replaced whole by each import) and the
+/// hash-chained history of everything people and imports did.
+pub(super) const SCHEMA_V2: &str = r#"
+CREATE TABLE assets (
+    row_no             INTEGER PRIMARY KEY NOT NULL, -- order in the imported file, from 1
+    asset_name         TEXT NOT NULL,
+    hostname           TEXT,
+    machine_id         TEXT,
+    ip                 TEXT,
+    unit               TEXT,
+    asset_type         TEXT,
+    os                 TEXT,
+    protection_level   TEXT,
+    responsible_unit   TEXT,
+    responsible_person TEXT,
+    contact            TEXT
+) STRICT;
+CREATE INDEX assets_by_machine_id ON assets (machine_id);
+CREATE INDEX assets_by_hostname ON assets (hostname);
+
+CREATE TABLE history (
+    seq         INTEGER PRIMARY KEY NOT NULL, -- 1, 2, 3, ... without gaps
+    at          TEXT NOT NULL,                -- RFC 3339
+    actor       TEXT NOT NULL,                -- who (a person's name, or the collector itself)
+    kind        TEXT NOT NULL,                -- what (status_set, report_imported, assets_imported)
+    fingerprint TEXT,                         -- the finding a status_set is about
+    body        TEXT NOT NULL,                -- canonical JSON of the entry's data
+    prev        TEXT NOT NULL,                -- digest of entry seq - 1 (the genesis value for seq 1)
+    digest      TEXT NOT NULL                 -- sm3: of this entry's canonical bytes, prev included
+) STRICT;
+CREATE INDEX history_by_fingerprint ON history (fingerprint, seq);
+"#;

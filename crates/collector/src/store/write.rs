@@ -154,6 +154,24 @@ pub(super) fn insert_in(
             new_findings += 1;
         }
     }
+    crate::history::append(
+        tx,
+        &crate::history::NewEntry {
+            actor: "selfcheck-collector",
+            kind: crate::history::kind::REPORT_IMPORTED,
+            fingerprint: None,
+            body: serde_json::json!({
+                "report_id": id,
+                "asset_key": asset,
+                "hostname": report.host.hostname,
+                "period": report.period.to_string(),
+                "file_sha256": file_sha256,
+                "key_fingerprint": key,
+                "source": new.source_name,
+            }),
+        },
+        new.imported_at,
+    )?;
     Ok(InsertOutcome::Stored {
         findings: report.findings.len(),
         new_findings,

@@ -1,0 +1,68 @@
+//! The ledger engine: pure logic from stored facts to the month's
+//! rectification list, inspection record and summary. No store, no clock, no
+//! file: [`LedgerInput`] holds everything it reads, and the store
+//! (`Store::ledger_input`) is what fills it.
+//!
+//! - [`status`]: one finding's status from its sightings and people's actions;
+//! - [`month`]: the month built from every finding, asset and report.
+
+pub mod month;
+pub mod status;
+
+pub use month::{
+    FindingRow, InspectionRecord, LevelSummary, MonthLedger, Summary, build, month_end,
+    not_inspected_findings,
+};
+pub use status::{Action, FindingState, Observation, Rules, Status, evaluate, may_set};
+
+use crate::assets::Asset;
+use crate::store::{RegistryEntry, StoredReport};
+use selfcheck_report::{CheckId, Finding, Fingerprint, Period, Severity};
+use std::collections::BTreeMap;
+
+/// The check of the finding an expected asset gets when it has no report in a month.
+pub const NOT_INSPECTED_CHECK: &str = "collector.not-inspected";
+
+/// The subject of that finding.
+pub const NOT_INSPECTED_SUBJECT: &str = "monthly inspection";
+
+/// What the store knows of one report, as the engine needs it.
+#[derive(Debug, Clone)]
+pub struct ReportFacts {
+    /// The report's metadata.
+    pub meta: StoredReport,
+    /// Every check of the report and whether it ran (passed or had findings).
+    pub checks: Vec<(CheckId, bool)>,
+    /// Checks that could not run, with the reason (for the inspection record).
+    pub could_not_run: Vec<(CheckId, String)>,
+    /// Its findings: full for reports of the ledger's month; for earlier
+    /// months only fingerprint, check and risk are needed (evidence may be empty).
+    pub findings: Vec<Finding>,
+}
+
+impl ReportFacts {
+    /// Whether `check` ran on this report.
+    pub fn ran(&self, check: &CheckId) -> bool {
+        self.checks
+            .binary_search_by(|(c, _)| c.cmp(check))
+            .is_ok_and(|i| self.checks[i].1)
+    }
+}
+
+/// Everything the engine reads to build the ledger of a month.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerInput {
+    /// Every stored report of the month and the months before it.
+    pub reports: Vec<ReportFacts>,
+    /// Ledger numbers and first sightings, by fingerprint.
+    pub registry: BTreeMap<Fingerprint, RegistryEntry>,
+    /// People's status changes per finding, in history order.
+    pub actions: BTreeMap<Fingerprint, Vec<Action>>,
+    /// The asset registry (empty when none was imported).
+    pub assets: Vec<Asset>,
+    /// The first month each registered asset (by name) was expected: the
+    /// month of the first registry import that listed it.
+    pub asset_since: BTreeMap<String, Period>,
+    /// Risk of the not-inspected finding (from the catalog).
+    pub not_inspected_risk: Option<Severity>,
+}

@@ -2,6 +2,9 @@
 //! transition, deadlines with the 2026 holiday calendar, expected assets
 //! without a report and hosts outside the registry. Pure logic: no store.
 
+// Scenarios build their input step by step, field by field, for readability.
+#![allow(clippy::field_reassign_with_default)]
+
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use selfcheck_collector::assets::Asset;
 use selfcheck_collector::calendar::Calendar;

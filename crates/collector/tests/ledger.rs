@@ -369,7 +369,22 @@ fn table_shows_rows_hosts_and_checks_that_could_not_run() {
         "{en}"
     );
 
-    let empty = ledger_of(&mut store, "2027-01");
+    // Months later, the open findings are carried over, with no host inspected.
+    let later = ledger_of(&mut store, "2027-01");
+    assert_eq!(
+        later.rows.len(),
+        4,
+        "the four open findings are carried over"
+    );
+    assert!(later.hosts.is_empty());
+    assert!(
+        later
+            .rows
+            .iter()
+            .all(|r| r.row.state.overdue && !r.row.seen_this_month)
+    );
+    // A month before any report is empty.
+    let empty = ledger_of(&mut store, "2026-01");
     assert!(empty.rows.is_empty() && empty.hosts.is_empty());
     assert!(
         render(&empty, Format::Table, Lang::En).contains("No reports are stored for this month"),

@@ -414,6 +414,30 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_store_is_migrated_keeping_its_data() {
+        let tmp = tempfile::tempdir().unwrap();
+        let conn = Connection::open(tmp.path().join(DB_FILE)).unwrap();
+        conn.execute_batch(schema::SCHEMA_V1).unwrap();
+        conn.execute(
+            "INSERT INTO asset_keys VALUES ('web', 'sha256:aa', '2026-10-01T00:00:00Z', '2026-10-01T00:00:00Z', 'r1')",
+            [],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        drop(conn);
+        let store = Store::open(tmp.path()).unwrap();
+        let dump = store.dump().unwrap();
+        assert!(dump.starts_with("user_version 2\n"), "{dump}");
+        assert!(dump.contains("CREATE TABLE history"), "{dump}");
+        assert!(dump.contains("CREATE TABLE assets"), "{dump}");
+        assert_eq!(
+            store.pinned_key("web").unwrap().as_deref(),
+            Some("sha256:aa")
+        );
+        assert!(store.assets().unwrap().is_empty());
+    }
+
+    #[test]
     fn a_store_from_a_newer_collector_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
         drop(Store::open(tmp.path()).unwrap());

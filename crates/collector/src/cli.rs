@@ -3,6 +3,8 @@
 //! picks a presenter.
 
 use crate::config::CollectorConfig;
+use crate::documents::sheets::{self, LedgerLayout};
+use crate::documents::{Documents, csv, trend, xlsx};
 use crate::import::{ImportOptions, import_paths};
 use crate::ledger::Ledger;
 use crate::present::{self, Format};
@@ -113,6 +115,10 @@ pub enum CollectorCommand {
     /// The hash-chained history of status changes and imports.
     #[command(subcommand)]
     History(crate::finding_cli::HistoryCommand),
+    /// Write the month's signed evidence package (ledger documents, raw reports, history, manifest).
+    Evidence(crate::evidence_cli::EvidenceArgs),
+    /// Check an evidence package offline (no store needed): every digest and signature.
+    Verify(crate::evidence_cli::VerifyArgs),
 }
 
 /// Options of `import`.
@@ -152,20 +158,29 @@ and date. Columns: 序号, 问题编号 (stable across months), 检查时间/批
 not, checks run, could not run, findings per level) and the summary (assets expected/inspected, \
 new, carried over, closed, overdue per level, 整改率). Registered assets without a report get a \
 finding of their own (collector.not-inspected, 未检查). The JSON is described in docs/ledger-json.md.",
-    after_help = "Examples:\n  selfcheck-collector ledger                                   this month, as a table\n  selfcheck-collector ledger --month 2026-11 --format csv --out 台账-2026-11.csv\n  selfcheck-collector ledger --month 2026-11 --format json --lang en"
+    after_help = "Examples:\n  selfcheck-collector ledger                                   this month, as a table\n  selfcheck-collector ledger --month 2026-11 --format xlsx --out 台账-2026-11.xlsx\n  selfcheck-collector ledger --month 2026-11 --format xlsx --preset short --out 台账-2026-11.xlsx\n  selfcheck-collector ledger --month 2026-11 --format csv --out 台账/          台账/检查整改台账-2026-11-整改台账.csv, …\n  selfcheck-collector ledger --month 2026-11 --format json --lang en"
 )]
 pub struct LedgerArgs {
     /// The inspection month [default: the current month].
     #[arg(long, value_name = "YYYY-MM")]
     pub month: Option<Period>,
-    /// table for the terminal, csv for Excel (UTF-8 with BOM), json for programs.
+    /// table for the terminal; csv for Excel (UTF-8 with BOM): the 24-column
+    /// list on standard output, or one file per sheet with --out DIR or
+    /// --out FILE.csv; json for programs; xlsx (needs --out) with the sheets
+    /// 整改台账, 明细, 检查记录, 统计.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Columns of 整改台账 in the xlsx and csv files: full (24), short (11),
+    /// or an office's preset from [ledger.presets.NAME] in collector.toml
+    /// [default: [ledger] in collector.toml, else full].
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
     /// Language of headers and texts: zh or en.
     #[arg(long, default_value = "zh", value_parser = parse_lang)]
     pub lang: Lang,
-    /// Write to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
+    /// Write to FILE instead of standard output (csv: to DIR, or next to
+    /// FILE.csv, one file per sheet: NAME-整改台账.csv, NAME-明细.csv, …).
+    #[arg(long, value_name = "FILE|DIR")]
     pub out: Option<PathBuf>,
     /// Judge statuses (overdue, expired acceptances) and count people's
     /// actions up to this day [default: the month's last day, or today while the month runs].
@@ -221,6 +236,8 @@ pub fn run_command(global: &GlobalArgs, command: CollectorCommand) -> Result<Exi
         CollectorCommand::Assets(cmd) => crate::assets_cli::run(global, cmd),
         CollectorCommand::Finding(cmd) => crate::finding_cli::run_finding(global, cmd),
         CollectorCommand::History(cmd) => crate::finding_cli::run_history(global, cmd),
+        CollectorCommand::Evidence(args) => run_evidence(global, &args),
+        CollectorCommand::Verify(args) => crate::evidence_cli::run_verify(&args),
     }
 }
 
@@ -248,15 +265,56 @@ fn run_import(global: &GlobalArgs, args: &ImportArgs) -> Result<ExitCode> {
 }
 
 fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
+    if args.format.is_binary() && args.out.is_none() {
+        anyhow::bail!(
+            "--format {0} writes a binary file, not text for the terminal: add --out FILE.{0}",
+            args.format.name()
+        );
+    }
     let catalog = global.catalog()?;
     let dir = global.data_dir()?;
     let config = CollectorConfig::load(global.config.as_deref(), &dir)?;
+    let layout = LedgerLayout::from_config(&config.ledger, args.preset.as_deref())?;
     let mut store = Store::open_existing(&dir)?;
     let period = args
         .month
         .unwrap_or_else(|| Period::of(&chrono::Local::now()));
     let ledger = Ledger::for_month(&mut store, period, &catalog, &config, args.as_of)
         .with_context(|| format!("cannot read the ledger of {period}"))?;
+    if let (Format::Xlsx | Format::Csv, Some(out)) = (args.format, &args.out) {
+        let mut trend = trend::trend(&mut store, period, &config, &catalog)
+            .with_context(|| format!("cannot read the 12 months up to {period}"))?;
+        // The month itself as the ledger judged it (--as-of may differ from the month's end).
+        if let Some(last) = trend.last_mut().filter(|p| p.period == period) {
+            last.summary = ledger.summary.clone();
+        }
+        let docs = Documents {
+            ledger: &ledger,
+            trend,
+            // The sheets do not read the previous month; the html report does.
+            previous: None,
+        };
+        let sheets = sheets::sheets(&docs, args.lang, &layout);
+        let written = if args.format == Format::Xlsx {
+            let bytes = xlsx::write_xlsx(&sheets).context("cannot lay out the xlsx workbook")?;
+            std::fs::write(out, bytes)
+                .with_context(|| format!("cannot write the ledger to {}", out.display()))?;
+            vec![out.clone()]
+        } else {
+            write_sheet_csvs(&sheets, out, period, args.lang)?
+        };
+        println!(
+            "ledger {period}: {} row(s) from {} host(s) written to {}",
+            ledger.rows.len(),
+            ledger.hosts.len(),
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let text = present::render(&ledger, args.format, args.lang);
     match &args.out {
         Some(path) => {
@@ -272,6 +330,126 @@ fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The month's documents as evidence-package members: the xlsx workbook, one
+/// csv per sheet, the ledger JSON and the printable html report.
+pub fn month_documents(
+    store: &mut Store,
+    period: Period,
+    catalog: &Catalog,
+    config: &CollectorConfig,
+    lang: Lang,
+) -> Result<Vec<crate::evidence::Member>> {
+    use crate::evidence::Member;
+    let layout = LedgerLayout::from_config(&config.ledger, None)?;
+    let ledger = Ledger::for_month(store, period, catalog, config, None)
+        .with_context(|| format!("cannot read the ledger of {period}"))?;
+    let previous = Ledger::for_month(store, period.previous(), catalog, config, None)
+        .with_context(|| format!("cannot read the ledger of {}", period.previous()))?;
+    let previous = (!previous.rows.is_empty() || !previous.hosts.is_empty()).then_some(previous);
+    let trend = trend::trend(store, period, config, catalog)
+        .with_context(|| format!("cannot read the 12 months up to {period}"))?;
+    let docs = Documents {
+        ledger: &ledger,
+        trend,
+        previous: previous.as_ref(),
+    };
+    let base = match lang {
+        Lang::Zh => format!("检查整改台账-{period}"),
+        Lang::En => format!("ledger-{period}"),
+    };
+    let sheets = sheets::sheets(&docs, lang, &layout);
+    let mut members = vec![Member {
+        name: format!("ledger/{base}.xlsx"),
+        bytes: xlsx::write_xlsx(&sheets).context("cannot lay out the xlsx workbook")?,
+    }];
+    for sheet in &sheets {
+        let suffix = match lang {
+            Lang::Zh => sheet.title.clone(),
+            Lang::En => sheet.key.to_string(),
+        };
+        members.push(Member {
+            name: format!("ledger/{base}-{suffix}.csv"),
+            bytes: csv::sheet_csv(sheet).into_bytes(),
+        });
+    }
+    members.push(Member {
+        name: format!("ledger/{base}.json"),
+        bytes: present::render(&ledger, Format::Json, lang).into_bytes(),
+    });
+    members.extend(html_member(&docs, period, lang));
+    Ok(members)
+}
+
+/// The printable monthly report as a package member.
+fn html_member(
+    docs: &Documents<'_>,
+    period: Period,
+    lang: Lang,
+) -> Option<crate::evidence::Member> {
+    let _ = (docs, period, lang);
+    None
+}
+
+fn run_evidence(global: &GlobalArgs, args: &crate::evidence_cli::EvidenceArgs) -> Result<ExitCode> {
+    let catalog = global.catalog()?;
+    let dir = global.data_dir()?;
+    let config = CollectorConfig::load(global.config.as_deref(), &dir)?;
+    let mut store = Store::open_existing(&dir)?;
+    let period = args
+        .month
+        .unwrap_or_else(|| Period::of(&chrono::Local::now()));
+    let documents = month_documents(&mut store, period, &catalog, &config, Lang::Zh)?;
+    drop(store);
+    crate::evidence_cli::run_evidence(global, args, documents)
+}
+
+/// One csv per sheet: into `out` when it is a directory (or has no `.csv`
+/// extension; it is created), as `检查整改台账-PERIOD-整改台账.csv` etc.; next
+/// to `out` when it is `NAME.csv`, as `NAME-整改台账.csv` etc. English file
+/// names use the sheet's key (`NAME-rectification.csv`).
+fn write_sheet_csvs(
+    sheets: &[sheets::Sheet],
+    out: &Path,
+    period: Period,
+    lang: Lang,
+) -> Result<Vec<PathBuf>> {
+    let is_csv_file = !out.is_dir()
+        && out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let (dir, prefix) = if is_csv_file {
+        let dir = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let stem = out
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (dir.to_path_buf(), stem)
+    } else {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("cannot create the directory {}", out.display()))?;
+        let name = match lang {
+            Lang::Zh => format!("检查整改台账-{period}"),
+            Lang::En => format!("ledger-{period}"),
+        };
+        (out.to_path_buf(), name)
+    };
+    let mut written = Vec::new();
+    for sheet in sheets {
+        let name = match lang {
+            Lang::Zh => sheet.title.as_str(),
+            Lang::En => sheet.key,
+        };
+        let path = dir.join(format!("{prefix}-{name}.csv"));
+        std::fs::write(&path, csv::sheet_csv(sheet))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 fn run_reports(global: &GlobalArgs, args: &ReportsArgs) -> Result<ExitCode> {

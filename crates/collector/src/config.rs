@@ -9,6 +9,14 @@
 //! low = "90 days"
 //! # info = "30 days"                  # default: no deadline; "none" removes one
 //! holidays = "holidays-2026.toml"     # relative to this file; or an array of files
+//!
+//! [ledger]                            # the ledger documents (xlsx, csv per sheet)
+//! preset = "short"                    # or: columns = ["序号", "问题编号", ...]
+//! group_rows = true                   # one row per check and asset in 整改台账
+//!
+//! [ledger.presets."市网信办2026"]       # an office's template (quote non-ASCII names); `--preset 市网信办2026`
+//! columns = ["序号", "单位", "资产名称/IP", "问题描述", "风险等级", "整改状态"]
+//! # group_rows = false
 //! ```
 //!
 //! It is read from `--config FILE`, or from `DATA_DIR/collector.toml` when
@@ -16,8 +24,10 @@
 
 use crate::calendar::{Calendar, CalendarError};
 use crate::deadlines::{DeadlinePolicy, Term, TermError};
+use crate::ledger::Column;
 use selfcheck_report::Severity;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The configuration file's name inside the data directory.
@@ -68,6 +78,65 @@ pub enum ConfigError {
         /// The holiday file's error (naming that file).
         source: CalendarError,
     },
+    /// A `[ledger]` column name that names no column.
+    #[error(
+        "collector configuration {}: {key}: unknown column \"{name}\"; known columns (header or key): {}",
+        path.display(),
+        known_columns()
+    )]
+    LedgerColumn {
+        /// The file.
+        path: PathBuf,
+        /// The key, e.g. `ledger.presets.市网信办2026.columns`.
+        key: String,
+        /// The name as written.
+        name: String,
+    },
+    /// A `[ledger]` setting that cannot be used (unknown preset, empty or
+    /// repeated columns, a preset named like a built-in one).
+    #[error("collector configuration {}: {key}: {why}", path.display())]
+    Ledger {
+        /// The file.
+        path: PathBuf,
+        /// The key, e.g. `ledger.preset`.
+        key: String,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// Every nameable column as `序号 (row_no)`, for error messages.
+pub fn known_columns() -> String {
+    Column::NAMEABLE
+        .iter()
+        .map(|c| format!("{} ({})", c.header(selfcheck_catalog::Lang::Zh), c.key()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The built-in column presets: `full` (every column) and `short` (11 columns).
+pub const BUILTIN_PRESETS: [&str; 2] = ["full", "short"];
+
+/// The `[ledger]` section: which columns the ledger documents show.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LedgerConfig {
+    /// `preset`: the preset used when `--preset` is not given (checked to exist).
+    pub preset: Option<String>,
+    /// `columns`: the columns used when no preset is chosen.
+    pub columns: Option<Vec<Column>>,
+    /// `group_rows`: one 整改台账 row per check and asset (default: true).
+    pub group_rows: Option<bool>,
+    /// `[ledger.presets.NAME]`: the office's own templates.
+    pub presets: BTreeMap<String, LedgerPreset>,
+}
+
+/// One office-defined preset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerPreset {
+    /// Its columns, in order.
+    pub columns: Vec<Column>,
+    /// Overrides `[ledger] group_rows` when set.
+    pub group_rows: Option<bool>,
 }
 
 /// The collector's configuration.
@@ -79,6 +148,8 @@ pub struct CollectorConfig {
     pub calendar: Calendar,
     /// The file read, if any.
     pub source: Option<PathBuf>,
+    /// The `[ledger]` section: columns and grouping of the ledger documents.
+    pub ledger: LedgerConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,6 +157,25 @@ pub struct CollectorConfig {
 struct RawConfig {
     #[serde(default)]
     deadlines: RawDeadlines,
+    #[serde(default)]
+    ledger: RawLedger,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLedger {
+    preset: Option<String>,
+    columns: Option<Vec<String>>,
+    group_rows: Option<bool>,
+    #[serde(default)]
+    presets: BTreeMap<String, RawPreset>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPreset {
+    columns: Vec<String>,
+    group_rows: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,12 +241,95 @@ impl CollectorConfig {
             let one = Calendar::load(&file).map_err(cal_err)?;
             calendar.merge(one).map_err(cal_err)?;
         }
+        let ledger = ledger_config(raw.ledger, path)?;
         Ok(CollectorConfig {
             deadlines,
             calendar,
             source: Some(path.to_path_buf()),
+            ledger,
         })
     }
+}
+
+/// Check and resolve the `[ledger]` section: every column name known, no
+/// column twice, `preset` naming a built-in or defined preset.
+fn ledger_config(raw: RawLedger, path: &Path) -> Result<LedgerConfig, ConfigError> {
+    let bad = |key: &str, why: String| ConfigError::Ledger {
+        path: path.to_path_buf(),
+        key: key.to_string(),
+        why,
+    };
+    let columns = |key: &str, names: &[String]| -> Result<Vec<Column>, ConfigError> {
+        if names.is_empty() {
+            return Err(bad(key, "the column list is empty".into()));
+        }
+        let mut out: Vec<Column> = Vec::with_capacity(names.len());
+        for name in names {
+            let column = Column::from_name(name).ok_or_else(|| ConfigError::LedgerColumn {
+                path: path.to_path_buf(),
+                key: key.to_string(),
+                name: name.clone(),
+            })?;
+            if out.contains(&column) {
+                return Err(bad(
+                    key,
+                    format!("column \"{name}\" ({}) is listed twice", column.key()),
+                ));
+            }
+            out.push(column);
+        }
+        Ok(out)
+    };
+    let mut presets = BTreeMap::new();
+    for (name, preset) in raw.presets {
+        let key = format!("ledger.presets.{name}");
+        if BUILTIN_PRESETS.contains(&name.as_str()) {
+            return Err(bad(
+                &key,
+                format!("\"{name}\" is a built-in preset; give the office's template another name"),
+            ));
+        }
+        let cols = columns(&format!("{key}.columns"), &preset.columns)?;
+        presets.insert(
+            name,
+            LedgerPreset {
+                columns: cols,
+                group_rows: preset.group_rows,
+            },
+        );
+    }
+    let cols = match &raw.columns {
+        Some(names) => Some(columns("ledger.columns", names)?),
+        None => None,
+    };
+    if let Some(preset) = &raw.preset {
+        if cols.is_some() {
+            return Err(bad(
+                "ledger.preset",
+                "set either ledger.preset or ledger.columns, not both".into(),
+            ));
+        }
+        if !BUILTIN_PRESETS.contains(&preset.as_str()) && !presets.contains_key(preset) {
+            let known: Vec<&str> = BUILTIN_PRESETS
+                .iter()
+                .copied()
+                .chain(presets.keys().map(String::as_str))
+                .collect();
+            return Err(bad(
+                "ledger.preset",
+                format!(
+                    "unknown preset \"{preset}\"; known presets: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(LedgerConfig {
+        preset: raw.preset,
+        columns: cols,
+        group_rows: raw.group_rows,
+        presets,
+    })
 }
 
 /// A term, or `None` for "none" / "无" (no deadline for that level).
@@ -242,6 +415,56 @@ mod tests {
         assert!(matches!(e, ConfigError::HolidayList { .. }), "{e}");
         let e = parse("[deadlines]\nholidays = [\"a.toml\", 1]\n").unwrap_err();
         assert!(matches!(e, ConfigError::HolidayList { .. }), "{e}");
+    }
+
+    #[test]
+    fn ledger_section_names_columns_by_header_or_key() {
+        let c = parse(
+            "[ledger]\ngroup_rows = false\ncolumns = [\"序号\", \"finding_no\", \"Risk level\", \"单位(部门)\"]\n\
+             [ledger.presets.\"市网信办2026\"]\ncolumns = [\"序号\", \"资产名称/IP\", \"责任人\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.ledger.columns,
+            Some(vec![
+                Column::RowNo,
+                Column::FindingNo,
+                Column::Risk,
+                Column::Unit
+            ])
+        );
+        assert_eq!(c.ledger.group_rows, Some(false));
+        assert_eq!(
+            c.ledger.presets["市网信办2026"].columns,
+            [Column::RowNo, Column::AssetNameAndIp, Column::Owner]
+        );
+    }
+
+    #[test]
+    fn bad_ledger_sections_are_refused_with_the_key() {
+        let e = parse("[ledger.presets.x]\ncolumns = [\"序号\", \"资产\"]\n").unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("ledger.presets.x.columns: unknown column \"资产\"; known columns"),
+            "{msg}"
+        );
+        assert!(msg.contains("资产名称 (asset_name)"), "{msg}");
+        for (text, wanted) in [
+            (
+                "[ledger]\npreset = \"nope\"\n",
+                "known presets: full, short",
+            ),
+            ("[ledger]\ncolumns = []\n", "empty"),
+            ("[ledger]\ncolumns = [\"序号\", \"row_no\"]\n", "twice"),
+            ("[ledger.presets.short]\ncolumns = [\"序号\"]\n", "built-in"),
+            (
+                "[ledger]\npreset = \"short\"\ncolumns = [\"序号\"]\n",
+                "not both",
+            ),
+        ] {
+            let msg = parse(text).unwrap_err().to_string();
+            assert!(msg.contains(wanted), "{text}: {msg}");
+        }
     }
 
     #[test]

@@ -243,6 +243,57 @@ pub fn verify(conn: &rusqlite::Connection) -> rusqlite::Result<Verification> {
     })
 }
 
+/// Check a run of entries taken out of the chain (an evidence package holds
+/// one month's): consecutive sequence numbers from the first entry's, each
+/// `prev` equal to the digest of the entry before (the genesis value for entry
+/// 1), and each digest equal to the digest of the entry's own content. The
+/// first entry's `prev` of a run that starts later cannot be checked here.
+/// Returns every problem, each naming the entry; empty when the run is intact.
+pub fn verify_entries(entries: &[HistoryEntry]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut before: Option<&HistoryEntry> = None;
+    for e in entries {
+        let label = format!("entry {} ({} by {} at {})", e.seq, e.kind, e.actor, e.at);
+        match before {
+            Some(b) => {
+                if e.seq != b.seq + 1 {
+                    problems.push(format!(
+                        "entry {}: expected entry {} here; entries are missing, reordered or duplicated",
+                        e.seq,
+                        b.seq + 1
+                    ));
+                }
+                if e.prev != b.digest {
+                    problems.push(format!(
+                        "{label}: its link to the previous entry does not match (an entry before it was edited, removed or reordered)"
+                    ));
+                }
+            }
+            None if e.seq == 1 && e.prev != GENESIS => problems.push(format!(
+                "{label}: the first entry of the chain does not link to the genesis value"
+            )),
+            None if e.seq < 1 => problems.push(format!("{label}: sequence numbers start at 1")),
+            None => {}
+        }
+        let recomputed = digest_of(
+            e.seq,
+            &e.at,
+            &e.actor,
+            &e.kind,
+            e.fingerprint.as_deref(),
+            &e.body,
+            &e.prev,
+        );
+        if recomputed != e.digest {
+            problems.push(format!(
+                "{label}: its content does not match its digest (the entry was edited)"
+            ));
+        }
+        before = Some(e);
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +335,32 @@ mod tests {
         let entries = read(&conn, None).unwrap();
         assert_eq!(v.head, entries[2].digest);
         assert_eq!(entries[1].prev, entries[0].digest);
+    }
+
+    #[test]
+    fn a_run_of_entries_verifies_without_the_database() {
+        let mut conn = db();
+        add(&mut conn, 4);
+        let entries = read(&conn, None).unwrap();
+        assert!(verify_entries(&entries).is_empty());
+        assert!(
+            verify_entries(&entries[1..]).is_empty(),
+            "a later run verifies too"
+        );
+        let mut edited = entries.clone();
+        edited[2].body = json!({"status": "closed"});
+        let problems = verify_entries(&edited);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("entry 3 (") && problems[0].contains("edited"));
+        let mut gap = entries.clone();
+        gap.remove(1);
+        let problems = verify_entries(&gap);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("entry 3: expected entry 2"))
+        );
+        assert!(problems.iter().any(|p| p.contains("link")), "{problems:?}");
     }
 
     #[test]

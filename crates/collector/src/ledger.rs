@@ -76,6 +76,9 @@ pub enum Column {
     Recheck,
     /// 备注.
     Remarks,
+    /// 资产名称/IP: the asset name and its addresses in one cell (short
+    /// templates); not one of [`Column::ALL`].
+    AssetNameAndIp,
 }
 
 impl Column {
@@ -120,6 +123,106 @@ impl Column {
         Column::FoundOn,
     ];
 
+    /// The short 11-column set many offices ask for: 序号, 单位, 资产名称/IP,
+    /// 问题描述, 风险等级, 整改措施, 责任人, 整改时限, 整改状态, 复查情况, 备注.
+    pub const SHORT: [Column; 11] = [
+        Column::RowNo,
+        Column::Unit,
+        Column::AssetNameAndIp,
+        Column::Description,
+        Column::Risk,
+        Column::Remediation,
+        Column::Owner,
+        Column::Deadline,
+        Column::Status,
+        Column::Recheck,
+        Column::Remarks,
+    ];
+
+    /// Every column a layout may name: [`Column::ALL`] and the combined ones.
+    pub const NAMEABLE: [Column; 25] = [
+        Column::RowNo,
+        Column::FindingNo,
+        Column::InspectionRound,
+        Column::InspectionType,
+        Column::Source,
+        Column::Unit,
+        Column::AssetName,
+        Column::AssetType,
+        Column::IpAddress,
+        Column::Os,
+        Column::CheckItem,
+        Column::Description,
+        Column::Risk,
+        Column::EvidenceRef,
+        Column::Remediation,
+        Column::Mitigation,
+        Column::ResponsibleUnit,
+        Column::Owner,
+        Column::FoundOn,
+        Column::Deadline,
+        Column::Status,
+        Column::CompletedOn,
+        Column::Recheck,
+        Column::Remarks,
+        Column::AssetNameAndIp,
+    ];
+
+    /// The stable key naming the column in `collector.toml`, e.g. `finding_no`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Column::RowNo => "row_no",
+            Column::FindingNo => "finding_no",
+            Column::InspectionRound => "inspection_round",
+            Column::InspectionType => "inspection_type",
+            Column::Source => "source",
+            Column::Unit => "unit",
+            Column::AssetName => "asset_name",
+            Column::AssetType => "asset_type",
+            Column::IpAddress => "ip_address",
+            Column::Os => "os",
+            Column::CheckItem => "check_item",
+            Column::Description => "description",
+            Column::Risk => "risk",
+            Column::EvidenceRef => "evidence_ref",
+            Column::Remediation => "remediation",
+            Column::Mitigation => "mitigation",
+            Column::ResponsibleUnit => "responsible_unit",
+            Column::Owner => "owner",
+            Column::FoundOn => "found_on",
+            Column::Deadline => "deadline",
+            Column::Status => "status",
+            Column::CompletedOn => "completed_on",
+            Column::Recheck => "recheck",
+            Column::Remarks => "remarks",
+            Column::AssetNameAndIp => "asset_name_ip",
+        }
+    }
+
+    /// The column a template names: its key, its Chinese or English header
+    /// (case, spaces and full-width brackets do not matter), or a common
+    /// short name (单位, 责任人, 检查时间, 检查批次, 资产名称/IP地址).
+    pub fn from_name(name: &str) -> Option<Column> {
+        let wanted = normalize_name(name);
+        if wanted.is_empty() {
+            return None;
+        }
+        let alias = match wanted.as_str() {
+            "单位" | "部门" => Some(Column::Unit),
+            "责任人" => Some(Column::Owner),
+            "检查时间" | "检查批次" => Some(Column::InspectionRound),
+            "资产名称/ip地址" | "资产/ip" => Some(Column::AssetNameAndIp),
+            _ => None,
+        };
+        alias.or_else(|| {
+            Column::NAMEABLE.into_iter().find(|c| {
+                c.key() == wanted
+                    || normalize_name(c.header(Lang::Zh)) == wanted
+                    || normalize_name(c.header(Lang::En)) == wanted
+            })
+        })
+    }
+
     /// The column header.
     pub fn header(self, lang: Lang) -> &'static str {
         let (zh, en) = match self {
@@ -147,9 +250,24 @@ impl Column {
             Column::CompletedOn => ("完成时间", "Completed on"),
             Column::Recheck => ("复查情况", "Re-check"),
             Column::Remarks => ("备注", "Remarks"),
+            Column::AssetNameAndIp => ("资产名称/IP", "Asset name / IP"),
         };
         pick(lang, zh, en)
     }
+}
+
+/// Lower case, without white space, full-width brackets and slash as ASCII.
+fn normalize_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            '／' => '/',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
@@ -201,6 +319,14 @@ impl LedgerRow {
             Column::AssetType => dash(asset.and_then(|a| a.asset_type.as_deref())),
             Column::IpAddress if r.ip_addresses.is_empty() => "—".into(),
             Column::IpAddress => r.ip_addresses.join(", "),
+            Column::AssetNameAndIp => {
+                let name = self.cell(Column::AssetName, lang);
+                if r.ip_addresses.is_empty() {
+                    name
+                } else {
+                    format!("{name}\n{}", r.ip_addresses.join(", "))
+                }
+            }
             Column::Os => dash(Some(&r.os_name)),
             Column::CheckItem => {
                 let mut text = self.check_title.get(lang).to_string();

@@ -24,6 +24,27 @@ pub enum Format {
     Csv,
     /// JSON with stable English field names: every row and the summary.
     Json,
+    /// An xlsx workbook: 整改台账 (in the configured columns, rows grouped),
+    /// 明细, 检查记录 and 统计 sheets ([`crate::documents::xlsx`]). Binary:
+    /// written to a file only.
+    Xlsx,
+}
+
+impl Format {
+    /// Whether the format is binary (needs a file to go to).
+    pub fn is_binary(self) -> bool {
+        matches!(self, Format::Xlsx)
+    }
+
+    /// The format's name on the command line and its file extension.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Xlsx => "xlsx",
+        }
+    }
 }
 
 fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
@@ -49,6 +70,13 @@ pub fn render_with_width(
         Format::Table => table(ledger, lang, width),
         Format::Csv => csv_text(ledger, lang),
         Format::Json => json(ledger, lang),
+        // Binary formats are written from the documents' sheets, never as text.
+        Format::Xlsx => pick(
+            lang,
+            "xlsx 是二进制格式，请用 --out FILE.xlsx 写入文件。\n",
+            "xlsx is a binary format; write it to a file with --out FILE.xlsx.\n",
+        )
+        .to_string(),
     }
 }
 

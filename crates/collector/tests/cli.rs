@@ -69,7 +69,8 @@ fn import_then_ledger_then_reports() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout(&out).contains("2 row(s) from 2 host(s)"));
-    let csv_text = std::fs::read_to_string(&csv_path).unwrap();
+    // One file per sheet next to it; the detail sheet has every column, one row per finding.
+    let csv_text = std::fs::read_to_string(tmp.path().join("台账-2026-11-明细.csv")).unwrap();
     let mut reader = csv::Reader::from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
     assert_eq!(&reader.headers().unwrap()[1], "问题编号");
     assert_eq!(reader.records().count(), 2);

@@ -1,0 +1,58 @@
+//! A sheet as CSV for Excel: UTF-8 with a byte-order mark (so Excel shows
+//! Chinese correctly), CRLF line ends, RFC 4180 quoting. A cell that Excel
+//! would take for a formula (starting with `=`, `+`, `-`, `@`, tab or CR) gets
+//! a leading `'`, so text from a report can never run as a formula.
+
+use super::sheets::Sheet;
+
+/// The sheet as CSV text: BOM, the header row, then every row.
+pub fn sheet_csv(sheet: &Sheet) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .flexible(true)
+        .from_writer(Vec::new());
+    let records = std::iter::once(&sheet.headers).chain(sheet.rows.iter().map(|r| &r.cells));
+    for record in records {
+        // Writing to memory cannot fail.
+        let cells: Vec<_> = record.iter().map(|c| defuse(c)).collect();
+        let _ = w.write_record(cells.iter().map(|c| c.as_bytes()));
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    let mut out = String::with_capacity(bytes.len() + 3);
+    out.push('\u{feff}');
+    out.push_str(&String::from_utf8_lossy(&bytes));
+    out
+}
+
+/// `'` before a cell Excel would read as a formula.
+fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::sheets::SheetRow;
+
+    #[test]
+    fn bom_crlf_quoting_and_no_formulas() {
+        let sheet = Sheet {
+            key: "detail",
+            title: "明细".into(),
+            headers: vec!["序号".into(), "问题描述".into()],
+            rows: vec![SheetRow {
+                cells: vec!["1".into(), "=HYPERLINK(\"x\"),\n第二行".into()],
+                level: None,
+                emphasis: false,
+            }],
+            widths: vec![6.0, 20.0],
+        };
+        assert_eq!(
+            sheet_csv(&sheet),
+            "\u{feff}序号,问题描述\r\n1,\"'=HYPERLINK(\"\"x\"\"),\n第二行\"\r\n"
+        );
+    }
+}

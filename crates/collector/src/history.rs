@@ -12,7 +12,7 @@
 //! evidence package records to catch that.
 
 use chrono::{DateTime, FixedOffset, SecondsFormat};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use selfcheck_report::canonical::to_canonical_bytes;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -90,7 +90,7 @@ fn digest_of(
 /// Append an entry inside the caller's transaction (so the entry and the
 /// change it records commit together, or neither does).
 pub fn append(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     entry: &NewEntry<'_>,
     at: DateTime<FixedOffset>,
 ) -> rusqlite::Result<HistoryEntry> {

@@ -122,7 +122,13 @@ pub enum ImportError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The batch of files this one was imported with could not be written.
+    #[error("not stored: writing its batch failed ({0}); import the files again")]
+    Batch(String),
 }
+
+/// Reports of a directory written per transaction.
+const BATCH: usize = 200;
 
 /// Import files and directories (see the module docs for how directories are
 /// read). Returns one entry per file, in order; a directory that cannot be
@@ -137,9 +143,28 @@ pub fn import_paths(
     for path in paths {
         match report_files(path) {
             Ok(Some(files)) => {
-                for file in files {
-                    let outcome = import_file(store, &file, catalog, options);
-                    results.push((file, outcome));
+                for chunk in files.chunks(BATCH) {
+                    let batch = store.begin_batch();
+                    let first = results.len();
+                    for file in chunk {
+                        let outcome = match &batch {
+                            Ok(()) => import_file(store, file, catalog, options),
+                            Err(e) => ImportOutcome::Refused {
+                                error: ImportError::Batch(e.to_string()),
+                            },
+                        };
+                        results.push((file.clone(), outcome));
+                    }
+                    if let Err(e) = store.commit_batch() {
+                        // Nothing of the batch was kept: say so for each file.
+                        for (_, outcome) in &mut results[first..] {
+                            if matches!(outcome, ImportOutcome::Stored { .. }) {
+                                *outcome = ImportOutcome::Refused {
+                                    error: ImportError::Batch(e.to_string()),
+                                };
+                            }
+                        }
+                    }
                 }
             }
             Ok(None) => {

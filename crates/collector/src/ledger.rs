@@ -14,7 +14,9 @@ use crate::engine::{
 use crate::store::{Store, StoreError};
 use chrono::NaiveDate;
 use selfcheck_catalog::{Catalog, Lang, LocalText};
-use selfcheck_report::{Period, Severity};
+use selfcheck_report::{CheckId, Period, Severity};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// `检查类型` of every row the agent produced.
 pub const INSPECTION_TYPE: (&str, &str) = ("月度自查", "monthly self-inspection");
@@ -283,11 +285,11 @@ pub struct LedgerRow {
     /// The engine's row: finding, asset, status at the month's end.
     pub row: FindingRow,
     /// The check's title from the catalog.
-    pub check_title: LocalText,
+    pub check_title: Arc<LocalText>,
     /// The check's references (GB/T 22239-2019 clauses, advisories).
-    pub references: Vec<String>,
+    pub references: Arc<Vec<String>>,
     /// How to fix it, from the catalog.
-    pub remediation: LocalText,
+    pub remediation: Arc<LocalText>,
 }
 
 fn dash(s: Option<&str>) -> String {
@@ -330,7 +332,7 @@ impl LedgerRow {
             Column::Os => dash(Some(&r.os_name)),
             Column::CheckItem => {
                 let mut text = self.check_title.get(lang).to_string();
-                for reference in &self.references {
+                for reference in self.references.iter() {
                     text.push('\n');
                     text.push_str(reference);
                 }
@@ -521,18 +523,43 @@ impl Ledger {
             policy: &config.deadlines,
             calendar: &config.calendar,
         };
-        Ok(Ledger::from_month(
-            build(&input, period, judged_on, rules),
-            catalog,
-        ))
+        let month = build(&input, period, judged_on, rules);
+        // The facts are no longer needed: free them before the texts are added.
+        drop(input);
+        let mut ledger = Ledger::from_month(month, catalog);
+        // Rows carried over from earlier months: their latest sighting's evidence.
+        let wanted: Vec<(selfcheck_report::ReportId, selfcheck_report::Fingerprint)> = ledger
+            .rows
+            .iter()
+            .filter(|r| r.row.evidence.is_empty())
+            .filter_map(|r| {
+                r.row
+                    .evidence_report
+                    .as_ref()
+                    .map(|(id, _)| (id.clone(), r.row.fingerprint.clone()))
+            })
+            .collect();
+        if !wanted.is_empty() {
+            let found = store.finding_evidence(&wanted)?;
+            for r in &mut ledger.rows {
+                if r.row.evidence.is_empty()
+                    && let Some((id, _)) = &r.row.evidence_report
+                    && let Some(ev) = found.get(&(id.clone(), r.row.fingerprint.clone()))
+                {
+                    r.row.evidence = ev.clone();
+                }
+            }
+        }
+        Ok(ledger)
     }
 
     /// The ledger of an engine month, with the catalog's texts.
     pub fn from_month(month: MonthLedger, catalog: &Catalog) -> Ledger {
+        let mut cache = HashMap::new();
         let rows: Vec<LedgerRow> = month
             .rows
             .into_iter()
-            .map(|row| texts(row, catalog))
+            .map(|row| texts(row, catalog, &mut cache))
             .collect();
         let level_counts = Severity::ALL_DESC
             .iter()
@@ -558,27 +585,33 @@ fn month_start(p: Period) -> NaiveDate {
     NaiveDate::from_ymd_opt(p.year(), p.month(), 1).unwrap_or(NaiveDate::MIN)
 }
 
-fn texts(row: FindingRow, catalog: &Catalog) -> LedgerRow {
-    let (check_title, references, remediation) = match catalog.get(&row.check_id) {
-        Some(def) => (
-            def.title.clone(),
-            def.references.clone(),
-            def.remediation.clone(),
-        ),
-        None => (
-            LocalText {
-                zh: row.check_id.to_string(),
-                en: row.check_id.to_string(),
-            },
-            Vec::new(),
-            LocalText {
-                zh: "（本采集端的检查目录中没有此检查项，请更新采集端或使用 --checks 指定目录）"
-                    .into(),
-                en: "(this check is not in the collector's catalog; update the collector or pass --checks DIR)"
-                    .into(),
-            },
-        ),
-    };
+/// The catalog's texts of one check, shared by every row of that check.
+type CheckTexts = (Arc<LocalText>, Arc<Vec<String>>, Arc<LocalText>);
+
+fn texts(row: FindingRow, catalog: &Catalog, cache: &mut HashMap<CheckId, CheckTexts>) -> LedgerRow {
+    let (check_title, references, remediation) = cache
+        .entry(row.check_id.clone())
+        .or_insert_with(|| match catalog.get(&row.check_id) {
+            Some(def) => (
+                Arc::new(def.title.clone()),
+                Arc::new(def.references.clone()),
+                Arc::new(def.remediation.clone()),
+            ),
+            None => (
+                Arc::new(LocalText {
+                    zh: row.check_id.to_string(),
+                    en: row.check_id.to_string(),
+                }),
+                Arc::new(Vec::new()),
+                Arc::new(LocalText {
+                    zh: "（本采集端的检查目录中没有此检查项，请更新采集端或使用 --checks 指定目录）"
+                        .into(),
+                    en: "(this check is not in the collector's catalog; update the collector or pass --checks DIR)"
+                        .into(),
+                }),
+            ),
+        })
+        .clone();
     LedgerRow {
         row,
         check_title,

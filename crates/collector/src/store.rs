@@ -224,6 +224,8 @@ pub(crate) fn schema_for_tests() -> String {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// A batch transaction is open ([`Store::begin_batch`]).
+    batch_open: bool,
 }
 
 impl Store {
@@ -248,7 +250,11 @@ impl Store {
             path: path.clone(),
             source,
         })?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            batch_open: false,
+        };
         store.configure().map_err(|e| store.err(e))?;
         store.migrate()?;
         Ok(store)
@@ -335,16 +341,25 @@ impl Store {
         new: NewReport<'_>,
         accept_new_key: bool,
     ) -> Result<InsertOutcome, StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sqlite { path, source };
+        if self.batch_open {
+            // Inside a batch: a savepoint per report, so a refused report
+            // leaves nothing behind while the others stay in the batch.
+            self.conn.execute_batch("SAVEPOINT report").map_err(sql.clone())?;
+            let outcome = write::insert_in(&self.conn, new, accept_new_key);
+            let end = match outcome {
+                Ok(InsertOutcome::Stored { .. }) => "RELEASE report",
+                _ => "ROLLBACK TO report; RELEASE report",
+            };
+            self.conn.execute_batch(end).map_err(sql.clone())?;
+            return outcome.map_err(sql);
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|source| StoreError::Sqlite {
-                path: self.path.clone(),
-                source,
-            })?;
+            .map_err(sql.clone())?;
         let outcome = write::insert_in(&tx, new, accept_new_key);
-        let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite { path, source };
         match outcome {
             Ok(outcome @ InsertOutcome::Stored { .. }) => {
                 tx.commit().map_err(sql)?;
@@ -353,6 +368,38 @@ impl Store {
             // Dropping the transaction rolls it back.
             Ok(other) => Ok(other),
             Err(e) => Err(sql(e)),
+        }
+    }
+
+    /// Start a batch: the reports inserted until [`Store::commit_batch`] are
+    /// written in one transaction (one sync to disk instead of one per
+    /// report), each still all-or-nothing. For importing many files; a crash
+    /// before the commit loses the whole batch, which importing again redoes.
+    pub fn begin_batch(&mut self) -> Result<(), StoreError> {
+        if !self.batch_open {
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(|e| self.err(e))?;
+            self.batch_open = true;
+        }
+        Ok(())
+    }
+
+    /// Commit the open batch (nothing when none is open).
+    pub fn commit_batch(&mut self) -> Result<(), StoreError> {
+        if self.batch_open {
+            self.batch_open = false;
+            self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // A batch never committed is rolled back: nothing half-imported stays.
+        if self.batch_open {
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
 }

@@ -246,6 +246,14 @@ fn expected_assets<'a>(
     by_asset: &BTreeMap<&str, Vec<&'a ReportFacts>>,
     matched: &BTreeMap<String, &'a Asset>,
 ) -> Vec<Expected<'a>> {
+    // Asset name -> the asset keys of its hosts, built once.
+    let mut keys_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (key, a) in matched {
+        keys_of
+            .entry(a.asset_name.as_str())
+            .or_default()
+            .push(key.as_str());
+    }
     let mut out = Vec::new();
     for asset in &input.assets {
         let since = input
@@ -256,10 +264,11 @@ fn expected_assets<'a>(
         if since > period {
             continue;
         }
-        let reports: Vec<&ReportFacts> = matched
-            .iter()
-            .filter(|(_, a)| a.asset_name == asset.asset_name)
-            .flat_map(|(k, _)| by_asset.get(k.as_str()).into_iter().flatten().copied())
+        let reports: Vec<&ReportFacts> = keys_of
+            .get(asset.asset_name.as_str())
+            .into_iter()
+            .flatten()
+            .flat_map(|k| by_asset.get(k).into_iter().flatten().copied())
             .collect();
         let mut months = Vec::new();
         let mut p = since;

@@ -8,7 +8,7 @@ use super::{FindingNo, Store, StoreError, conversion};
 use crate::engine::{Action, LedgerInput, ReportFacts};
 use crate::history::{self, NewEntry};
 use chrono::{DateTime, FixedOffset, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use selfcheck_report::{CheckId, Finding, Fingerprint, Period, Severity};
 use std::collections::{BTreeMap, HashMap};
 
@@ -72,7 +72,14 @@ impl Store {
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
             let id: String = r.get(0).map_err(|e| self.err(e))?;
             let Some(&i) = index.get(&id) else { continue };
-            let evidence: String = r.get(5).map_err(|e| self.err(e))?;
+            // Evidence only for the month's own reports; rows carried over
+            // fetch theirs afterwards (`finding_evidence`), which keeps the
+            // input small over many months.
+            let evidence: String = if reports[i].meta.period == period {
+                r.get(5).map_err(|e| self.err(e))?
+            } else {
+                "[]".into()
+            };
             let finding = Finding {
                 fingerprint: parsed(r, 1).map_err(|e| self.err(e))?,
                 check_id: parsed(r, 2).map_err(|e| self.err(e))?,
@@ -154,6 +161,30 @@ impl Store {
                 .filter_map(|a| a.get("asset_name").and_then(|n| n.as_str()));
             for name in names {
                 out.entry(name.to_string()).or_insert(period);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The evidence lines of findings, by (report, fingerprint).
+    pub fn finding_evidence(
+        &self,
+        wanted: &[(selfcheck_report::ReportId, Fingerprint)],
+    ) -> Result<HashMap<(selfcheck_report::ReportId, Fingerprint), Vec<String>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT evidence FROM findings WHERE report_id = ?1 AND fingerprint = ?2")
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::with_capacity(wanted.len());
+        for (id, fp) in wanted {
+            let text: Option<String> = stmt
+                .query_row([id.as_str(), fp.as_str()], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.err(e))?;
+            if let Some(text) = text {
+                let lines: Vec<String> =
+                    serde_json::from_str(&text).map_err(|e| self.err(conversion(0, e)))?;
+                out.insert((id.clone(), fp.clone()), lines);
             }
         }
         Ok(out)

@@ -3,13 +3,13 @@
 
 use super::{FindingNo, InsertOutcome, NewReport, conversion, json_text};
 use chrono::DateTime;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use selfcheck_report::{CheckOutcome, Finding, Report};
 
 /// Write `new` in `tx`. Returns without writing anything (so the caller can roll
 /// back) unless the outcome is [`InsertOutcome::Stored`].
 pub(super) fn insert_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     new: NewReport<'_>,
     accept_new_key: bool,
 ) -> rusqlite::Result<InsertOutcome> {
@@ -180,7 +180,7 @@ pub(super) fn insert_in(
 
 /// Record a sighting in the registry; true when the fingerprint got a new number.
 fn register(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     asset: &str,
     report: &Report,
     f: &Finding,

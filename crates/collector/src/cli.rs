@@ -4,7 +4,7 @@
 
 use crate::config::CollectorConfig;
 use crate::documents::sheets::{self, LedgerLayout};
-use crate::documents::{Documents, csv, trend, xlsx};
+use crate::documents::{Documents, csv, html, trend, xlsx};
 use crate::import::{ImportOptions, import_paths};
 use crate::ledger::Ledger;
 use crate::present::{self, Format};
@@ -281,17 +281,29 @@ fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| Period::of(&chrono::Local::now()));
     let ledger = Ledger::for_month(&mut store, period, &catalog, &config, args.as_of)
         .with_context(|| format!("cannot read the ledger of {period}"))?;
-    if let (Format::Xlsx | Format::Csv, Some(out)) = (args.format, &args.out) {
-        let mut trend = trend::trend(&mut store, period, &config, &catalog)
-            .with_context(|| format!("cannot read the 12 months up to {period}"))?;
-        // The month itself as the ledger judged it (--as-of may differ from the month's end).
-        if let Some(last) = trend.last_mut().filter(|p| p.period == period) {
-            last.summary = ledger.summary.clone();
-        }
+    if args.format == Format::Html {
+        let (trend, previous) = month_context(&mut store, period, &catalog, &config, &ledger)?;
         let docs = Documents {
             ledger: &ledger,
             trend,
-            // The sheets do not read the previous month; the html report does.
+            previous: previous.as_ref(),
+        };
+        let text = html::monthly_report_html(&docs, args.lang, &html::ReportInfo::default());
+        match &args.out {
+            Some(out) => {
+                std::fs::write(out, text)
+                    .with_context(|| format!("cannot write the report to {}", out.display()))?;
+                println!("monthly report {period} written to {}", out.display());
+            }
+            None => print!("{text}"),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let (Format::Xlsx | Format::Csv, Some(out)) = (args.format, &args.out) {
+        let (trend, _) = month_context(&mut store, period, &catalog, &config, &ledger)?;
+        let docs = Documents {
+            ledger: &ledger,
+            trend,
             previous: None,
         };
         let sheets = sheets::sheets(&docs, args.lang, &layout);
@@ -345,11 +357,7 @@ pub fn month_documents(
     let layout = LedgerLayout::from_config(&config.ledger, None)?;
     let ledger = Ledger::for_month(store, period, catalog, config, None)
         .with_context(|| format!("cannot read the ledger of {period}"))?;
-    let previous = Ledger::for_month(store, period.previous(), catalog, config, None)
-        .with_context(|| format!("cannot read the ledger of {}", period.previous()))?;
-    let previous = (!previous.rows.is_empty() || !previous.hosts.is_empty()).then_some(previous);
-    let trend = trend::trend(store, period, config, catalog)
-        .with_context(|| format!("cannot read the 12 months up to {period}"))?;
+    let (trend, previous) = month_context(store, period, catalog, config, &ledger)?;
     let docs = Documents {
         ledger: &ledger,
         trend,
@@ -388,8 +396,35 @@ fn html_member(
     period: Period,
     lang: Lang,
 ) -> Option<crate::evidence::Member> {
-    let _ = (docs, period, lang);
-    None
+    let name = match lang {
+        Lang::Zh => format!("report/月度网络安全自查报告-{period}.html"),
+        Lang::En => format!("report/monthly-self-inspection-{period}.html"),
+    };
+    Some(crate::evidence::Member {
+        name,
+        bytes: html::monthly_report_html(docs, lang, &html::ReportInfo::default()).into_bytes(),
+    })
+}
+
+/// The 12-month trend up to `period` (this month as `ledger` judged it) and
+/// last month's ledger, when it has anything.
+fn month_context(
+    store: &mut Store,
+    period: Period,
+    catalog: &Catalog,
+    config: &CollectorConfig,
+    ledger: &Ledger,
+) -> Result<(Vec<crate::documents::TrendPoint>, Option<Ledger>)> {
+    let mut trend = trend::trend(store, period, config, catalog)
+        .with_context(|| format!("cannot read the 12 months up to {period}"))?;
+    // The month itself as the ledger judged it (--as-of may differ from the month's end).
+    if let Some(last) = trend.last_mut().filter(|p| p.period == period) {
+        last.summary = ledger.summary.clone();
+    }
+    let previous = Ledger::for_month(store, period.previous(), catalog, config, None)
+        .with_context(|| format!("cannot read the ledger of {}", period.previous()))?;
+    let previous = (!previous.rows.is_empty() || !previous.hosts.is_empty()).then_some(previous);
+    Ok((trend, previous))
 }
 
 fn run_evidence(global: &GlobalArgs, args: &crate::evidence_cli::EvidenceArgs) -> Result<ExitCode> {

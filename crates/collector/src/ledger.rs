@@ -515,7 +515,7 @@ impl Ledger {
             store.register_not_inspected(&missing, risk)?;
             for (fp, _, _) in &missing {
                 if let Some(e) = store.registry_entry(fp)? {
-                    input.registry.insert(fp.clone(), e);
+                    input.registry.insert(fp.clone(), e.finding_no);
                 }
             }
         }
@@ -588,7 +588,11 @@ fn month_start(p: Period) -> NaiveDate {
 /// The catalog's texts of one check, shared by every row of that check.
 type CheckTexts = (Arc<LocalText>, Arc<Vec<String>>, Arc<LocalText>);
 
-fn texts(row: FindingRow, catalog: &Catalog, cache: &mut HashMap<CheckId, CheckTexts>) -> LedgerRow {
+fn texts(
+    row: FindingRow,
+    catalog: &Catalog,
+    cache: &mut HashMap<CheckId, CheckTexts>,
+) -> LedgerRow {
     let (check_title, references, remediation) = cache
         .entry(row.check_id.clone())
         .or_insert_with(|| match catalog.get(&row.check_id) {

@@ -28,6 +28,9 @@ pub enum Format {
     /// 明细, 检查记录 and 统计 sheets ([`crate::documents::xlsx`]). Binary:
     /// written to a file only.
     Xlsx,
+    /// The printable monthly self-inspection report (月度网络安全自查报告): one
+    /// self-contained html file for A4 ([`crate::documents::html`]).
+    Html,
 }
 
 impl Format {
@@ -43,6 +46,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Json => "json",
             Format::Xlsx => "xlsx",
+            Format::Html => "html",
         }
     }
 }
@@ -75,6 +79,13 @@ pub fn render_with_width(
             lang,
             "xlsx 是二进制格式，请用 --out FILE.xlsx 写入文件。\n",
             "xlsx is a binary format; write it to a file with --out FILE.xlsx.\n",
+        )
+        .to_string(),
+        // The report needs the trend and last month: `selfcheck-collector ledger --format html`.
+        Format::Html => pick(
+            lang,
+            "月度自查报告需要近 12 个月的数据，请用 ledger --format html 生成。\n",
+            "The monthly report needs the last 12 months; make it with ledger --format html.\n",
         )
         .to_string(),
     }

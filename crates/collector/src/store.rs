@@ -86,6 +86,11 @@ impl FindingNo {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A number as the store holds it.
+    pub(crate) fn from_stored(text: String) -> FindingNo {
+        FindingNo(text)
+    }
 }
 
 impl fmt::Display for FindingNo {
@@ -346,7 +351,9 @@ impl Store {
         if self.batch_open {
             // Inside a batch: a savepoint per report, so a refused report
             // leaves nothing behind while the others stay in the batch.
-            self.conn.execute_batch("SAVEPOINT report").map_err(sql.clone())?;
+            self.conn
+                .execute_batch("SAVEPOINT report")
+                .map_err(sql.clone())?;
             let outcome = write::insert_in(&self.conn, new, accept_new_key);
             let end = match outcome {
                 Ok(InsertOutcome::Stored { .. }) => "RELEASE report",

@@ -7,6 +7,7 @@
 //! [`Documents`] is the input every renderer shares.
 
 pub mod csv;
+pub mod html;
 pub mod sheets;
 pub mod trend;
 pub mod xlsx;

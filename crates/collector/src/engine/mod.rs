@@ -16,7 +16,7 @@ pub use month::{
 pub use status::{Action, FindingState, Observation, Rules, Status, evaluate, may_set};
 
 use crate::assets::Asset;
-use crate::store::{RegistryEntry, StoredReport};
+use crate::store::{FindingNo, StoredReport};
 use selfcheck_report::{CheckId, Finding, Fingerprint, Period, Severity};
 use std::collections::BTreeMap;
 
@@ -54,8 +54,8 @@ impl ReportFacts {
 pub struct LedgerInput {
     /// Every stored report of the month and the months before it.
     pub reports: Vec<ReportFacts>,
-    /// Ledger numbers and first sightings, by fingerprint.
-    pub registry: BTreeMap<Fingerprint, RegistryEntry>,
+    /// Ledger numbers (问题编号), by fingerprint.
+    pub registry: BTreeMap<Fingerprint, FindingNo>,
     /// People's status changes per finding, in history order.
     pub actions: BTreeMap<Fingerprint, Vec<Action>>,
     /// The asset registry (empty when none was imported).

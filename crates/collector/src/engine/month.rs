@@ -19,6 +19,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use selfcheck_report::{CheckId, Fingerprint, Period, ReportId, Severity};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// The last day of a month.
 pub fn month_end(p: Period) -> NaiveDate {
@@ -93,7 +94,7 @@ pub struct FindingRow {
     /// The asset key of the host (`asset:NAME` for a not-inspected finding).
     pub asset_key: String,
     /// Registry details, when the host is a registered asset.
-    pub asset: Option<AssetInfo>,
+    pub asset: Option<Arc<AssetInfo>>,
     /// Whether a registry exists and this host is not in it.
     pub unregistered: bool,
     /// Host name (the asset name for a not-inspected finding).
@@ -126,7 +127,7 @@ pub struct InspectionRecord {
     /// The host's asset key (`asset:NAME` for a registered asset without any report).
     pub asset_key: String,
     /// Registry details.
-    pub asset: Option<AssetInfo>,
+    pub asset: Option<Arc<AssetInfo>>,
     /// A registry exists and the host is not in it.
     pub unregistered: bool,
     /// Host name.
@@ -354,7 +355,7 @@ pub fn build(
     let mut rows = Vec::new();
 
     for (key, reports) in &by_asset {
-        let asset = matched.get(*key).map(|a| AssetInfo::of(a));
+        let asset = matched.get(*key).map(|a| Arc::new(AssetInfo::of(a)));
         let unregistered = registry_exists && asset.is_none();
         let latest = reports.last().expect("grouped reports are never empty");
         // Every fingerprint any report of the asset showed, with its check and subject.
@@ -402,7 +403,7 @@ pub fn build(
             };
             rows.push(FindingRow {
                 row_no: 0,
-                finding_no: input.registry.get(fp).map(|e| e.finding_no.to_string()),
+                finding_no: input.registry.get(fp).map(|n| n.to_string()),
                 fingerprint: fp.clone(),
                 asset_key: key.to_string(),
                 asset: asset.clone(),
@@ -464,10 +465,10 @@ pub fn build(
             {
                 rows.push(FindingRow {
                     row_no: 0,
-                    finding_no: input.registry.get(&fp).map(|r| r.finding_no.to_string()),
+                    finding_no: input.registry.get(&fp).map(|n| n.to_string()),
                     fingerprint: fp.clone(),
                     asset_key: key.clone(),
-                    asset: Some(AssetInfo::of(e.asset)),
+                    asset: Some(Arc::new(AssetInfo::of(e.asset))),
                     unregistered: false,
                     hostname: e
                         .asset
@@ -498,7 +499,7 @@ pub fn build(
         if !inspected {
             inspections.push(InspectionRecord {
                 asset_key: key,
-                asset: Some(AssetInfo::of(e.asset)),
+                asset: Some(Arc::new(AssetInfo::of(e.asset))),
                 unregistered: false,
                 hostname: e.asset.hostname.clone().unwrap_or_default(),
                 ip_addresses: e.asset.ip.iter().cloned().collect(),
@@ -523,7 +524,7 @@ pub fn build(
             continue;
         };
         hosts_reporting += 1;
-        let asset = matched.get(*key).map(|a| AssetInfo::of(a));
+        let asset = matched.get(*key).map(|a| Arc::new(AssetInfo::of(a)));
         let unregistered = registry_exists && asset.is_none();
         hosts_unregistered += usize::from(unregistered);
         let m = &latest.meta;

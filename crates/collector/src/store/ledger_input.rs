@@ -98,14 +98,17 @@ impl Store {
             r.findings.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
         }
 
-        let mut stmt = tx.prepare(REGISTRY_SELECT).map_err(|e| self.err(e))?;
+        let mut stmt = tx
+            .prepare("SELECT fingerprint, finding_no FROM finding_registry")
+            .map_err(|e| self.err(e))?;
         let registry = stmt
-            .query_map([], read_registry_entry)
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?
-            .into_iter()
-            .map(|e| (e.fingerprint.clone(), e))
-            .collect();
+            .query_map([], |r| {
+                let fp: Fingerprint = parsed(r, 0)?;
+                let no: String = r.get(1)?;
+                Ok((fp, FindingNo::from_stored(no)))
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<BTreeMap<_, _>>>())
+            .map_err(|e| self.err(e))?;
         drop(stmt);
         let actions = self.actions_in(&tx)?;
         let asset_since = self.asset_since_in(&tx)?;
@@ -173,7 +176,9 @@ impl Store {
     ) -> Result<HashMap<(selfcheck_report::ReportId, Fingerprint), Vec<String>>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT evidence FROM findings WHERE report_id = ?1 AND fingerprint = ?2")
+            .prepare_cached(
+                "SELECT evidence FROM findings WHERE report_id = ?1 AND fingerprint = ?2",
+            )
             .map_err(|e| self.err(e))?;
         let mut out = HashMap::with_capacity(wanted.len());
         for (id, fp) in wanted {

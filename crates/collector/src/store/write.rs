@@ -179,12 +179,7 @@ pub(super) fn insert_in(
 }
 
 /// Record a sighting in the registry; true when the fingerprint got a new number.
-fn register(
-    tx: &Connection,
-    asset: &str,
-    report: &Report,
-    f: &Finding,
-) -> rusqlite::Result<bool> {
+fn register(tx: &Connection, asset: &str, report: &Report, f: &Finding) -> rusqlite::Result<bool> {
     let first: Option<String> = tx
         .query_row(
             "SELECT first_seen_at FROM finding_registry WHERE fingerprint = ?1",

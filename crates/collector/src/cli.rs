@@ -327,6 +327,26 @@ fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    if args.format == Format::Json {
+        // Streamed: a month of 10,000 hosts is hundreds of megabytes of JSON.
+        match &args.out {
+            Some(path) => {
+                let file = std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                present::write_json(&ledger, args.lang, file)
+                    .with_context(|| format!("cannot write the ledger to {}", path.display()))?;
+                println!(
+                    "ledger {period}: {} row(s) from {} host(s) written to {}",
+                    ledger.rows.len(),
+                    ledger.hosts.len(),
+                    path.display()
+                );
+            }
+            None => present::write_json(&ledger, args.lang, std::io::stdout().lock())
+                .context("cannot write the ledger to standard output")?,
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let text = present::render(&ledger, args.format, args.lang);
     match &args.out {
         Some(path) => {

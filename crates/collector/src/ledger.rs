@@ -317,7 +317,9 @@ impl LedgerRow {
             Column::InspectionType => pick(lang, INSPECTION_TYPE.0, INSPECTION_TYPE.1).into(),
             Column::Source => pick(lang, FINDING_SOURCE.0, FINDING_SOURCE.1).into(),
             Column::Unit => dash(asset.and_then(|a| a.unit.as_deref())),
-            Column::AssetName => asset.map_or_else(|| r.hostname.clone(), |a| a.asset_name.clone()),
+            Column::AssetName => {
+                asset.map_or_else(|| r.hostname.to_string(), |a| a.asset_name.clone())
+            }
             Column::AssetType => dash(asset.and_then(|a| a.asset_type.as_deref())),
             Column::IpAddress if r.ip_addresses.is_empty() => "—".into(),
             Column::IpAddress => r.ip_addresses.join(", "),
@@ -556,11 +558,17 @@ impl Ledger {
     /// The ledger of an engine month, with the catalog's texts.
     pub fn from_month(month: MonthLedger, catalog: &Catalog) -> Ledger {
         let mut cache = HashMap::new();
-        let rows: Vec<LedgerRow> = month
-            .rows
-            .into_iter()
-            .map(|row| texts(row, catalog, &mut cache))
-            .collect();
+        // Move the rows over from the back, releasing the engine's list as it
+        // empties, so the two lists are never both whole in memory.
+        let mut source = month.rows;
+        let mut rows: Vec<LedgerRow> = Vec::with_capacity(source.len());
+        while let Some(row) = source.pop() {
+            rows.push(texts(row, catalog, &mut cache));
+            if source.len() < source.capacity() / 2 {
+                source.shrink_to_fit();
+            }
+        }
+        rows.reverse();
         let level_counts = Severity::ALL_DESC
             .iter()
             .map(|&level| {

@@ -5,12 +5,12 @@
 
 use crate::engine::{FindingRow, InspectionRecord, Summary};
 use crate::import::ImportOutcome;
-use crate::ledger::{Column, Ledger, risk_label};
+use crate::ledger::{Column, Ledger, LedgerRow, risk_label};
 use crate::store::StoredReport;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use selfcheck_catalog::Lang;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// How a ledger is written.
@@ -302,7 +302,7 @@ fn csv_text(ledger: &Ledger, lang: Lang) -> String {
     out
 }
 
-/// The JSON document of a ledger (`docs/ledger-json.md` describes every field).
+/// The JSON document of a ledger (`docs/ledger.md` describes every field).
 #[derive(Serialize)]
 struct JsonLedger<'a> {
     format: &'static str,
@@ -311,7 +311,19 @@ struct JsonLedger<'a> {
     lang: &'static str,
     summary: &'a Summary,
     inspections: &'a [InspectionRecord],
-    rows: Vec<JsonRow<'a>>,
+    rows: JsonRows<'a>,
+}
+
+/// The rows, serialised one at a time (a month can have 100,000s of them).
+struct JsonRows<'a> {
+    ledger: &'a Ledger,
+    lang: Lang,
+}
+
+impl Serialize for JsonRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.ledger.rows.iter().map(|r| json_row(r, self.lang)))
+    }
 }
 
 #[derive(Serialize)]
@@ -325,10 +337,23 @@ struct JsonRow<'a> {
     risk_label: &'static str,
     description: String,
     evidence_ref: String,
-    cells: BTreeMap<&'static str, String>,
 }
 
-fn json(ledger: &Ledger, lang: Lang) -> String {
+fn json_row(r: &LedgerRow, lang: Lang) -> JsonRow<'_> {
+    JsonRow {
+        row: &r.row,
+        check_title: r.check_title.get(lang),
+        references: &r.references,
+        remediation: r.remediation.get(lang),
+        status_label: r.cell(Column::Status, lang),
+        risk_label: risk_label(r.row.state.risk, lang),
+        description: r.description(lang),
+        evidence_ref: r.evidence_ref(),
+    }
+}
+
+/// Write the ledger as JSON to `w`, row by row, without building it in memory.
+pub fn write_json(ledger: &Ledger, lang: Lang, w: impl std::io::Write) -> std::io::Result<()> {
     let doc = JsonLedger {
         format: "selfcheck-ledger-v1",
         period: ledger.period.to_string(),
@@ -336,28 +361,19 @@ fn json(ledger: &Ledger, lang: Lang) -> String {
         lang: pick(lang, "zh", "en"),
         summary: &ledger.summary,
         inspections: &ledger.hosts,
-        rows: ledger
-            .rows
-            .iter()
-            .map(|r| JsonRow {
-                row: &r.row,
-                check_title: r.check_title.get(lang),
-                references: &r.references,
-                remediation: r.remediation.get(lang),
-                status_label: r.cell(Column::Status, lang),
-                risk_label: risk_label(r.row.state.risk, lang),
-                description: r.description(lang),
-                evidence_ref: r.evidence_ref(),
-                cells: Column::ALL
-                    .iter()
-                    .map(|&c| (c.header(Lang::En), r.cell(c, lang)))
-                    .collect(),
-            })
-            .collect(),
+        rows: JsonRows { ledger, lang },
     };
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+    let mut w = std::io::BufWriter::new(w);
+    serde_json::to_writer_pretty(&mut w, &doc)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
+fn json(ledger: &Ledger, lang: Lang) -> String {
+    let mut out = Vec::new();
+    // Writing to memory does not fail.
+    let _ = write_json(ledger, lang, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The stored reports as a table.

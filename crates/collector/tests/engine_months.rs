@@ -124,7 +124,7 @@ fn ledger(input: &LedgerInput, month: &str, calendar: &Calendar) -> MonthLedger 
 fn row<'a>(l: &'a MonthLedger, host: &str) -> &'a FindingRow {
     l.rows
         .iter()
-        .find(|r| r.asset_key == host && r.check_id.as_str() == CHECK)
+        .find(|r| &*r.asset_key == host && r.check_id.as_str() == CHECK)
         .unwrap_or_else(|| panic!("no telnet row for {host} in {}: {:#?}", l.period, l.rows))
 }
 
@@ -486,6 +486,6 @@ fn an_expected_asset_without_a_report_is_not_inspected_until_one_arrives() {
     assert!(
         nov.rows
             .iter()
-            .all(|r| r.asset_key == "laptop-7" || r.asset.is_some())
+            .all(|r| &*r.asset_key == "laptop-7" || r.asset.is_some())
     );
 }

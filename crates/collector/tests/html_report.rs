@@ -130,7 +130,7 @@ fn act(store: &mut Store, ledger: &Ledger, host: &str, subject: &str, action: Ac
     let row = ledger
         .rows
         .iter()
-        .find(|r| r.row.hostname == host && r.row.subject == subject)
+        .find(|r| &*r.row.hostname == host && r.row.subject == subject)
         .unwrap();
     store.record_action(&row.row.fingerprint, &action).unwrap();
 }

@@ -158,7 +158,7 @@ pub(crate) fn asset_cell(r: &LedgerRow, lang: Lang) -> String {
     let name = row
         .asset
         .as_ref()
-        .map_or(row.hostname.as_str(), |a| a.asset_name.as_str());
+        .map_or(&*row.hostname, |a| a.asset_name.as_str());
     let mut html = escape(name);
     if !row.ip_addresses.is_empty() {
         put!(

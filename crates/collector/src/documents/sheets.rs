@@ -243,7 +243,7 @@ fn groups(rows: &[LedgerRow]) -> Vec<Vec<&LedgerRow>> {
     let mut index: BTreeMap<(&str, &CheckId), usize> = BTreeMap::new();
     let mut out: Vec<Vec<&LedgerRow>> = Vec::new();
     for r in rows {
-        let key = (r.row.asset_key.as_str(), &r.row.check_id);
+        let key = (&*r.row.asset_key, &r.row.check_id);
         match index.get(&key) {
             Some(&i) => out[i].push(r),
             None => {

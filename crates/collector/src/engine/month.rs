@@ -92,17 +92,17 @@ pub struct FindingRow {
     /// The finding's fingerprint.
     pub fingerprint: Fingerprint,
     /// The asset key of the host (`asset:NAME` for a not-inspected finding).
-    pub asset_key: String,
+    pub asset_key: Arc<str>,
     /// Registry details, when the host is a registered asset.
     pub asset: Option<Arc<AssetInfo>>,
     /// Whether a registry exists and this host is not in it.
     pub unregistered: bool,
     /// Host name (the asset name for a not-inspected finding).
-    pub hostname: String,
+    pub hostname: Arc<str>,
     /// IP addresses.
     pub ip_addresses: Vec<String>,
     /// Operating system and version.
-    pub os_name: String,
+    pub os_name: Arc<str>,
     /// The check.
     pub check_id: CheckId,
     /// What it is about.
@@ -358,6 +358,12 @@ pub fn build(
         let asset = matched.get(*key).map(|a| Arc::new(AssetInfo::of(a)));
         let unregistered = registry_exists && asset.is_none();
         let latest = reports.last().expect("grouped reports are never empty");
+        // Shared by every row of the host.
+        let (host_key, hostname, os_name): (Arc<str>, Arc<str>, Arc<str>) = (
+            Arc::from(*key),
+            Arc::from(latest.meta.hostname.as_str()),
+            Arc::from(latest.meta.os_name.as_str()),
+        );
         // Every fingerprint any report of the asset showed, with its check and subject.
         let mut seen: BTreeMap<&Fingerprint, (&CheckId, &str)> = BTreeMap::new();
         for r in reports {
@@ -405,12 +411,12 @@ pub fn build(
                 row_no: 0,
                 finding_no: input.registry.get(fp).map(|n| n.to_string()),
                 fingerprint: fp.clone(),
-                asset_key: key.to_string(),
+                asset_key: host_key.clone(),
                 asset: asset.clone(),
                 unregistered,
-                hostname: latest.meta.hostname.clone(),
+                hostname: hostname.clone(),
                 ip_addresses: latest.meta.ip_addresses.clone(),
-                os_name: latest.meta.os_name.clone(),
+                os_name: os_name.clone(),
                 check_id: check.clone(),
                 subject: subject.to_string(),
                 evidence,
@@ -467,16 +473,17 @@ pub fn build(
                     row_no: 0,
                     finding_no: input.registry.get(&fp).map(|n| n.to_string()),
                     fingerprint: fp.clone(),
-                    asset_key: key.clone(),
+                    asset_key: key.as_str().into(),
                     asset: Some(Arc::new(AssetInfo::of(e.asset))),
                     unregistered: false,
                     hostname: e
                         .asset
                         .hostname
                         .clone()
-                        .unwrap_or_else(|| e.asset.asset_name.clone()),
+                        .unwrap_or_else(|| e.asset.asset_name.clone())
+                        .into(),
                     ip_addresses: e.asset.ip.iter().cloned().collect(),
-                    os_name: e.asset.os.clone().unwrap_or_default(),
+                    os_name: e.asset.os.clone().unwrap_or_default().into(),
                     check_id: check.clone(),
                     subject: NOT_INSPECTED_SUBJECT.into(),
                     evidence: vec![format!(
@@ -574,6 +581,7 @@ pub fn build(
     for (i, r) in rows.iter_mut().enumerate() {
         r.row_no = i + 1;
     }
+    rows.shrink_to_fit();
     let assets_expected = expected.len();
     let inspected_assets: BTreeSet<&str> = expected
         .iter()

@@ -96,6 +96,10 @@ impl Store {
         for r in &mut reports {
             r.checks.sort_by(|a, b| a.0.cmp(&b.0));
             r.findings.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
+            // Tens of thousands of small lists: their spare capacity adds up.
+            r.checks.shrink_to_fit();
+            r.could_not_run.shrink_to_fit();
+            r.findings.shrink_to_fit();
         }
 
         let mut stmt = tx

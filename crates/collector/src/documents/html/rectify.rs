@@ -51,7 +51,7 @@ fn groups<'a>(rows: &[&'a LedgerRow], group: bool) -> Vec<Vec<&'a LedgerRow>> {
     let mut index: HashMap<(&str, &CheckId), usize> = HashMap::new();
     let mut out: Vec<Vec<&LedgerRow>> = Vec::new();
     for r in rows {
-        let key = (r.row.asset_key.as_str(), &r.row.check_id);
+        let key = (&*r.row.asset_key, &r.row.check_id);
         match index.get(&key) {
             Some(&i) => out[i].push(r),
             None => {

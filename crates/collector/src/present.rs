@@ -277,29 +277,25 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
 }
 
 fn csv_text(ledger: &Ledger, lang: Lang) -> String {
-    let mut w = csv::WriterBuilder::new()
+    let mut out = Vec::new();
+    // Writing to memory does not fail.
+    let _ = write_csv(ledger, lang, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Write the rectification list as CSV (UTF-8 with a byte-order mark, every
+/// column) to `w`, row by row.
+pub fn write_csv(ledger: &Ledger, lang: Lang, w: impl std::io::Write) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::new(w);
+    w.write_all("\u{feff}".as_bytes())?;
+    let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let mut records: Vec<Vec<String>> = vec![
-        Column::ALL
-            .iter()
-            .map(|c| c.header(lang).to_string())
-            .collect(),
-    ];
-    records.extend(
-        ledger
-            .rows
-            .iter()
-            .map(|r| Column::ALL.iter().map(|&c| r.cell(c, lang)).collect()),
-    );
-    // Writing to memory cannot fail; every record has the same length.
-    for rec in records {
-        let _ = w.write_record(rec);
+        .from_writer(w);
+    writer.write_record(Column::ALL.iter().map(|c| c.header(lang)))?;
+    for row in &ledger.rows {
+        writer.write_record(Column::ALL.iter().map(|&c| row.cell(c, lang)))?;
     }
-    let bytes = w.into_inner().unwrap_or_default();
-    let mut out = String::from("\u{feff}");
-    out.push_str(&String::from_utf8_lossy(&bytes));
-    out
+    writer.flush()
 }
 
 /// The JSON document of a ledger (`docs/ledger.md` describes every field).

@@ -14,7 +14,9 @@
 
 use crate::store::{InsertOutcome, NewReport, Store, StoreError};
 use selfcheck_catalog::Catalog;
-use selfcheck_report::{CheckId, MAX_REPORT_BYTES, ReportError, ReportId, SignedReport};
+use selfcheck_report::{
+    CheckId, MAX_REPORT_BYTES, ReportError, ReportId, SignedReport, VerifiedReport,
+};
 use std::fs::{File, FileType, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
@@ -128,7 +130,10 @@ pub enum ImportError {
 }
 
 /// Reports of a directory written per transaction.
-const BATCH: usize = 200;
+const BATCH: usize = 1000;
+
+/// Files read and verified ahead of the store, at most.
+const VERIFY_AHEAD: usize = 64;
 
 /// Import files and directories (see the module docs for how directories are
 /// read). Returns one entry per file, in order; a directory that cannot be
@@ -146,12 +151,22 @@ pub fn import_paths(
                 for chunk in files.chunks(BATCH) {
                     let batch = store.begin_batch();
                     let first = results.len();
-                    for file in chunk {
-                        let outcome = match &batch {
-                            Ok(()) => import_file(store, file, catalog, options),
-                            Err(e) => ImportOutcome::Refused {
+                    // Read and verify a few files at a time on every core
+                    // (a bounded number in memory); store them in order.
+                    let checked = chunk
+                        .chunks(VERIFY_AHEAD)
+                        .flat_map(|part| read_and_verify(part, catalog));
+                    for (file, checked) in chunk.iter().zip(checked) {
+                        let outcome = match (&batch, checked) {
+                            (Err(e), _) => ImportOutcome::Refused {
                                 error: ImportError::Batch(e.to_string()),
                             },
+                            (Ok(()), Err(error)) => ImportOutcome::Refused { error },
+                            (Ok(()), Ok((bytes, verified))) => {
+                                let name = file.display().to_string();
+                                store_verified(store, &verified, &bytes, &name, options)
+                                    .unwrap_or_else(|error| ImportOutcome::Refused { error })
+                            }
                         };
                         results.push((file.clone(), outcome));
                     }
@@ -175,6 +190,44 @@ pub fn import_paths(
         }
     }
     results
+}
+
+/// Read and verify files in parallel (one thread per core), results in file order.
+fn read_and_verify(
+    files: &[PathBuf],
+    catalog: &Catalog,
+) -> Vec<Result<(Vec<u8>, VerifiedReport), ImportError>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let per = files.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(per)
+            .map(|part| {
+                let handle = s.spawn(move || {
+                    part.iter()
+                        .map(|f| {
+                            let bytes = read_report_file(f)?;
+                            let verified = verify_report(&bytes, catalog)?;
+                            Ok((bytes, verified))
+                        })
+                        .collect::<Vec<_>>()
+                });
+                (part.len(), handle)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(n, h)| {
+                h.join().unwrap_or_else(|_| {
+                    (0..n)
+                        .map(|_| Err(ImportError::Batch("a verification thread failed".into())))
+                        .collect()
+                })
+            })
+            .collect()
+    })
 }
 
 /// The `*.json` files directly inside `path` when it is a directory, sorted;
@@ -239,6 +292,13 @@ fn try_import(
     catalog: &Catalog,
     options: ImportOptions,
 ) -> Result<ImportOutcome, ImportError> {
+    let verified = verify_report(bytes, catalog)?;
+    store_verified(store, &verified, bytes, source_name, options)
+}
+
+/// Verify a report and check its check ids against the catalog (no store needed,
+/// so directory imports do it on every core while the store writes).
+fn verify_report(bytes: &[u8], catalog: &Catalog) -> Result<VerifiedReport, ImportError> {
     let verified = SignedReport::verify_bytes(bytes)?;
     let report = &verified.signed.report;
     let ids = report
@@ -254,8 +314,20 @@ fn try_import(
             });
         }
     }
+    Ok(verified)
+}
+
+/// Store a verified report (key pin, duplicates, conflicts).
+fn store_verified(
+    store: &mut Store,
+    verified: &VerifiedReport,
+    bytes: &[u8],
+    source_name: &str,
+    options: ImportOptions,
+) -> Result<ImportOutcome, ImportError> {
+    let report = &verified.signed.report;
     let new = NewReport {
-        verified: &verified,
+        verified,
         bytes,
         source_name,
         imported_at: chrono::Utc::now().fixed_offset(),

@@ -232,6 +232,60 @@ fn main() -> ExitCode {
         ledger_breakdown(&store, &catalog, judged_on);
     }
 
+    // The month's documents (xlsx, csv per sheet, json, html report) and the
+    // signed evidence package, as `selfcheck-collector evidence` makes them.
+    reset_peak();
+    let t = Instant::now();
+    let documents = selfcheck_collector::cli::month_documents(
+        &mut store,
+        period,
+        &catalog,
+        &CollectorConfig::default(),
+        selfcheck_catalog::Lang::Zh,
+    )
+    .expect("render the documents");
+    let documents_seconds = t.elapsed().as_secs_f64();
+    let sizes: Vec<String> = documents
+        .iter()
+        .map(|m| format!("{} {:.1} MB", m.name, m.bytes.len() as f64 / 1e6))
+        .collect();
+    println!(
+        "documents in {documents_seconds:.2} s: {}",
+        sizes.join(", ")
+    );
+    let key = selfcheck_collector::evidence::load_or_create_collector_key(tmp.path())
+        .expect("collector key");
+    let t = Instant::now();
+    let package = selfcheck_collector::evidence::build_package(
+        &store,
+        period,
+        documents,
+        &key,
+        chrono::Utc::now().fixed_offset(),
+    )
+    .expect("build the evidence package");
+    let package_seconds = t.elapsed().as_secs_f64();
+    println!(
+        "evidence package: {:.1} MB in {package_seconds:.2} s",
+        package.len() as f64 / 1e6
+    );
+    let t = Instant::now();
+    let verified = selfcheck_collector::evidence::verify_package(&package);
+    println!(
+        "evidence verify: {} in {:.2} s",
+        if verified.is_intact() {
+            "intact"
+        } else {
+            "PROBLEMS"
+        },
+        t.elapsed().as_secs_f64()
+    );
+    drop(package);
+    let documents_peak = peak_mb();
+    println!(
+        "peak RSS of documents + evidence: {documents_peak:.0} MB (issue 7; not in the ledger verdict)"
+    );
+
     let (db, wal) = store_size(store.path());
     println!(
         "store: {:.1} MB ({:.1} MB database + {:.1} MB write-ahead log)",

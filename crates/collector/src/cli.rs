@@ -365,7 +365,7 @@ fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
 }
 
 /// The month's documents as evidence-package members: the xlsx workbook, one
-/// csv per sheet, the ledger JSON and the printable html report.
+/// csv per sheet and the printable html report.
 pub fn month_documents(
     store: &mut Store,
     period: Period,
@@ -402,10 +402,8 @@ pub fn month_documents(
             bytes: csv::sheet_csv(sheet).into_bytes(),
         });
     }
-    members.push(Member {
-        name: format!("ledger/{base}.json"),
-        bytes: present::render(&ledger, Format::Json, lang).into_bytes(),
-    });
+    // The JSON (hundreds of MB for a large unit) is left out: the xlsx and csv
+    // are the ledger people hand over, and the raw reports are in the package.
     members.extend(html_member(&docs, period, lang));
     Ok(members)
 }

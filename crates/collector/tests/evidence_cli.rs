@@ -45,7 +45,6 @@ fn evidence_package_holds_the_documents_and_verifies_offline() {
         "collector-public-key.pem",
         "ledger/检查整改台账-2026-11.xlsx",
         "ledger/检查整改台账-2026-11-整改台账.csv",
-        "ledger/检查整改台账-2026-11.json",
         "report/月度网络安全自查报告-2026-11.html",
     ] {
         assert!(

@@ -8,7 +8,7 @@ use super::{FindingNo, Store, StoreError, conversion};
 use crate::engine::{Action, LedgerInput, ReportFacts};
 use crate::history::{self, NewEntry};
 use chrono::{DateTime, FixedOffset, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use selfcheck_report::{CheckId, Finding, Fingerprint, Period, Severity};
 use std::collections::{BTreeMap, HashMap};
 
@@ -64,7 +64,11 @@ impl Store {
         drop(stmt);
         let mut stmt = tx
             .prepare(
-                "SELECT f.report_id, f.fingerprint, f.check_id, f.risk, f.subject, f.evidence, f.detected_at
+                // Evidence only for the month's own reports; rows carried over
+                // fetch theirs afterwards (`finding_evidence`), which keeps the
+                // input small over many months.
+                "SELECT f.report_id, f.fingerprint, f.check_id, f.risk, f.subject,
+                        CASE WHEN r.period = ?1 THEN f.evidence ELSE '[]' END, f.detected_at
                  FROM findings f JOIN reports r ON r.report_id = f.report_id WHERE r.period <= ?1",
             )
             .map_err(|e| self.err(e))?;
@@ -72,14 +76,7 @@ impl Store {
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
             let id: String = r.get(0).map_err(|e| self.err(e))?;
             let Some(&i) = index.get(&id) else { continue };
-            // Evidence only for the month's own reports; rows carried over
-            // fetch theirs afterwards (`finding_evidence`), which keeps the
-            // input small over many months.
-            let evidence: String = if reports[i].meta.period == period {
-                r.get(5).map_err(|e| self.err(e))?
-            } else {
-                "[]".into()
-            };
+            let evidence: String = r.get(5).map_err(|e| self.err(e))?;
             let finding = Finding {
                 fingerprint: parsed(r, 1).map_err(|e| self.err(e))?,
                 check_id: parsed(r, 2).map_err(|e| self.err(e))?,
@@ -173,29 +170,51 @@ impl Store {
         Ok(out)
     }
 
-    /// The evidence lines of findings, by (report, fingerprint).
+    /// The evidence lines of findings, by (report, fingerprint): one query
+    /// through a temporary table, however many are wanted.
     pub fn finding_evidence(
         &self,
         wanted: &[(selfcheck_report::ReportId, Fingerprint)],
     ) -> Result<HashMap<(selfcheck_report::ReportId, Fingerprint), Vec<String>>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT evidence FROM findings WHERE report_id = ?1 AND fingerprint = ?2",
+        let conn = &self.conn;
+        conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS wanted_evidence (report_id TEXT NOT NULL, fingerprint TEXT NOT NULL);
+             DELETE FROM temp.wanted_evidence;",
+        )
+        .map_err(|e| self.err(e))?;
+        {
+            let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+            let mut insert = tx
+                .prepare("INSERT INTO temp.wanted_evidence VALUES (?1, ?2)")
+                .map_err(|e| self.err(e))?;
+            for (id, fp) in wanted {
+                insert
+                    .execute([id.as_str(), fp.as_str()])
+                    .map_err(|e| self.err(e))?;
+            }
+            drop(insert);
+            tx.commit().map_err(|e| self.err(e))?;
+        }
+        let mut stmt = conn
+            .prepare(
+                "SELECT w.report_id, w.fingerprint, f.evidence FROM temp.wanted_evidence w
+                 JOIN findings f ON f.report_id = w.report_id AND f.fingerprint = w.fingerprint",
             )
             .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         let mut out = HashMap::with_capacity(wanted.len());
-        for (id, fp) in wanted {
-            let text: Option<String> = stmt
-                .query_row([id.as_str(), fp.as_str()], |r| r.get(0))
-                .optional()
-                .map_err(|e| self.err(e))?;
-            if let Some(text) = text {
-                let lines: Vec<String> =
-                    serde_json::from_str(&text).map_err(|e| self.err(conversion(0, e)))?;
-                out.insert((id.clone(), fp.clone()), lines);
-            }
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let id: selfcheck_report::ReportId = parsed(r, 0).map_err(|e| self.err(e))?;
+            let fp: Fingerprint = parsed(r, 1).map_err(|e| self.err(e))?;
+            let text: String = r.get(2).map_err(|e| self.err(e))?;
+            let lines: Vec<String> =
+                serde_json::from_str(&text).map_err(|e| self.err(conversion(2, e)))?;
+            out.insert((id, fp), lines);
         }
+        drop(rows);
+        drop(stmt);
+        conn.execute_batch("DELETE FROM temp.wanted_evidence")
+            .map_err(|e| self.err(e))?;
         Ok(out)
     }
 

@@ -239,7 +239,7 @@ pub fn detail(docs: &Documents, lang: Lang) -> Sheet {
 
 /// The findings of one check on one asset, in the ledger's order; groups in
 /// the order of their first row (most severe first).
-fn groups(rows: &[LedgerRow]) -> Vec<Vec<&LedgerRow>> {
+pub(crate) fn groups(rows: &[LedgerRow]) -> Vec<Vec<&LedgerRow>> {
     let mut index: BTreeMap<(&str, &CheckId), usize> = BTreeMap::new();
     let mut out: Vec<Vec<&LedgerRow>> = Vec::new();
     for r in rows {
@@ -253,26 +253,6 @@ fn groups(rows: &[LedgerRow]) -> Vec<Vec<&LedgerRow>> {
         }
     }
     out
-}
-
-fn pending(s: Status) -> bool {
-    matches!(
-        s,
-        Status::Open | Status::InProgress | Status::Reopened | Status::FixedPendingRecheck
-    )
-}
-
-/// How far a status is from done: a group shows its least done member's.
-fn doneness(s: Status) -> u8 {
-    match s {
-        Status::Reopened => 0,
-        Status::Open => 1,
-        Status::InProgress => 2,
-        Status::FixedPendingRecheck => 3,
-        Status::RiskAccepted => 4,
-        Status::FalsePositive => 5,
-        Status::Closed => 6,
-    }
 }
 
 /// One cell of a grouped row.
@@ -308,7 +288,7 @@ fn group_cell(g: &[&LedgerRow], column: Column, lang: Lang, row_no: usize) -> St
             .min()
             .map_or_else(String::new, |d| d.to_string()),
         Column::Deadline => states()
-            .filter(|s| pending(s.status))
+            .filter(|s| s.status.awaits_rectification())
             .filter_map(|s| s.deadline)
             .min()
             .map_or_else(|| "—".into(), |d| d.to_string()),
@@ -375,7 +355,7 @@ fn grouped_status(g: &[&LedgerRow], lang: Lang) -> String {
     let Some(least) = g
         .iter()
         .map(|r| r.row.state.status)
-        .min_by_key(|&s| doneness(s))
+        .min_by_key(|&s| s.doneness())
     else {
         return String::new();
     };

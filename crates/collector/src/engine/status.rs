@@ -101,6 +101,26 @@ impl Status {
     pub fn is_pending(self) -> bool {
         matches!(self, Status::Open | Status::InProgress | Status::Reopened)
     }
+
+    /// Whether it still counts as not rectified in the summary: pending, or
+    /// said to be fixed and awaiting the re-check.
+    pub fn awaits_rectification(self) -> bool {
+        self.is_pending() || self == Status::FixedPendingRecheck
+    }
+
+    /// How far from done (0 = reopened … 6 = closed): a group of findings
+    /// shows its least done member's status.
+    pub fn doneness(self) -> u8 {
+        match self {
+            Status::Reopened => 0,
+            Status::Open => 1,
+            Status::InProgress => 2,
+            Status::FixedPendingRecheck => 3,
+            Status::RiskAccepted => 4,
+            Status::FalsePositive => 5,
+            Status::Closed => 6,
+        }
+    }
 }
 
 impl std::fmt::Display for Status {

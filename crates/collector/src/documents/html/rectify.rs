@@ -21,29 +21,8 @@ use std::fmt::Write;
 /// How many subjects a grouped description names before “…”.
 const SHOWN_SUBJECTS: usize = 8;
 
-fn pending(s: Status) -> bool {
-    matches!(
-        s,
-        Status::Open | Status::InProgress | Status::Reopened | Status::FixedPendingRecheck
-    )
-}
-
-/// How far a status is from done; a group shows its least done member's.
-fn doneness(s: Status) -> u8 {
-    match s {
-        Status::Reopened => 0,
-        Status::Open => 1,
-        Status::InProgress => 2,
-        Status::FixedPendingRecheck => 3,
-        Status::RiskAccepted => 4,
-        Status::FalsePositive => 5,
-        Status::Closed => 6,
-    }
-}
-
-/// The rows of one check on one asset, in the ledger's order; groups in the
-/// order of their first row (most severe first). One row per group when
-/// `group` is false.
+/// The rows of one check on one asset ([`crate::documents::sheets::groups`]),
+/// or one row per group when `group` is false.
 fn groups<'a>(rows: &[&'a LedgerRow], group: bool) -> Vec<Vec<&'a LedgerRow>> {
     if !group {
         return rows.iter().map(|r| vec![*r]).collect();
@@ -51,14 +30,13 @@ fn groups<'a>(rows: &[&'a LedgerRow], group: bool) -> Vec<Vec<&'a LedgerRow>> {
     let mut index: HashMap<(&str, &CheckId), usize> = HashMap::new();
     let mut out: Vec<Vec<&LedgerRow>> = Vec::new();
     for r in rows {
-        let key = (&*r.row.asset_key, &r.row.check_id);
-        match index.get(&key) {
-            Some(&i) => out[i].push(r),
-            None => {
-                index.insert(key, out.len());
-                out.push(vec![*r]);
-            }
-        }
+        let at = *index
+            .entry((&*r.row.asset_key, &r.row.check_id))
+            .or_insert_with(|| {
+                out.push(Vec::new());
+                out.len() - 1
+            });
+        out[at].push(*r);
     }
     out
 }
@@ -128,7 +106,7 @@ fn distinct(g: &[&LedgerRow], text: impl Fn(&LedgerRow) -> String) -> String {
 fn deadline(g: &[&LedgerRow]) -> String {
     g.iter()
         .map(|r| &r.row.state)
-        .filter(|s| pending(s.status))
+        .filter(|s| s.status.awaits_rectification())
         .filter_map(|s| s.deadline)
         .min()
         .map_or_else(|| "—".into(), |d| d.to_string())
@@ -140,7 +118,7 @@ fn status(g: &[&LedgerRow], lang: Lang) -> (String, bool) {
     let least = g
         .iter()
         .map(|r| r.row.state.status)
-        .min_by_key(|&s| doneness(s))
+        .min_by_key(|&s| s.doneness())
         .unwrap_or(Status::Open);
     let overdue = g.iter().any(|r| r.row.state.overdue);
     let mut text = t(lang, least.zh(), least.en()).to_string();

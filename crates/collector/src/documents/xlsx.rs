@@ -80,12 +80,21 @@ impl Formats {
     }
 }
 
+/// Sheets with more rows than this are written in constant-memory mode.
+const CONSTANT_MEMORY_ROWS: usize = 5_000;
+
 /// The workbook of the sheets, in their order, as xlsx bytes.
 pub fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let formats = Formats::new();
     for sheet in sheets {
-        let ws = workbook.add_worksheet();
+        // Large sheets stream their rows through a temporary file instead of
+        // holding every cell (a unit of 10,000 hosts has 100,000s of rows).
+        let ws = if sheet.rows.len() > CONSTANT_MEMORY_ROWS {
+            workbook.add_worksheet_with_constant_memory()?
+        } else {
+            workbook.add_worksheet()
+        };
         write_sheet(ws, sheet, &formats)?;
     }
     workbook.save_to_buffer()
@@ -120,12 +129,13 @@ fn clipped(cell: &str) -> String {
 fn write_sheet(ws: &mut Worksheet, sheet: &Sheet, formats: &Formats) -> Result<(), XlsxError> {
     ws.set_name(&sheet.title)?;
     let columns = sheet.headers.len();
+    // Widths first: a constant-memory sheet writes them before its rows.
+    for (c, width) in sheet.widths.iter().enumerate() {
+        ws.set_column_width(col(c)?, *width)?;
+    }
     for (c, header) in sheet.headers.iter().enumerate() {
         let c = col(c)?;
         ws.write_string_with_format(0, c, header, &formats.header)?;
-    }
-    for (c, width) in sheet.widths.iter().enumerate() {
-        ws.set_column_width(col(c)?, *width)?;
     }
     let level_col = level_column(sheet);
     for (i, row) in sheet.rows.iter().enumerate() {
@@ -203,5 +213,34 @@ mod tests {
         let long = "漏".repeat(MAX_CELL_CHARS + 10);
         assert_eq!(clipped(&long).chars().count(), MAX_CELL_CHARS + 1);
         assert_eq!(clipped("短"), "短");
+    }
+
+    #[test]
+    fn a_large_sheet_streams_and_reads_back() {
+        use crate::documents::sheets::{Sheet, SheetRow};
+        use calamine::{Reader, Xlsx};
+        let rows = CONSTANT_MEMORY_ROWS + 100;
+        let sheet = Sheet {
+            key: "detail",
+            title: "明细".into(),
+            headers: vec!["序号".into(), "问题描述".into(), "风险等级".into()],
+            rows: (1..=rows)
+                .map(|i| SheetRow {
+                    cells: vec![i.to_string(), format!("问题 {i}"), "高危".into()],
+                    level: Some(selfcheck_report::Severity::High),
+                    emphasis: false,
+                })
+                .collect(),
+            widths: vec![6.0, 40.0, 8.0],
+        };
+        let bytes = write_xlsx(std::slice::from_ref(&sheet)).unwrap();
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range("明细").unwrap();
+        assert_eq!(range.height(), rows + 1);
+        assert_eq!(range.get_value((0, 1)).unwrap().to_string(), "问题描述");
+        assert_eq!(
+            range.get_value((rows as u32, 1)).unwrap().to_string(),
+            format!("问题 {rows}")
+        );
     }
 }

@@ -4,10 +4,11 @@
 //! `agent-key.pem` (Ed25519 PKCS#8, mode 0600, created on first run) and
 //! `reports/YYYY-MM/REPORT_ID.json`.
 
+use selfcheck_report::keyfile;
 use selfcheck_report::{AgentKey, Period, ReportId};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// File name of the agent's private key inside the state directory.
@@ -176,60 +177,28 @@ impl StateDir {
 }
 
 fn check_key_file(path: &Path, meta: &fs::Metadata) -> Result<(), StateError> {
-    let unsafe_key = |problem: String| StateError::UnsafeKey {
-        path: path.to_path_buf(),
-        problem,
-    };
-    if meta.file_type().is_symlink() {
-        return Err(unsafe_key(
-            "it is a symbolic link; keep the key as a plain file in the state directory".into(),
-        ));
-    }
-    if !meta.is_file() {
-        return Err(unsafe_key("it is not a regular file".into()));
-    }
     let euid = nix::unistd::geteuid().as_raw();
-    if meta.uid() != euid {
-        return Err(unsafe_key(format!(
-            "it is owned by uid {}, not by the user running the agent (uid {euid}); run the agent as its owner or chown it",
-            meta.uid()
-        )));
+    match keyfile::key_file_problem(path, meta, euid, "agent", "state directory") {
+        None => Ok(()),
+        Some(problem) => Err(StateError::UnsafeKey {
+            path: path.to_path_buf(),
+            problem,
+        }),
     }
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(unsafe_key(format!(
-            "its mode is {mode:04o}, so other users can read or change it; run `chmod 600 {}` if no one else could have copied it, else delete it so a new key is made",
-            path.display()
-        )));
-    }
-    Ok(())
 }
 
 /// Write `bytes` to `path` through a temporary file in the same directory and a rename.
 pub fn write_file_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StateError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&tmp)
-        .map_err(io("cannot create", &tmp))?;
-    let written = f.write_all(bytes).and_then(|_| f.sync_all());
-    drop(f);
-    if let Err(e) = written.and_then(|_| fs::rename(&tmp, path)) {
-        let _ = fs::remove_file(&tmp);
-        return Err(io("cannot write", path)(e));
-    }
-    Ok(())
+    keyfile::write_atomically(path, bytes, mode).map_err(|(step, e)| match step {
+        keyfile::WriteStep::Create(tmp) => io("cannot create", &tmp)(e),
+        keyfile::WriteStep::Write => io("cannot write", path)(e),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn key_is_created_with_mode_0600_and_reloaded() {

@@ -390,8 +390,16 @@ fn open_error(e: std::io::Error) -> ImportError {
 }
 
 fn check_regular(t: FileType) -> Result<(), ImportError> {
-    let kind = if t.is_file() {
-        return Ok(());
+    match not_regular(t) {
+        None => Ok(()),
+        Some(kind) => Err(ImportError::NotRegularFile { kind }),
+    }
+}
+
+/// What a file that is not a regular file is, in words (`None`: it is regular).
+pub(crate) fn not_regular(t: FileType) -> Option<&'static str> {
+    Some(if t.is_file() {
+        return None;
     } else if t.is_dir() {
         "a directory"
     } else if t.is_fifo() {
@@ -404,8 +412,7 @@ fn check_regular(t: FileType) -> Result<(), ImportError> {
         "a block device"
     } else {
         "not a file"
-    };
-    Err(ImportError::NotRegularFile { kind })
+    })
 }
 
 fn check_size(len: u64) -> Result<(), ImportError> {

@@ -144,7 +144,7 @@ pub struct FileIntegrity {
     #[serde(default)]
     pub accepted_automatically: u64,
     /// The package manager records changes were checked against (`dpkg: …`),
-    /// or why none were used.
+    /// or why none were used; absent when nothing changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_records: Option<String>,
     /// Every path that differs from the baseline.

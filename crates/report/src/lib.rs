@@ -12,6 +12,7 @@ pub mod finding;
 pub mod host;
 pub mod ids;
 pub mod inventory;
+pub mod keyfile;
 pub mod packages;
 pub mod report;
 pub mod schema;

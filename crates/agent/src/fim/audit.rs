@@ -98,13 +98,30 @@ pub struct HostScan {
     pub package_problem: Option<String>,
 }
 
-/// Scan the host's scope with `digest`.
+/// Scan the host's scope with `digest`, every entry marked as package-owned
+/// or not (for a new baseline: `fim init`, `fim accept`).
 pub fn scan_host(
     root: &HostRoot,
     catalog: &Catalog,
     opts: &FimOptions<'_>,
     digest: DigestAlg,
 ) -> Result<HostScan, CatalogError> {
+    let mut result = scan_scope(root, catalog, opts, digest)?;
+    let (package_files, package_problem) = package_records(root, &mut result.entries);
+    Ok(HostScan {
+        result,
+        package_files,
+        package_problem,
+    })
+}
+
+/// Scan the host's scope (catalog plus host config) with `digest`.
+fn scan_scope(
+    root: &HostRoot,
+    catalog: &Catalog,
+    opts: &FimOptions<'_>,
+    digest: DigestAlg,
+) -> Result<ScanResult, CatalogError> {
     let host = opts.host_scope().map_err(|message| CatalogError {
         file: "agent config".into(),
         check: Some(CHANGE.into()),
@@ -112,7 +129,7 @@ pub fn scan_host(
         message,
     })?;
     let scope = Scope::from_catalog(catalog)?.with_host_changes(host.rules, host.exclude);
-    let mut result = scan(
+    Ok(scan(
         root,
         &scope,
         &ScanOptions {
@@ -121,23 +138,26 @@ pub fn scan_host(
             progress: opts.progress.clone(),
             ..Default::default()
         },
-    );
-    let (package_files, package_problem) = match PackageFiles::load(root) {
-        Ok(Some(files)) => (Some(files), None),
+    ))
+}
+
+/// The package manager's file records, with `entries` marked as package-owned
+/// or not; or why there are none.
+fn package_records(
+    root: &HostRoot,
+    entries: &mut Entries,
+) -> (Option<PackageFiles>, Option<String>) {
+    match PackageFiles::load(root) {
+        Ok(Some(files)) => {
+            mark_package_owned(entries, &files);
+            (Some(files), None)
+        }
         Ok(None) => (
             None,
             Some("the host has no dpkg or rpm database".to_string()),
         ),
         Err(e) => (None, Some(e)),
-    };
-    if let Some(files) = &package_files {
-        mark_package_owned(&mut result.entries, files);
     }
-    Ok(HostScan {
-        result,
-        package_files,
-        package_problem,
-    })
 }
 
 /// The digest algorithm a baseline's content digests use (SHA-256 when it has none).
@@ -206,15 +226,17 @@ pub fn audit(
         );
         return Ok((o.finish(), None));
     }
-    let HostScan {
-        result,
-        package_files,
-        package_problem,
-    } = scan_host(root, catalog, opts, digest)?;
+    let mut result = scan_scope(root, catalog, opts, digest)?;
     let changes: Vec<Change> = compare(&baseline, &result.entries)
         .into_iter()
         .filter(|c| !is_directory_bookkeeping(c, &result.entries))
         .collect();
+    // The package records only matter when something changed.
+    let (package_files, package_problem) = if changes.is_empty() {
+        (None, None)
+    } else {
+        package_records(root, &mut result.entries)
+    };
     let explained: Vec<Option<String>> = changes
         .iter()
         .map(|c| {
@@ -312,13 +334,14 @@ pub fn audit(
     let mut integrity = summary(&manifest, &result, &changes, &explained);
     integrity.digest = digest.name().into();
     integrity.accepted_automatically = accepted_automatically;
-    integrity.package_records = Some(match (&package_files, package_problem) {
-        (Some(f), _) => format!("{} ({} paths)", f.source(), f.len()),
-        (None, problem) => format!(
-            "not used, so no change counts as a package update: {}",
-            problem.unwrap_or_default()
-        ),
-    });
+    integrity.package_records = match (&package_files, package_problem) {
+        (Some(f), _) => Some(format!("{} ({} paths)", f.source(), f.len())),
+        (None, Some(problem)) => Some(format!(
+            "not used, so no change counts as a package update: {problem}"
+        )),
+        // Nothing changed, so there was nothing to explain.
+        (None, None) => None,
+    };
     Ok((o.finish(), Some(integrity)))
 }
 

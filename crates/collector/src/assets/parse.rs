@@ -8,7 +8,7 @@ use calamine::{Data, Reader, Xlsx};
 use std::borrow::Cow;
 use std::fs::{File, FileType, OpenOptions};
 use std::io::{Cursor, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Parse a CSV registry. `file_name` is used in messages.
@@ -183,25 +183,13 @@ pub(super) fn read_bounded(path: &Path, file: &str) -> Result<Vec<u8>, AssetErro
 }
 
 fn check_regular(t: FileType, file: &str) -> Result<(), AssetError> {
-    let kind = if t.is_file() {
-        return Ok(());
-    } else if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else {
-        "not a file"
-    };
-    Err(AssetError::NotRegularFile {
-        file: file.to_string(),
-        kind,
-    })
+    match crate::import::not_regular(t) {
+        None => Ok(()),
+        Some(kind) => Err(AssetError::NotRegularFile {
+            file: file.to_string(),
+            kind,
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@ use ed25519_dalek::VerifyingKey;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePublicKey, EncodePublicKey};
 use selfcheck_report::AgentKey;
+use selfcheck_report::keyfile;
 use sha2::{Digest, Sha256};
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 /// File name of the collector's private key inside the data directory.
@@ -62,50 +62,22 @@ fn create_key(dir: &Path, path: &Path) -> Result<AgentKey, EvidenceError> {
         problem: e.to_string(),
     })?;
     // A new temporary file, then a rename: a crash never leaves half a key.
-    let tmp: PathBuf = dir.join(format!(".{COLLECTOR_KEY_FILE}.tmp-{}", std::process::id()));
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io("cannot create collector key", &tmp))?;
-    let written = f.write_all(pem.as_bytes()).and_then(|_| f.sync_all());
-    drop(f);
-    if let Err(e) = written.and_then(|_| fs::rename(&tmp, path)) {
-        let _ = fs::remove_file(&tmp);
-        return Err(io("cannot write collector key", path)(e));
-    }
+    keyfile::write_atomically(path, pem.as_bytes(), 0o600).map_err(|(step, e)| match step {
+        keyfile::WriteStep::Create(tmp) => io("cannot create collector key", &tmp)(e),
+        keyfile::WriteStep::Write => io("cannot write collector key", path)(e),
+    })?;
     Ok(key)
 }
 
 fn check_key_file(path: &Path, meta: &fs::Metadata) -> Result<(), EvidenceError> {
-    let unsafe_key = |problem: String| EvidenceError::UnsafeKey {
-        path: path.to_path_buf(),
-        problem,
-    };
-    if meta.file_type().is_symlink() {
-        return Err(unsafe_key(
-            "it is a symbolic link; keep the key as a plain file in the data directory".into(),
-        ));
-    }
-    if !meta.is_file() {
-        return Err(unsafe_key("it is not a regular file".into()));
-    }
     let euid = nix::unistd::geteuid().as_raw();
-    if meta.uid() != euid {
-        return Err(unsafe_key(format!(
-            "it is owned by uid {}, not by the user running the collector (uid {euid}); run the collector as its owner or chown it",
-            meta.uid()
-        )));
+    match keyfile::key_file_problem(path, meta, euid, "collector", "data directory") {
+        None => Ok(()),
+        Some(problem) => Err(EvidenceError::UnsafeKey {
+            path: path.to_path_buf(),
+            problem,
+        }),
     }
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(unsafe_key(format!(
-            "its mode is {mode:04o}, so other users can read or change it; run `chmod 600 {}` if no one else could have copied it, else delete it so a new key is made",
-            path.display()
-        )));
-    }
-    Ok(())
 }
 
 /// `sha256:` + hex SHA-256 of the 32 public-key bytes (as [`AgentKey::fingerprint`]).
@@ -140,6 +112,7 @@ pub fn parse_public_key_pem(pem: &str) -> Result<[u8; 32], String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn key_is_created_private_and_reloaded() {

@@ -30,7 +30,7 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub checks: Option<PathBuf>,
 
-    /// Agent configuration file (allowlists) [default: /etc/selfcheck/agent.toml when it exists]
+    /// Agent configuration file (allowlists, collector settings) [default: /etc/selfcheck/agent.toml when it exists]
     #[arg(
         long,
         global = true,
@@ -70,8 +70,8 @@ pub enum OutputFormat {
     long_about = "Audit this host read-only and offline, and write a signed report for the monthly \
 security ledger (检查整改台账).\n\nThe agent never changes the host: it only writes its own state \
 directory (its Ed25519 key and the reports it made). Hand the report to selfcheck-collector \
-(`selfcheck-collector import REPORT.json`).",
-    after_help = "Examples:\n  selfcheck-agent run                      audit this host, print a summary, write the signed report\n  selfcheck-agent run --format json --out report.json\n  selfcheck-agent run --root /mnt/image    audit a mounted disk image\n  selfcheck-agent ports                    list listening sockets (like ss -tulpn)\n  selfcheck-agent packages                 list pending updates (like apt list --upgradable)\n  selfcheck-agent run --vuln-db Debian-all.zip   also match an offline OSV feed\n  selfcheck-agent checks show ports.telnet\n  selfcheck-agent fim init                 sign a file-integrity baseline; later runs compare against it"
+(`selfcheck-collector import REPORT.json`) or send it over mutual TLS (`run --submit`, `submit`).",
+    after_help = "Examples:\n  selfcheck-agent run                      audit this host, print a summary, write the signed report\n  selfcheck-agent run --format json --out report.json\n  selfcheck-agent run --root /mnt/image    audit a mounted disk image\n  selfcheck-agent ports                    list listening sockets (like ss -tulpn)\n  selfcheck-agent packages                 list pending updates (like apt list --upgradable)\n  selfcheck-agent run --vuln-db Debian-all.zip   also match an offline OSV feed\n  selfcheck-agent checks show ports.telnet\n  selfcheck-agent fim init                 sign a file-integrity baseline; later runs compare against it\n  selfcheck-agent run --submit             also send the report to the collector ([submit] in agent.toml)\n  selfcheck-agent submit --list            reports waiting for the collector, and refused ones"
 )]
 pub struct AgentCli {
     /// Options shared by all subcommands.
@@ -85,9 +85,17 @@ pub struct AgentCli {
 /// Agent subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AgentCommand {
-    /// Audit the host and write a signed report.
+    /// Audit the host and write a signed report (and, with --submit, send it to the collector).
     ///
     /// Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on error.
+    /// With --submit the delivery wins over the findings: 3 when the report (or an older
+    /// one) still waits in the spool because the collector could not be reached, 4 when
+    /// the collector refused a report; 0 or 1 only when everything was delivered.
+    #[command(
+        after_help = "Examples:\n  selfcheck-agent run                                  audit, print a summary, keep the signed report\n  selfcheck-agent run --out report.json --fail-on medium\n  selfcheck-agent run --submit                         also send it to the collector in [submit] url of agent.toml\n  selfcheck-agent run --submit https://collector.unit.local:8443 --enrolled /etc/selfcheck\n\nWith --submit the report goes into STATE/spool/outbox first and the whole outbox is sent, \
+oldest first; what cannot be sent now stays there for the next run (see `selfcheck-agent submit --help`). \
+A line per report follows the summary; with --format json, stdout stays the signed report and those lines go to stderr."
+    )]
     Run(RunArgs),
     /// List listening TCP sockets and bound UDP sockets with their processes (what `ss -tulpn` shows).
     Ports(PortsArgs),
@@ -100,6 +108,15 @@ pub enum AgentCommand {
     /// File integrity: make, check and update the signed baseline.
     #[command(subcommand)]
     Fim(crate::fim_cli::FimCommand),
+    /// Send signed reports to the collector over mutual TLS, through the spool
+    /// (STATE/spool/outbox); list the spool; check the connection.
+    ///
+    /// Reports are sent oldest first as POST /api/v1/reports. One leaves the outbox only
+    /// when the collector confirmed it (201 stored, 200 already stored) or refused it for
+    /// good (400, 403, 409, 413, 415, 422: moved to STATE/spool/refused/ with a .reason
+    /// file, never deleted). Anything else (no connection, timeouts, TLS errors, 408, 429,
+    /// 5xx) keeps it for the next run, after up to submit.max_attempts tries (agent config).
+    Submit(crate::submit_cli::SubmitArgs),
 }
 
 /// Options of `run`.
@@ -127,6 +144,15 @@ pub struct RunArgs {
     /// Threads for hashing files in the file-integrity check; 0 uses every core.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// After writing the report, put it in the spool and send the spool to the
+    /// collector at URL over mutual TLS [default: submit.url in the agent config]
+    #[arg(long, value_name = "URL")]
+    pub submit: Option<Option<String>>,
+    /// With --submit: use DIR/ca.pem, DIR/client.pem and DIR/client-key.pem
+    /// (what `selfcheck-collector enroll --out DIR` writes) [default: submit.ca/cert/key
+    /// in the agent config, else /etc/selfcheck]
+    #[arg(long, value_name = "DIR", requires = "submit")]
+    pub enrolled: Option<PathBuf>,
 }
 
 /// Options of `packages`.
@@ -208,6 +234,15 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
     }
     match cli.command {
         AgentCommand::Run(args) => {
+            // Check the collector settings and TLS files before a long audit.
+            let submit = match &args.submit {
+                Some(url) => Some(crate::submit_cli::prepare(
+                    common,
+                    url.as_deref(),
+                    args.enrolled.as_deref(),
+                )?),
+                None => None,
+            };
             let opts = RunOptions {
                 root: common.root.clone(),
                 state_dir: common.state_dir(),
@@ -243,10 +278,17 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                     );
                 }
             }
-            Ok(ExitCode::from(present::exit_status(
-                &result.signed.report,
-                args.fail_on.0,
-            )))
+            let status = present::exit_status(&result.signed.report, args.fail_on.0);
+            match submit {
+                Some(prepared) => prepared.after_run(
+                    &common.state_dir(),
+                    &result.file_bytes,
+                    &result.signed.report,
+                    args.format,
+                    status,
+                ),
+                None => Ok(ExitCode::from(status)),
+            }
         }
         AgentCommand::Ports(args) => {
             let root = open_root(common.root.as_deref())?;
@@ -281,6 +323,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         AgentCommand::Fim(cmd) => crate::fim_cli::run(common, cmd),
+        AgentCommand::Submit(args) => crate::submit_cli::run(common, args),
         AgentCommand::Checks(cmd) => {
             let catalog = Catalog::embedded_or_dir(common.checks.as_deref())?;
             match cmd {

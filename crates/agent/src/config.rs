@@ -25,6 +25,14 @@
 //! [[fim.rules]]                  # more paths to watch, or another attribute set for a path
 //! path = "/opt/app/bin"
 //! attrs = "content+perms"        # "full", "content+perms" or a list of attribute names
+//!
+//! [submit]                       # delivery to the collector (`run --submit`, `submit`); see docs/submit.md
+//! url = "https://collector.unit.local:8443"   # the collector; https only
+//! ca = "/etc/selfcheck/ca.pem"                # the collector CA, the only CA trusted (default shown)
+//! cert = "/etc/selfcheck/client.pem"          # this host's client certificate (default shown)
+//! key = "/etc/selfcheck/client-key.pem"       # its private key, mode 0600 (default shown)
+//! timeout_seconds = 30           # per request: connect, TLS, send and answer (default 30)
+//! max_attempts = 4               # per report per invocation; waits 1 s, 2 s, 4 s ... between (default 4)
 //! ```
 
 use selfcheck_report::{CheckId, TransportProtocol};
@@ -48,6 +56,29 @@ pub struct AgentConfig {
     /// Settings of file integrity monitoring.
     #[serde(default)]
     pub fim: FimConfig,
+    /// Delivery of reports to the collector.
+    #[serde(default)]
+    pub submit: SubmitConfig,
+}
+
+/// Where and how reports are delivered to the collector (`[submit]`).
+/// Command-line flags (`--submit URL`, `--url`, `--enrolled DIR`) win over these.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitConfig {
+    /// The collector's base URL, `https://HOST[:PORT]`.
+    pub url: Option<String>,
+    /// The collector CA certificate (PEM) [default: /etc/selfcheck/ca.pem].
+    pub ca: Option<PathBuf>,
+    /// This host's client certificate (PEM) [default: /etc/selfcheck/client.pem].
+    pub cert: Option<PathBuf>,
+    /// The client certificate's private key (PKCS#8 PEM, mode 0600)
+    /// [default: /etc/selfcheck/client-key.pem].
+    pub key: Option<PathBuf>,
+    /// Seconds one request may take, connecting included [default: 30].
+    pub timeout_seconds: Option<u64>,
+    /// Tries per report in one invocation before it is left for the next run [default: 4].
+    pub max_attempts: Option<u32>,
 }
 
 /// This host's changes to the file-integrity scope of `checks/fim.toml`, and its settings.
@@ -165,6 +196,10 @@ impl AgentConfig {
                 });
             }
         }
+        crate::submit::check_config(&config.submit).map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })?;
         crate::fim::scope::HostScope::from_config(&config.fim).map_err(|message| {
             ConfigError::Invalid {
                 path: path.to_path_buf(),

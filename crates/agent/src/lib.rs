@@ -4,6 +4,7 @@
 //! catalog, the agent configuration) and plain outputs ([`audit::AuditOutput`]
 //! plus an inventory section). [`run`] assembles them into a signed report;
 //! [`present`] shows it; [`cli`] only parses flags and picks a presenter.
+//! [`submit`] delivers reports to the collector over mutual TLS through an offline spool.
 
 pub mod audit;
 pub mod cli;
@@ -20,3 +21,5 @@ pub mod progress;
 pub mod root;
 pub mod run;
 pub mod state;
+pub mod submit;
+pub mod submit_cli;

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::Path;
 
-fn table(header: Vec<&str>) -> Table {
+/// A table in the agent's style, wrapped to the terminal (or COLUMNS, or 160 columns).
+pub(crate) fn table(header: Vec<&str>) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)

@@ -119,6 +119,18 @@ pub enum CollectorCommand {
     Evidence(crate::evidence_cli::EvidenceArgs),
     /// Check an evidence package offline (no store needed): every digest and signature.
     Verify(crate::evidence_cli::VerifyArgs),
+    /// The collector's certificate authority for agents' client certificates.
+    #[command(subcommand)]
+    Ca(crate::pki_cli::CaCommand),
+    /// Issue a client certificate for one agent host (mTLS uploads).
+    Enroll(crate::pki_cli::EnrollArgs),
+    /// Revoke a host's client certificates; `serve` refuses them at once.
+    Revoke(crate::pki_cli::RevokeArgs),
+    /// The register of issued certificates.
+    #[command(subcommand)]
+    Certs(crate::pki_cli::CertsCommand),
+    /// Receive agents' reports over HTTPS with mutual TLS.
+    Serve(crate::serve_cli::ServeArgs),
 }
 
 /// Options of `import`.
@@ -238,6 +250,11 @@ pub fn run_command(global: &GlobalArgs, command: CollectorCommand) -> Result<Exi
         CollectorCommand::History(cmd) => crate::finding_cli::run_history(global, cmd),
         CollectorCommand::Evidence(args) => run_evidence(global, &args),
         CollectorCommand::Verify(args) => crate::evidence_cli::run_verify(&args),
+        CollectorCommand::Ca(cmd) => crate::pki_cli::run_ca(global, cmd),
+        CollectorCommand::Enroll(args) => crate::pki_cli::run_enroll(global, &args),
+        CollectorCommand::Revoke(args) => crate::pki_cli::run_revoke(global, &args),
+        CollectorCommand::Certs(cmd) => crate::pki_cli::run_certs(global, cmd),
+        CollectorCommand::Serve(args) => crate::serve_cli::run_serve(global, &args),
     }
 }
 
@@ -365,63 +382,79 @@ fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
 }
 
 /// The month's documents as evidence-package members: the xlsx workbook, one
-/// csv per sheet and the printable html report.
+/// csv per sheet and the printable html report. Each is rendered into a file
+/// in `dir` (a temporary directory the caller removes), so the package copies
+/// them a piece at a time and the ledger is out of memory by then.
 pub fn month_documents(
     store: &mut Store,
     period: Period,
     catalog: &Catalog,
     config: &CollectorConfig,
     lang: Lang,
+    dir: &Path,
 ) -> Result<Vec<crate::evidence::Member>> {
     use crate::evidence::Member;
     let layout = LedgerLayout::from_config(&config.ledger, None)?;
     let ledger = Ledger::for_month(store, period, catalog, config, None)
         .with_context(|| format!("cannot read the ledger of {period}"))?;
-    let (trend, previous) = month_context(store, period, catalog, config, &ledger)?;
+    let trend = month_trend(store, period, catalog, config, &ledger)?;
+    // The html report first, with last month's ledger (nothing else needs
+    // it), then the sheets: the two ledgers and the sheets are never in memory
+    // at once. The JSON (hundreds of MB for a large unit) is left out: the
+    // xlsx and csv are the ledger people hand over, and the raw reports are
+    // in the package.
+    let previous = previous_ledger(store, period, catalog, config)?;
     let docs = Documents {
         ledger: &ledger,
         trend,
         previous: previous.as_ref(),
     };
+    let html = html_member(&docs, period, lang, dir)?;
+    let docs = Documents {
+        ledger: &ledger,
+        trend: docs.trend,
+        previous: None,
+    };
+    drop(previous);
     let base = match lang {
         Lang::Zh => format!("检查整改台账-{period}"),
         Lang::En => format!("ledger-{period}"),
     };
     let sheets = sheets::sheets(&docs, lang, &layout);
-    let mut members = vec![Member {
-        name: format!("ledger/{base}.xlsx"),
-        bytes: xlsx::write_xlsx(&sheets).context("cannot lay out the xlsx workbook")?,
-    }];
-    for sheet in &sheets {
+    let xlsx_path = dir.join("ledger.xlsx");
+    let xlsx_bytes = xlsx::write_xlsx(&sheets).context("cannot lay out the xlsx workbook")?;
+    std::fs::write(&xlsx_path, xlsx_bytes)
+        .with_context(|| format!("cannot write {}", xlsx_path.display()))?;
+    let mut members = vec![html, Member::file(format!("ledger/{base}.xlsx"), xlsx_path)];
+    for (i, sheet) in sheets.iter().enumerate() {
         let suffix = match lang {
             Lang::Zh => sheet.title.clone(),
             Lang::En => sheet.key.to_string(),
         };
-        members.push(Member {
-            name: format!("ledger/{base}-{suffix}.csv"),
-            bytes: csv::sheet_csv(sheet).into_bytes(),
-        });
+        let path = dir.join(format!("sheet-{i}.csv"));
+        std::fs::File::create(&path)
+            .and_then(|f| csv::write_sheet_csv(sheet, std::io::BufWriter::new(f)))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        members.push(Member::file(format!("ledger/{base}-{suffix}.csv"), path));
     }
-    // The JSON (hundreds of MB for a large unit) is left out: the xlsx and csv
-    // are the ledger people hand over, and the raw reports are in the package.
-    members.extend(html_member(&docs, period, lang));
     Ok(members)
 }
 
-/// The printable monthly report as a package member.
+/// The printable monthly report as a package member, rendered into `dir`.
 fn html_member(
     docs: &Documents<'_>,
     period: Period,
     lang: Lang,
-) -> Option<crate::evidence::Member> {
+    dir: &Path,
+) -> Result<crate::evidence::Member> {
     let name = match lang {
         Lang::Zh => format!("report/月度网络安全自查报告-{period}.html"),
         Lang::En => format!("report/monthly-self-inspection-{period}.html"),
     };
-    Some(crate::evidence::Member {
-        name,
-        bytes: html::monthly_report_html(docs, lang, &html::ReportInfo::default()).into_bytes(),
-    })
+    let path = dir.join("report.html");
+    let html = html::monthly_report_html(docs, lang, &html::ReportInfo::default());
+    std::fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(crate::evidence::Member::file(name, path))
 }
 
 /// The 12-month trend up to `period` (this month as `ledger` judged it) and
@@ -433,29 +466,41 @@ fn month_context(
     config: &CollectorConfig,
     ledger: &Ledger,
 ) -> Result<(Vec<crate::documents::TrendPoint>, Option<Ledger>)> {
+    let trend = month_trend(store, period, catalog, config, ledger)?;
+    Ok((trend, previous_ledger(store, period, catalog, config)?))
+}
+
+/// The 12-month trend up to `period`, this month as `ledger` judged it.
+fn month_trend(
+    store: &mut Store,
+    period: Period,
+    catalog: &Catalog,
+    config: &CollectorConfig,
+    ledger: &Ledger,
+) -> Result<Vec<crate::documents::TrendPoint>> {
     let mut trend = trend::trend(store, period, config, catalog)
         .with_context(|| format!("cannot read the 12 months up to {period}"))?;
     // The month itself as the ledger judged it (--as-of may differ from the month's end).
     if let Some(last) = trend.last_mut().filter(|p| p.period == period) {
         last.summary = ledger.summary.clone();
     }
+    Ok(trend)
+}
+
+/// Last month's ledger, when it has anything.
+fn previous_ledger(
+    store: &mut Store,
+    period: Period,
+    catalog: &Catalog,
+    config: &CollectorConfig,
+) -> Result<Option<Ledger>> {
     let previous = Ledger::for_month(store, period.previous(), catalog, config, None)
         .with_context(|| format!("cannot read the ledger of {}", period.previous()))?;
-    let previous = (!previous.rows.is_empty() || !previous.hosts.is_empty()).then_some(previous);
-    Ok((trend, previous))
+    Ok((!previous.rows.is_empty() || !previous.hosts.is_empty()).then_some(previous))
 }
 
 fn run_evidence(global: &GlobalArgs, args: &crate::evidence_cli::EvidenceArgs) -> Result<ExitCode> {
-    let catalog = global.catalog()?;
-    let dir = global.data_dir()?;
-    let config = CollectorConfig::load(global.config.as_deref(), &dir)?;
-    let mut store = Store::open_existing(&dir)?;
-    let period = args
-        .month
-        .unwrap_or_else(|| Period::of(&chrono::Local::now()));
-    let documents = month_documents(&mut store, period, &catalog, &config, Lang::Zh)?;
-    drop(store);
-    crate::evidence_cli::run_evidence(global, args, documents)
+    crate::evidence_cli::run_evidence(global, args)
 }
 
 /// One csv per sheet: into `out` when it is a directory (or has no `.csv`

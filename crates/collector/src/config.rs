@@ -17,6 +17,9 @@
 //! [ledger.presets."市网信办2026"]       # an office's template (quote non-ASCII names); `--preset 市网信办2026`
 //! columns = ["序号", "单位", "资产名称/IP", "问题描述", "风险等级", "整改状态"]
 //! # group_rows = false
+//!
+//! [evidence]                          # the monthly evidence package
+//! sm2_key = "sm2-key.pem"             # also sign the manifest with this SM2 key (relative to this file); `--sm2` wins
 //! ```
 //!
 //! It is read from `--config FILE`, or from `DATA_DIR/collector.toml` when
@@ -150,6 +153,16 @@ pub struct CollectorConfig {
     pub source: Option<PathBuf>,
     /// The `[ledger]` section: columns and grouping of the ledger documents.
     pub ledger: LedgerConfig,
+    /// The `[evidence]` section: how the evidence package is signed.
+    pub evidence: EvidenceConfig,
+}
+
+/// The `[evidence]` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvidenceConfig {
+    /// `sm2_key`: an SM2 private key (PEM) that also signs the manifest,
+    /// resolved against the configuration file's directory.
+    pub sm2_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +172,14 @@ struct RawConfig {
     deadlines: RawDeadlines,
     #[serde(default)]
     ledger: RawLedger,
+    #[serde(default)]
+    evidence: RawEvidence,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvidence {
+    sm2_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -242,11 +263,15 @@ impl CollectorConfig {
             calendar.merge(one).map_err(cal_err)?;
         }
         let ledger = ledger_config(raw.ledger, path)?;
+        let evidence = EvidenceConfig {
+            sm2_key: raw.evidence.sm2_key.map(|key| base.join(key)),
+        };
         Ok(CollectorConfig {
             deadlines,
             calendar,
             source: Some(path.to_path_buf()),
             ledger,
+            evidence,
         })
     }
 }
@@ -465,6 +490,23 @@ mod tests {
             let msg = parse(text).unwrap_err().to_string();
             assert!(msg.contains(wanted), "{text}: {msg}");
         }
+    }
+
+    #[test]
+    fn evidence_section_names_the_sm2_key_relative_to_the_file() {
+        let c = parse("[evidence]\nsm2_key = \"keys/sm2.pem\"\n").unwrap();
+        assert_eq!(
+            c.evidence.sm2_key.as_deref(),
+            Some(Path::new("/nonexistent/keys/sm2.pem"))
+        );
+        let c = parse("[evidence]\nsm2_key = \"/etc/selfcheck/sm2.pem\"\n").unwrap();
+        assert_eq!(
+            c.evidence.sm2_key.as_deref(),
+            Some(Path::new("/etc/selfcheck/sm2.pem"))
+        );
+        assert_eq!(parse("").unwrap().evidence, EvidenceConfig::default());
+        let e = parse("[evidence]\nsm2 = \"x.pem\"\n").unwrap_err();
+        assert!(matches!(e, ConfigError::Toml { .. }), "{e}");
     }
 
     #[test]

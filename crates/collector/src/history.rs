@@ -29,6 +29,10 @@ pub mod kind {
     pub const REPORT_IMPORTED: &str = "report_imported";
     /// The asset registry was replaced by an import (body: file, rows, digest).
     pub const ASSETS_IMPORTED: &str = "assets_imported";
+    /// The collector's CA issued a certificate (body: role, name, serial, SHA-256, validity).
+    pub const CERT_ISSUED: &str = "cert_issued";
+    /// A certificate was revoked (body: serial, name, reason).
+    pub const CERT_REVOKED: &str = "cert_revoked";
 }
 
 /// An entry to append.
@@ -95,11 +99,8 @@ pub fn append(
     at: DateTime<FixedOffset>,
 ) -> rusqlite::Result<HistoryEntry> {
     let last: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, digest FROM history ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, digest FROM history ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev) = match last {
         Some((seq, digest)) => (seq + 1, digest),
@@ -117,20 +118,20 @@ pub fn append(
         &entry.body,
         &prev,
     );
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO history (seq, at, actor, kind, fingerprint, body, prev, digest)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            seq,
-            at,
-            entry.actor,
-            entry.kind,
-            entry.fingerprint,
-            body_text,
-            prev,
-            digest
-        ],
-    )?;
+    )?
+    .execute(params![
+        seq,
+        at,
+        entry.actor,
+        entry.kind,
+        entry.fingerprint,
+        body_text,
+        prev,
+        digest
+    ])?;
     Ok(HistoryEntry {
         seq,
         at,

@@ -297,8 +297,8 @@ fn try_import(
 }
 
 /// Verify a report and check its check ids against the catalog (no store needed,
-/// so directory imports do it on every core while the store writes).
-fn verify_report(bytes: &[u8], catalog: &Catalog) -> Result<VerifiedReport, ImportError> {
+/// so directory imports and uploads do it on every core while the store writes).
+pub fn verify_report(bytes: &[u8], catalog: &Catalog) -> Result<VerifiedReport, ImportError> {
     let verified = SignedReport::verify_bytes(bytes)?;
     let report = &verified.signed.report;
     let ids = report
@@ -317,8 +317,9 @@ fn verify_report(bytes: &[u8], catalog: &Catalog) -> Result<VerifiedReport, Impo
     Ok(verified)
 }
 
-/// Store a verified report (key pin, duplicates, conflicts).
-fn store_verified(
+/// Store a verified report (key pin, duplicates, conflicts); inside a batch
+/// when one is open ([`Store::begin_batch`]).
+pub fn store_verified(
     store: &mut Store,
     verified: &VerifiedReport,
     bytes: &[u8],

@@ -24,7 +24,11 @@ pub mod finding_cli;
 pub mod history;
 pub mod import;
 pub mod ledger;
+pub mod pki;
+pub mod pki_cli;
 pub mod present;
+pub mod serve;
+pub mod serve_cli;
 pub mod store;
 
 pub use cli::{CollectorCli, default_data_dir, run};

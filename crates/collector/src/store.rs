@@ -22,7 +22,7 @@ use std::time::Duration;
 pub const DB_FILE: &str = "collector.sqlite3";
 
 /// The schema version this collector writes (`PRAGMA user_version`).
-pub const STORE_SCHEMA_VERSION: i32 = 2;
+pub const STORE_SCHEMA_VERSION: i32 = 3;
 
 mod assets;
 mod ledger_input;
@@ -66,6 +66,14 @@ pub enum StoreError {
         path: PathBuf,
         /// What SQLite said.
         source: rusqlite::Error,
+    },
+    /// Stored data cannot be read back as it was written.
+    #[error("collector store {path} is damaged: {problem}; restore it from a backup")]
+    Damaged {
+        /// The database path.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
     },
 }
 
@@ -294,7 +302,7 @@ impl Store {
             });
         }
         // Each step migrates from the version before it, in order.
-        let steps = [schema::SCHEMA_V1, schema::SCHEMA_V2];
+        let steps = [schema::SCHEMA_V1, schema::SCHEMA_V2, schema::SCHEMA_V3];
         for (i, step) in steps.iter().enumerate() {
             if version <= i as i32 {
                 tx.execute_batch(step).map_err(sql)?;
@@ -460,7 +468,7 @@ mod tests {
         let store = Store::open(&dir).unwrap();
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
-        assert!(store.dump().unwrap().starts_with("user_version 2\n"));
+        assert!(store.dump().unwrap().starts_with("user_version 3\n"));
         drop(store);
         // Opening again keeps the schema (no second migration).
         let again = Store::open(&dir).unwrap();
@@ -481,8 +489,9 @@ mod tests {
         drop(conn);
         let store = Store::open(tmp.path()).unwrap();
         let dump = store.dump().unwrap();
-        assert!(dump.starts_with("user_version 2\n"), "{dump}");
+        assert!(dump.starts_with("user_version 3\n"), "{dump}");
         assert!(dump.contains("CREATE TABLE history"), "{dump}");
+        assert!(dump.contains("CREATE TABLE certificates"), "{dump}");
         assert!(dump.contains("CREATE TABLE assets"), "{dump}");
         assert_eq!(
             store.pinned_key("web").unwrap().as_deref(),

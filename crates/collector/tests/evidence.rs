@@ -53,16 +53,8 @@ fn clean_package() -> (Vec<u8>, AgentKey) {
     }
     let key = load_or_create_collector_key(&dir).unwrap();
     let documents = vec![
-        Member {
-            name: XLSX.into(),
-            bytes: b"PK\x03\x04 pretend xlsx".to_vec(),
-        },
-        Member {
-            name: CSV.into(),
-            bytes: "\u{feff}序号,问题编号\n1,2026-11-H-001\n"
-                .as_bytes()
-                .to_vec(),
-        },
+        Member::bytes(XLSX, b"PK\x03\x04 pretend xlsx".to_vec()),
+        Member::bytes(CSV, "\u{feff}序号,问题编号\n1,2026-11-H-001\n"),
     ];
     let bytes = build_package(
         &store,
@@ -205,13 +197,13 @@ fn a_clean_package_verifies_with_no_store_present() {
         if imported_in_november { 3 } else { 2 }
     );
 
+    // Every listed member in name order (the public key first), then the
+    // manifest and its signature, written last.
     let names: Vec<String> = read_zip(&bytes).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(
-        &names[..3],
-        ["manifest.json", "manifest.sig", "collector-public-key.pem"]
-    );
-    let rest = &names[3..];
-    assert!(rest.windows(2).all(|w| w[0] < w[1]), "sorted: {names:?}");
+    assert_eq!(names[0], "collector-public-key.pem");
+    assert_eq!(&names[names.len() - 2..], ["manifest.json", "manifest.sig"]);
+    let listed = &names[..names.len() - 2];
+    assert!(listed.windows(2).all(|w| w[0] < w[1]), "sorted: {names:?}");
     assert!(names.contains(&XLSX.to_string()) && names.contains(&CSV.to_string()));
     assert!(names.contains(&"history/entries-2026-11.jsonl".to_string()));
     assert!(
@@ -234,9 +226,19 @@ fn a_clean_package_verifies_with_no_store_present() {
         &bytes,
         &VerifyOptions {
             expect_key: Some(key.fingerprint()),
+            ..Default::default()
         },
     );
     assert!(pinned.is_intact(), "{}", lines(&pinned));
+    // Pinning an SM2 key fails: this package has no SM2 signature.
+    let sm2_pinned = verify_package_with(
+        &bytes,
+        &VerifyOptions {
+            expect_sm2_key: Some(format!("sm3:{}", "ab".repeat(32))),
+            ..Default::default()
+        },
+    );
+    assert_named(&sm2_pinned, ProblemKind::UnexpectedKey, "manifest.sm2.sig");
 }
 
 #[test]
@@ -396,6 +398,7 @@ fn an_agent_report_whose_own_signature_fails_is_named_and_re_signing_is_caught_b
         &tampered,
         &VerifyOptions {
             expect_key: Some(key.fingerprint()),
+            ..Default::default()
         },
     );
     assert_named(&pinned, ProblemKind::UnexpectedKey, "manifest.sig");
@@ -502,57 +505,6 @@ fn the_same_inputs_give_the_same_package_bytes() {
 }
 
 #[test]
-fn evidence_and_verify_commands_write_and_check_a_package() {
-    use selfcheck_collector::cli::GlobalArgs;
-    use selfcheck_collector::evidence_cli::{EvidenceArgs, VerifyArgs, run_evidence, run_verify};
-    use std::process::ExitCode;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("data");
-    let mut store = Store::open(&dir).unwrap();
-    let outcome = import_bytes(
-        &mut store,
-        &web_report().bytes(),
-        "web.json",
-        &Catalog::embedded().unwrap(),
-        ImportOptions::default(),
-    );
-    assert!(matches!(outcome, ImportOutcome::Stored { .. }));
-    drop(store);
-    let global = GlobalArgs {
-        data: Some(dir.clone()),
-        checks: None,
-        config: None,
-    };
-    let out = tmp.path().join("evidence-2026-11.zip");
-    let args = EvidenceArgs {
-        month: Some("2026-11".parse().unwrap()),
-        out: out.clone(),
-    };
-    let documents = vec![Member {
-        name: XLSX.into(),
-        bytes: b"xlsx".to_vec(),
-    }];
-    assert_eq!(
-        run_evidence(&global, &args, documents).unwrap(),
-        ExitCode::SUCCESS
-    );
-    let key = load_or_create_collector_key(&dir).unwrap();
-    let verify = |expect_key: Option<String>| {
-        run_verify(&VerifyArgs {
-            file: out.clone(),
-            expect_key,
-            json: false,
-        })
-        .unwrap()
-    };
-    assert_eq!(verify(Some(key.fingerprint())), ExitCode::SUCCESS);
-    assert_eq!(verify(Some(attacker().fingerprint())), ExitCode::from(1));
-    let tampered = rewrite(&std::fs::read(&out).unwrap(), |m| member(m, XLSX)[0] ^= 1);
-    std::fs::write(&out, tampered).unwrap();
-    assert_eq!(verify(None), ExitCode::from(1));
-}
-
-#[test]
 fn a_month_without_reports_still_makes_a_verifiable_package() {
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(&tmp.path().join("data")).unwrap();
@@ -576,10 +528,7 @@ fn documents_with_unsafe_or_reserved_names_are_refused_when_building() {
     let store = Store::open(&tmp.path().join("data")).unwrap();
     let key = AgentKey::from_secret_bytes([3; 32]);
     for name in ["../x.xlsx", "/tmp/x", "manifest.json", "reports/x.json"] {
-        let doc = Member {
-            name: name.into(),
-            bytes: vec![],
-        };
+        let doc = Member::bytes(name, vec![]);
         let err = build_package(
             &store,
             "2026-11".parse().unwrap(),
@@ -590,4 +539,60 @@ fn documents_with_unsafe_or_reserved_names_are_refused_when_building() {
         .unwrap_err();
         assert!(err.to_string().contains(name), "{err}");
     }
+}
+
+#[test]
+fn a_package_streams_to_its_file_and_a_failed_one_leaves_nothing() {
+    use selfcheck_collector::evidence::{verify_file, write_package};
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(&tmp.path().join("data")).unwrap();
+    let key = AgentKey::from_secret_bytes([3; 32]);
+    let doc_path = tmp.path().join("big.csv");
+    let big: Vec<u8> = (0..3_000_000u32)
+        .flat_map(|i| (i % 251).to_le_bytes())
+        .collect();
+    std::fs::write(&doc_path, &big).unwrap();
+    let out = tmp.path().join("out").join("package.zip");
+    std::fs::create_dir(out.parent().unwrap()).unwrap();
+    let period = "2026-11".parse().unwrap();
+    let at = t("2026-12-01T09:00:00+08:00");
+    let summary = write_package(
+        &store,
+        period,
+        vec![Member::file("ledger/big.csv", &doc_path)],
+        &key,
+        at,
+        &out,
+    )
+    .unwrap();
+    assert_eq!((summary.reports, summary.listed), (0, 3));
+    let report = verify_file(&out, &VerifyOptions::default()).unwrap();
+    assert!(report.is_intact(), "{}", lines(&report));
+    let members = read_zip(&std::fs::read(&out).unwrap());
+    assert_eq!(
+        members
+            .iter()
+            .find(|(n, _)| n == "ledger/big.csv")
+            .unwrap()
+            .1,
+        big
+    );
+
+    // A document that cannot be read: an error naming it, and no package.
+    let failed = out.with_file_name("failed.zip");
+    let err = write_package(
+        &store,
+        period,
+        vec![Member::file("ledger/gone.csv", tmp.path().join("gone.csv"))],
+        &key,
+        at,
+        &failed,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("gone.csv"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["package.zip"], "only the finished package");
 }

@@ -260,6 +260,58 @@ impl Host {
             .expect("serialise a generated report")
     }
 
+    /// Report number `n` of this host in `month` (its own report id), grown
+    /// to at least `size` bytes with more installed packages, as a host with
+    /// a full package list sends (about 1,500 packages make 200 KB).
+    #[allow(dead_code)] // used by the serve_load bench only
+    pub fn sized_report_bytes(
+        &self,
+        month: Month,
+        catalog: &Catalog,
+        n: u32,
+        size: usize,
+    ) -> Vec<u8> {
+        let mut report = self.report(month, catalog);
+        report.report_id = ReportId::from_random_bytes(
+            digest(&[
+                b"selfcheck-bench-sized-report",
+                &(self.index as u64).to_be_bytes(),
+                &n.to_be_bytes(),
+            ])[..16]
+                .try_into()
+                .expect("16 bytes"),
+        );
+        let sign = |report: &Report| {
+            self.key
+                .sign(report.clone())
+                .expect("sign a generated report")
+                .to_file_bytes()
+                .expect("serialise a generated report")
+        };
+        let mut bytes = sign(&report);
+        if let Some(packages) = report.inventory.packages.as_mut() {
+            let per_package = 140;
+            let more = size.saturating_sub(bytes.len()) / per_package + 1;
+            let start = packages.installed.len();
+            for k in start..start + more {
+                let base = PACKAGES[k % PACKAGES.len()];
+                let version = format!("{}.{}.{}-{}", 1 + k % 5, k % 17, k % 11, 1 + k % 4);
+                packages.installed.push(InstalledPackage {
+                    source_name: base.to_string(),
+                    source_version: version.clone(),
+                    name: format!("{base}-extra{k}"),
+                    version,
+                    arch: "amd64".into(),
+                    state: PackageState::Installed,
+                    reinstall_required: false,
+                });
+            }
+            packages.installed.sort_by(|a, b| a.name.cmp(&b.name));
+            bytes = sign(&report);
+        }
+        bytes
+    }
+
     fn report(&self, month: Month, catalog: &Catalog) -> Report {
         let i = self.index as u64;
         let period = month.period();

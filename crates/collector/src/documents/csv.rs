@@ -4,24 +4,31 @@
 //! a leading `'`, so text from a report can never run as a formula.
 
 use super::sheets::Sheet;
+use std::io::Write;
 
-/// The sheet as CSV text: BOM, the header row, then every row.
-pub fn sheet_csv(sheet: &Sheet) -> String {
+/// Write the sheet as CSV into `out`, a row at a time (a sheet of 100,000s
+/// of rows goes straight into a file or a zip entry): BOM, the header row,
+/// then every row.
+pub fn write_sheet_csv(sheet: &Sheet, mut out: impl Write) -> std::io::Result<()> {
+    out.write_all("\u{feff}".as_bytes())?;
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .flexible(true)
-        .from_writer(Vec::new());
+        .from_writer(out);
     let records = std::iter::once(&sheet.headers).chain(sheet.rows.iter().map(|r| &r.cells));
     for record in records {
-        // Writing to memory cannot fail.
         let cells: Vec<_> = record.iter().map(|c| defuse(c)).collect();
-        let _ = w.write_record(cells.iter().map(|c| c.as_bytes()));
+        w.write_record(cells.iter().map(|c| c.as_bytes()))?;
     }
-    let bytes = w.into_inner().unwrap_or_default();
-    let mut out = String::with_capacity(bytes.len() + 3);
-    out.push('\u{feff}');
-    out.push_str(&String::from_utf8_lossy(&bytes));
-    out
+    w.flush()
+}
+
+/// The sheet as CSV text: BOM, the header row, then every row.
+pub fn sheet_csv(sheet: &Sheet) -> String {
+    let mut bytes = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_sheet_csv(sheet, &mut bytes);
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// `'` before a cell Excel would read as a formula.

@@ -5,7 +5,9 @@
 //! final newline. `manifest.sig` is a small JSON document: Ed25519 over
 //! [`MANIFEST_CONTEXT`], a NUL byte and the bytes of `manifest.json`, with the
 //! signing key's public key and fingerprint, so a verifier can tell "edited
-//! after signing" from "signed by another key".
+//! after signing" from "signed by another key". Where an SM2 key is
+//! configured, `manifest.sm2.sig` holds its DER-encoded SM2 signature over
+//! the same bytes, and the manifest names the key ([`Sm2KeyInfo`]).
 
 use selfcheck_report::Period;
 use selfcheck_report::canonical::to_canonical_bytes;
@@ -26,6 +28,10 @@ pub mod names {
     pub const SIGNATURE: &str = "manifest.sig";
     /// The collector's public key.
     pub const PUBLIC_KEY: &str = "collector-public-key.pem";
+    /// The manifest's SM2 signature (DER), when an SM2 key is configured.
+    pub const SM2_SIGNATURE: &str = "manifest.sm2.sig";
+    /// The SM2 public key (PEM), when an SM2 key is configured.
+    pub const SM2_PUBLIC_KEY: &str = "collector-sm2-public-key.pem";
     /// Folder of the raw agent reports.
     pub const REPORTS_DIR: &str = "reports/";
     /// Folder of the history run.
@@ -40,7 +46,7 @@ pub enum MemberKind {
     Report,
     /// The month's run of the history, one entry per line (the chain is re-checked).
     History,
-    /// The collector's public key.
+    /// A public key of the collector (Ed25519 or SM2).
     PublicKey,
     /// A ledger document (xlsx, csv, html, ...): digests only.
     Document,
@@ -84,6 +90,19 @@ pub struct CollectorKeyInfo {
     pub public_key_member: String,
 }
 
+/// The SM2 key that also signs the manifest (`manifest.sm2.sig`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sm2KeyInfo {
+    /// Always `sm2-sm3` ([`SM2_ALGORITHM`](super::sm2::SM2_ALGORITHM)).
+    pub algorithm: String,
+    /// The distinguishing identifier, `1234567812345678`.
+    pub distid: String,
+    /// `sm3:` + hex SM3 of the public key's SEC1 uncompressed point.
+    pub key_fingerprint: String,
+    /// The member holding the public key (PEM).
+    pub public_key_member: String,
+}
+
 /// The history as it stood when the package was made, and the run included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryInfo {
@@ -112,9 +131,12 @@ pub struct Manifest {
     pub created_at: String,
     /// The key that signs this manifest.
     pub collector: CollectorKeyInfo,
+    /// The SM2 key that signs it too, when one is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collector_sm2: Option<Sm2KeyInfo>,
     /// The history at packaging time.
     pub history: HistoryInfo,
-    /// Every member except `manifest.json` and `manifest.sig`, by name.
+    /// Every member except `manifest.json` and its signatures, by name.
     pub members: Vec<ManifestMember>,
 }
 

@@ -5,11 +5,14 @@
 //! of the month exactly as imported, the month's run of the hash-chained
 //! history, the collector's public key and `manifest.json`: every member with
 //! its size, SHA-256 and SM3 digest, signed (`manifest.sig`) with the
-//! collector's Ed25519 key. [`verify_package`] needs nothing but the zip's
-//! bytes and names each fault: which member, which digest, which signature.
-//! The layout is described in `docs/evidence-package.md`.
+//! collector's Ed25519 key, and also with an SM2 key (`manifest.sm2.sig`)
+//! where one is configured. [`verify_file`] needs nothing but the zip and
+//! names each fault: which member, which digest, which signature. Both sides
+//! stream: a package of 10,000 hosts is written and checked one member at a
+//! time. The layout is described in `docs/evidence-package.md`.
 //!
 //! - [`key`]: the collector's own signing key (`DATA/collector-key.pem`);
+//! - [`sm2`]: the optional SM2 key and signature (GB/T 32918);
 //! - [`manifest`]: the manifest and signature formats;
 //! - [`package`]: building the zip from the store;
 //! - [`verify`]: checking a zip, with no store.
@@ -18,14 +21,22 @@ mod archive;
 pub mod key;
 pub mod manifest;
 pub mod package;
+pub mod sm2;
 pub mod verify;
+mod writer;
 
 pub use key::{COLLECTOR_KEY_FILE, load_or_create_collector_key};
 pub use manifest::{MANIFEST_CONTEXT, MANIFEST_FORMAT, Manifest, ManifestMember, MemberKind};
-pub use package::{Member, build_package, report_member_name};
-pub use verify::{
-    Problem, ProblemKind, VerifyOptions, VerifyReport, verify_package, verify_package_with,
+pub use package::{
+    Content, Member, PackageSummary, Signers, build_package, report_member_name, write_package,
+    write_package_to,
 };
+pub use sm2::Sm2Key;
+pub use verify::{
+    Problem, ProblemKind, VerifyOptions, VerifyReport, verify_file, verify_package,
+    verify_package_with, verify_reader,
+};
+pub use writer::write_new_file;
 
 use std::path::PathBuf;
 
@@ -85,6 +96,54 @@ pub enum EvidenceError {
     /// The OS random source failed.
     #[error("cannot get random bytes from the operating system: {0}")]
     Random(String),
+    /// The SM2 key file is unsafe to use.
+    #[error(
+        "refusing SM2 key {path}: {problem} (the collector never makes an SM2 key itself: a new one is made with `openssl genpkey -algorithm SM2 -out FILE`, and the office is given its fingerprint)"
+    )]
+    UnsafeSm2Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+    /// The SM2 key file holds no usable SM2 private key.
+    #[error("SM2 key {path} is unusable: {problem}")]
+    BadSm2Key {
+        /// The key file.
+        path: PathBuf,
+        /// The problem and what to do.
+        problem: String,
+    },
+}
+
+/// Size, SHA-256 and SM3 of a member, fed piece by piece: members are
+/// hashed while they are written into or read from the zip, never held whole
+/// for it.
+#[derive(Clone, Default)]
+pub struct Digests {
+    size: u64,
+    sha256: sha2::Sha256,
+    sm3: sm3::Sm3,
+}
+
+impl Digests {
+    /// Feed the next bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest as _;
+        self.size += bytes.len() as u64;
+        self.sha256.update(bytes);
+        self.sm3.update(bytes);
+    }
+
+    /// The size in bytes, and the SHA-256 and SM3 in lowercase hex.
+    pub fn finish(self) -> (u64, String, String) {
+        use sha2::Digest as _;
+        (
+            self.size,
+            hex::encode(self.sha256.finalize()),
+            hex::encode(self.sm3.finalize()),
+        )
+    }
 }
 
 /// SHA-256 of `bytes`, lowercase hex.

@@ -1,30 +1,102 @@
 //! Building the evidence package of a month from the store: the raw agent
-//! reports, the history run, the collector's public key, the documents the
-//! caller rendered, and the signed manifest, zipped in a fixed order.
+//! reports, the history run, the collector's public keys, the documents the
+//! caller rendered, and the signed manifest. It is written as a stream: every
+//! listed member in name order, each hashed while it is compressed into the
+//! zip (reports read from the store one at a time), then `manifest.json` and
+//! its signatures last.
 
 use super::key::public_key_pem;
 use super::manifest::{
-    CollectorKeyInfo, HistoryInfo, MANIFEST_CONTEXT, MANIFEST_FORMAT, Manifest, ManifestMember,
-    ManifestSignature, MemberKind, names,
+    CollectorKeyInfo, HistoryInfo, MANIFEST_CONTEXT, MANIFEST_FORMAT, Manifest, ManifestSignature,
+    MemberKind, Sm2KeyInfo, names,
 };
-use super::{EvidenceError, sha256_hex, sm3_hex, unsafe_name};
+use super::sm2::{SM2_ALGORITHM, SM2_DISTID, Sm2Key};
+use super::writer::{ZipSink, write_new_file};
+use super::{EvidenceError, unsafe_name};
 use crate::history::{self, HistoryEntry};
 use crate::store::{Store, StoredReport};
-use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike};
+use chrono::{DateTime, FixedOffset, SecondsFormat};
 use selfcheck_report::canonical::to_canonical_bytes;
 use selfcheck_report::{AgentKey, Period};
 use std::collections::BTreeSet;
-use std::io::{Cursor, Write};
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, ZipWriter};
+use std::io::{BufWriter, Cursor, Seek, Write};
+use std::path::{Path, PathBuf};
 
-/// One file of the package: its path inside the zip and its bytes.
+/// One document of the package: its path inside the zip and its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     /// Path inside the zip, e.g. `ledger/整改台账-2026-11.xlsx`.
     pub name: String,
-    /// The content.
-    pub bytes: Vec<u8>,
+    /// Where its bytes are.
+    pub content: Content,
+}
+
+/// Where a document's bytes are: in memory (small documents, tests), or in a
+/// file (a large document rendered beforehand), copied into the zip a piece
+/// at a time so it is never held whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// The bytes themselves.
+    Bytes(Vec<u8>),
+    /// A file to copy (typically in a temporary directory).
+    File(PathBuf),
+}
+
+impl Member {
+    /// A document held in memory.
+    pub fn bytes(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Member {
+        Member {
+            name: name.into(),
+            content: Content::Bytes(bytes.into()),
+        }
+    }
+
+    /// A document in a file.
+    pub fn file(name: impl Into<String>, path: impl Into<PathBuf>) -> Member {
+        Member {
+            name: name.into(),
+            content: Content::File(path.into()),
+        }
+    }
+
+    /// Its size in bytes (for a file: as it is now on disk).
+    pub fn size(&self) -> std::io::Result<u64> {
+        match &self.content {
+            Content::Bytes(b) => Ok(b.len() as u64),
+            Content::File(p) => std::fs::metadata(p).map(|m| m.len()),
+        }
+    }
+}
+
+/// The keys that sign a package: the collector's Ed25519 key always, and an
+/// SM2 key where one is configured. `&AgentKey` converts into it, for the
+/// Ed25519 signature alone.
+#[derive(Debug, Clone, Copy)]
+pub struct Signers<'a> {
+    /// The collector key (`DATA/collector-key.pem`).
+    pub collector: &'a AgentKey,
+    /// The SM2 key (`--sm2`, `[evidence] sm2_key`), if any.
+    pub sm2: Option<&'a Sm2Key>,
+}
+
+impl<'a> From<&'a AgentKey> for Signers<'a> {
+    fn from(collector: &'a AgentKey) -> Signers<'a> {
+        Signers {
+            collector,
+            sm2: None,
+        }
+    }
+}
+
+/// What a written package holds, for the line `evidence` prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageSummary {
+    /// Agent reports included.
+    pub reports: usize,
+    /// Members listed in the manifest.
+    pub listed: usize,
+    /// History entries included.
+    pub history_entries: u64,
 }
 
 /// Where a stored report goes in the package: `reports/<host>/<report id>.json`,
@@ -55,46 +127,73 @@ pub fn history_member_name(period: Period) -> String {
     format!("{}entries-{period}.jsonl", names::HISTORY_DIR)
 }
 
-/// Build the evidence package of `period`, signed with `key` (the collector
-/// key), as zip bytes. `documents` are the ledger files the caller rendered;
-/// their names must be relative paths outside `reports/` and `history/`.
-///
-/// Reports and history are read in one snapshot of the store, so the history
-/// head recorded is the one the included reports were imported under.
-pub fn build_package(
+/// Write the evidence package of `period` to the file `out`, through a
+/// temporary file in the same directory that is synced and then renamed (a
+/// half-written package never carries the final name). `documents` are the
+/// ledger files the caller rendered; their names must be relative paths
+/// outside `reports/` and `history/`.
+pub fn write_package<'a>(
     store: &Store,
     period: Period,
     documents: Vec<Member>,
-    key: &AgentKey,
+    signers: impl Into<Signers<'a>>,
+    created_at: DateTime<FixedOffset>,
+    out: &Path,
+) -> Result<PackageSummary, EvidenceError> {
+    let signers = signers.into();
+    write_new_file(out, |file| {
+        let buffered = BufWriter::with_capacity(1024 * 1024, file);
+        let (buffered, summary) =
+            write_package_to(store, period, documents, signers, created_at, buffered)?;
+        buffered
+            .into_inner()
+            .map_err(|e| EvidenceError::Zip(e.error().to_string()))?;
+        Ok(summary)
+    })
+}
+
+/// The evidence package of `period` in memory, as zip bytes (for tests and
+/// small packages; [`write_package`] streams to a file).
+pub fn build_package<'a>(
+    store: &Store,
+    period: Period,
+    documents: Vec<Member>,
+    signers: impl Into<Signers<'a>>,
     created_at: DateTime<FixedOffset>,
 ) -> Result<Vec<u8>, EvidenceError> {
+    let out = Cursor::new(Vec::new());
+    let (out, _) = write_package_to(store, period, documents, signers, created_at, out)?;
+    Ok(out.into_inner())
+}
+
+/// A listed member still to be written.
+enum Source {
+    Bytes(Vec<u8>),
+    File(PathBuf),
+    Report(Box<StoredReport>),
+}
+
+/// Write the evidence package of `period` into `out`, member by member, and
+/// hand `out` back. Reports and history are read in one snapshot of the
+/// store, so the history head recorded is the one the included reports were
+/// imported under.
+pub fn write_package_to<'a, W: Write + Seek>(
+    store: &Store,
+    period: Period,
+    documents: Vec<Member>,
+    signers: impl Into<Signers<'a>>,
+    created_at: DateTime<FixedOffset>,
+    out: W,
+) -> Result<(W, PackageSummary), EvidenceError> {
+    let signers = signers.into();
     check_document_names(&documents)?;
     let tx = store
         .conn()
         .unchecked_transaction()
         .map_err(|e| store.err(e))?;
-    let mut members: Vec<(Member, ManifestMember)> = Vec::new();
-    for report in store.reports(Some(period))? {
-        let bytes =
-            store
-                .raw_report(&report.report_id)?
-                .ok_or_else(|| EvidenceError::MissingRaw {
-                    report_id: report.report_id.to_string(),
-                })?;
-        let member = Member {
-            name: report_member_name(&report),
-            bytes,
-        };
-        let mut listed = listing(&member, MemberKind::Report);
-        listed.report_id = Some(report.report_id.to_string());
-        listed.asset_key = Some(report.asset_key.clone());
-        listed.hostname = Some(report.hostname.clone());
-        listed.agent_key_fingerprint = Some(report.key_fingerprint.clone());
-        members.push((member, listed));
-    }
+    let reports = store.reports(Some(period))?;
+    let report_count = reports.len();
     let all = history::read(store.conn(), None).map_err(|e| store.err(e))?;
-    tx.finish().map_err(|e| store.err(e))?;
-
     let run = month_run(&all, period);
     let history_info = HistoryInfo {
         member: history_member_name(period),
@@ -113,26 +212,70 @@ pub fn build_package(
         lines.extend_from_slice(&to_canonical_bytes(&value));
         lines.push(b'\n');
     }
-    let history_member = Member {
-        name: history_info.member.clone(),
-        bytes: lines,
-    };
-    let listed = listing(&history_member, MemberKind::History);
-    members.push((history_member, listed));
+    drop(all);
 
-    let key_member = Member {
-        name: names::PUBLIC_KEY.to_string(),
-        bytes: public_key_pem(key)?.into_bytes(),
-    };
-    let listed = listing(&key_member, MemberKind::PublicKey);
-    members.push((key_member, listed));
-
-    for doc in documents {
-        let listed = listing(&doc, MemberKind::Document);
-        members.push((doc, listed));
+    // Every listed member, in name order; only reports are read later.
+    let mut plan: Vec<(String, MemberKind, Source)> = vec![
+        (
+            history_info.member.clone(),
+            MemberKind::History,
+            Source::Bytes(lines),
+        ),
+        (
+            names::PUBLIC_KEY.to_string(),
+            MemberKind::PublicKey,
+            Source::Bytes(public_key_pem(signers.collector)?.into_bytes()),
+        ),
+    ];
+    if let Some(sm2) = signers.sm2 {
+        plan.push((
+            names::SM2_PUBLIC_KEY.to_string(),
+            MemberKind::PublicKey,
+            Source::Bytes(sm2.public_key_pem()?.into_bytes()),
+        ));
     }
-    members.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    for doc in documents {
+        let source = match doc.content {
+            Content::Bytes(b) => Source::Bytes(b),
+            Content::File(p) => Source::File(p),
+        };
+        plan.push((doc.name, MemberKind::Document, source));
+    }
+    for report in reports {
+        plan.push((
+            report_member_name(&report),
+            MemberKind::Report,
+            Source::Report(Box::new(report)),
+        ));
+    }
+    plan.sort_by(|a, b| a.0.cmp(&b.0));
 
+    let mut zip = ZipSink::new(out, created_at);
+    let mut listed = Vec::with_capacity(plan.len());
+    for (name, kind, source) in plan {
+        let entry = match source {
+            Source::Bytes(bytes) => zip.bytes(&name, kind, &bytes)?,
+            Source::File(path) => zip.file(&name, kind, &path)?,
+            Source::Report(report) => {
+                let bytes = store.raw_report(&report.report_id)?.ok_or_else(|| {
+                    EvidenceError::MissingRaw {
+                        report_id: report.report_id.to_string(),
+                    }
+                })?;
+                let mut entry = zip.bytes(&name, kind, &bytes)?;
+                entry.report_id = Some(report.report_id.to_string());
+                entry.asset_key = Some(report.asset_key);
+                entry.hostname = Some(report.hostname);
+                entry.agent_key_fingerprint = Some(report.key_fingerprint);
+                entry
+            }
+        };
+        listed.push(entry);
+    }
+    tx.finish().map_err(|e| store.err(e))?;
+
+    let history_entries = history_info.entries;
+    let key = signers.collector;
     let manifest = Manifest {
         format: MANIFEST_FORMAT.to_string(),
         period,
@@ -142,8 +285,14 @@ pub fn build_package(
             key_fingerprint: key.fingerprint(),
             public_key_member: names::PUBLIC_KEY.to_string(),
         },
+        collector_sm2: signers.sm2.map(|sm2| Sm2KeyInfo {
+            algorithm: SM2_ALGORITHM.to_string(),
+            distid: SM2_DISTID.to_string(),
+            key_fingerprint: sm2.fingerprint().to_string(),
+            public_key_member: names::SM2_PUBLIC_KEY.to_string(),
+        }),
         history: history_info,
-        members: members.iter().map(|(_, l)| l.clone()).collect(),
+        members: listed,
     };
     let manifest_bytes = manifest.to_bytes();
     let signature = ManifestSignature {
@@ -153,40 +302,18 @@ pub fn build_package(
         key_fingerprint: key.fingerprint(),
         value: key.sign_detached(MANIFEST_CONTEXT, &manifest_bytes),
     };
-
-    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .last_modified_time(zip_time(created_at))
-        .unix_permissions(0o644);
-    let zerr = |e: &dyn std::fmt::Display| EvidenceError::Zip(e.to_string());
-    let mut put = |name: &str, bytes: &[u8]| -> Result<(), EvidenceError> {
-        let large = bytes.len() as u64 >= u64::from(u32::MAX);
-        zip.start_file(name, options.large_file(large))
-            .map_err(|e| zerr(&e))?;
-        zip.write_all(bytes).map_err(|e| zerr(&e))
+    zip.unlisted(names::MANIFEST, &manifest_bytes)?;
+    zip.unlisted(names::SIGNATURE, &signature.to_bytes())?;
+    if let Some(sm2) = signers.sm2 {
+        zip.unlisted(names::SM2_SIGNATURE, &sm2.sign(&manifest_bytes))?;
+    }
+    let out = zip.finish()?;
+    let summary = PackageSummary {
+        reports: report_count,
+        listed: manifest.members.len(),
+        history_entries,
     };
-    put(names::MANIFEST, &manifest_bytes)?;
-    put(names::SIGNATURE, &signature.to_bytes())?;
-    for (member, _) in &members {
-        put(&member.name, &member.bytes)?;
-    }
-    let cursor = zip.finish().map_err(|e| zerr(&e))?;
-    Ok(cursor.into_inner())
-}
-
-fn listing(member: &Member, kind: MemberKind) -> ManifestMember {
-    ManifestMember {
-        name: member.name.clone(),
-        kind,
-        size: member.bytes.len() as u64,
-        sha256: sha256_hex(&member.bytes),
-        sm3: sm3_hex(&member.bytes),
-        report_id: None,
-        asset_key: None,
-        hostname: None,
-        agent_key_fingerprint: None,
-    }
+    Ok((out, summary))
 }
 
 fn check_document_names(documents: &[Member]) -> Result<(), EvidenceError> {
@@ -199,7 +326,14 @@ fn check_document_names(documents: &[Member]) -> Result<(), EvidenceError> {
         if let Some(problem) = unsafe_name(&doc.name) {
             return Err(bad(problem));
         }
-        if [names::MANIFEST, names::SIGNATURE, names::PUBLIC_KEY].contains(&doc.name.as_str()) {
+        let reserved = [
+            names::MANIFEST,
+            names::SIGNATURE,
+            names::PUBLIC_KEY,
+            names::SM2_SIGNATURE,
+            names::SM2_PUBLIC_KEY,
+        ];
+        if reserved.contains(&doc.name.as_str()) {
             return Err(bad("the name is reserved for the package's own files"));
         }
         if doc.name.starts_with(names::REPORTS_DIR) || doc.name.starts_with(names::HISTORY_DIR) {
@@ -232,20 +366,4 @@ fn month_run(all: &[HistoryEntry], period: Period) -> &[HistoryEntry] {
         (Some(a), Some(b)) => &all[a..=b],
         _ => &[],
     }
-}
-
-/// A zip timestamp (local time of `at`; zip has no time zones), clamped to
-/// the range zip can hold.
-fn zip_time(at: DateTime<FixedOffset>) -> zip::DateTime {
-    let year = u16::try_from(at.year()).unwrap_or(1980).clamp(1980, 2107);
-    // Month, day, hour, minute and second always fit a u8.
-    zip::DateTime::from_date_and_time(
-        year,
-        at.month() as u8,
-        at.day() as u8,
-        at.hour() as u8,
-        at.minute() as u8,
-        at.second().min(58) as u8,
-    )
-    .unwrap_or_default()
 }

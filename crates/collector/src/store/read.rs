@@ -147,14 +147,41 @@ impl Store {
 
     /// The report file exactly as it was imported.
     pub fn raw_report(&self, report_id: &ReportId) -> Result<Option<Vec<u8>>, StoreError> {
-        self.conn
+        let row: Option<(Vec<u8>, String)> = self
+            .conn
             .query_row(
-                "SELECT raw FROM reports WHERE report_id = ?1",
+                "SELECT raw, raw_encoding FROM reports WHERE report_id = ?1",
                 [report_id.as_str()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        let Some((raw, encoding)) = row else {
+            return Ok(None);
+        };
+        let damaged = |problem: String| StoreError::Damaged {
+            path: self.path.clone(),
+            problem: format!("report {report_id}: {problem}"),
+        };
+        match encoding.as_str() {
+            "identity" => Ok(Some(raw)),
+            "lz4" => {
+                // The size prefix is checked before anything is allocated.
+                let size = raw
+                    .get(..4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                    .ok_or_else(|| damaged("the stored file is truncated".into()))?;
+                if size > selfcheck_report::MAX_REPORT_BYTES {
+                    return Err(damaged(format!("the stored file claims {size} bytes")));
+                }
+                lz4_flex::block::decompress_size_prepended(&raw)
+                    .map(Some)
+                    .map_err(|e| damaged(format!("the stored file cannot be decompressed: {e}")))
+            }
+            other => Err(damaged(format!(
+                "the stored file has an unknown encoding {other:?}; upgrade the collector"
+            ))),
+        }
     }
 
     /// The agent key fingerprint pinned for an asset.

@@ -114,3 +114,25 @@ CREATE TABLE history (
 ) STRICT;
 CREATE INDEX history_by_fingerprint ON history (fingerprint, seq);
 "#;
+
+/// Version 3: the register of certificates the collector's CA issued and
+/// revoked; report files stored compressed (`raw_encoding` = `lz4`; older
+/// rows stay `identity`).
+pub(super) const SCHEMA_V3: &str = r#"
+ALTER TABLE reports ADD COLUMN raw_encoding TEXT NOT NULL DEFAULT 'identity';
+CREATE TABLE certificates (
+    serial        TEXT PRIMARY KEY NOT NULL, -- lowercase hex, no leading zero bytes
+    role          TEXT NOT NULL,             -- client or server
+    name          TEXT NOT NULL,             -- common name: the agent's host name
+    sha256        TEXT NOT NULL,             -- of the certificate's DER
+    not_before    TEXT NOT NULL,             -- RFC 3339
+    not_after     TEXT NOT NULL,             -- RFC 3339
+    issued_at     TEXT NOT NULL,             -- RFC 3339
+    issued_by     TEXT NOT NULL,             -- who ran enroll
+    pem           TEXT NOT NULL,             -- the certificate
+    revoked_at    TEXT,                      -- RFC 3339, when revoked
+    revoked_by    TEXT,
+    revoke_reason TEXT
+) STRICT;
+CREATE INDEX certificates_by_name ON certificates (name);
+"#;

@@ -17,11 +17,8 @@ pub(super) fn insert_in(
     let id = report.report_id.as_str();
     let file_sha256 = &new.verified.file_sha256;
     let stored: Option<String> = tx
-        .query_row(
-            "SELECT file_sha256 FROM reports WHERE report_id = ?1",
-            [id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT file_sha256 FROM reports WHERE report_id = ?1")?
+        .query_row([id], |r| r.get(0))
         .optional()?;
     if let Some(stored_sha256) = stored {
         return Ok(if &stored_sha256 == file_sha256 {
@@ -35,57 +32,53 @@ pub(super) fn insert_in(
     let key = &new.verified.signed.signature.key_fingerprint;
     let imported_at = new.imported_at.to_rfc3339();
     let pinned: Option<String> = tx
-        .query_row(
-            "SELECT key_fingerprint FROM asset_keys WHERE asset_key = ?1",
-            [&asset],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT key_fingerprint FROM asset_keys WHERE asset_key = ?1")?
+        .query_row([&asset], |r| r.get(0))
         .optional()?;
     match pinned {
         None => {
-            tx.execute(
-                "INSERT INTO asset_keys (asset_key, key_fingerprint, first_seen_at, pinned_at, pinned_report_id)
-                 VALUES (?1, ?2, ?3, ?3, ?4)",
+            tx.prepare_cached("INSERT INTO asset_keys (asset_key, key_fingerprint, first_seen_at, pinned_at, pinned_report_id)
+                 VALUES (?1, ?2, ?3, ?3, ?4)")?.execute(
                 params![asset, key, imported_at, id],
             )?;
         }
         Some(p) if &p == key => {}
         Some(_) if accept_new_key => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE asset_keys SET key_fingerprint = ?2, pinned_at = ?3, pinned_report_id = ?4
                  WHERE asset_key = ?1",
-                params![asset, key, imported_at, id],
-            )?;
+            )?
+            .execute(params![asset, key, imported_at, id])?;
         }
         Some(pinned) => return Ok(InsertOutcome::KeyChanged { pinned }),
     }
 
     let host = &report.host;
     let ips: Vec<String> = host.ip_addresses.iter().map(|ip| ip.to_string()).collect();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO reports (report_id, asset_key, hostname, machine_id, os_name, ip_addresses,
              kernel, period, started_at, finished_at, agent_version, key_fingerprint, file_sha256,
-             source_name, imported_at, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-        params![
-            id,
-            asset,
-            host.hostname,
-            host.machine_id,
-            host.os.display_name(),
-            json_text(&ips),
-            host.kernel,
-            report.period.to_string(),
-            report.started_at.to_rfc3339(),
-            report.finished_at.to_rfc3339(),
-            report.agent.version,
-            key,
-            file_sha256,
-            new.source_name,
-            imported_at,
-            new.bytes,
-        ],
-    )?;
+             source_name, imported_at, raw, raw_encoding)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'lz4')",
+    )?
+    .execute(params![
+        id,
+        asset,
+        host.hostname,
+        host.machine_id,
+        host.os.display_name(),
+        json_text(&ips),
+        host.kernel,
+        report.period.to_string(),
+        report.started_at.to_rfc3339(),
+        report.finished_at.to_rfc3339(),
+        report.agent.version,
+        key,
+        file_sha256,
+        new.source_name,
+        imported_at,
+        lz4_flex::block::compress_prepend_size(new.bytes),
+    ])?;
 
     for run in &report.checks {
         let (count, reason) = match &run.outcome {
@@ -93,22 +86,21 @@ pub(super) fn insert_in(
             CheckOutcome::Findings { count } => (*count, None),
             CheckOutcome::CouldNotRun { reason } => (0, Some(reason.as_str())),
         };
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO check_runs (report_id, check_id, status, finding_count, reason)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                id,
-                run.check_id.as_str(),
-                run.outcome.as_str(),
-                count,
-                reason
-            ],
-        )?;
+        )?
+        .execute(params![
+            id,
+            run.check_id.as_str(),
+            run.outcome.as_str(),
+            count,
+            reason
+        ])?;
     }
     for f in &report.findings {
-        tx.execute(
-            "INSERT INTO findings (report_id, fingerprint, check_id, risk, subject, evidence, detected_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        tx.prepare_cached("INSERT INTO findings (report_id, fingerprint, check_id, risk, subject, evidence, detected_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(
             params![
                 id,
                 f.fingerprint.as_str(),
@@ -122,9 +114,8 @@ pub(super) fn insert_in(
     }
     for s in &report.suppressed {
         let f = &s.finding;
-        tx.execute(
-            "INSERT INTO suppressed_findings (report_id, fingerprint, check_id, risk, subject, evidence, detected_at, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        tx.prepare_cached("INSERT INTO suppressed_findings (report_id, fingerprint, check_id, risk, subject, evidence, detected_at, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(
             params![
                 id,
                 f.fingerprint.as_str(),
@@ -181,11 +172,8 @@ pub(super) fn insert_in(
 /// Record a sighting in the registry; true when the fingerprint got a new number.
 fn register(tx: &Connection, asset: &str, report: &Report, f: &Finding) -> rusqlite::Result<bool> {
     let first: Option<String> = tx
-        .query_row(
-            "SELECT first_seen_at FROM finding_registry WHERE fingerprint = ?1",
-            [f.fingerprint.as_str()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT first_seen_at FROM finding_registry WHERE fingerprint = ?1")?
+        .query_row([f.fingerprint.as_str()], |r| r.get(0))
         .optional()?;
     match first {
         Some(first) => {
@@ -193,9 +181,8 @@ fn register(tx: &Connection, asset: &str, report: &Report, f: &Finding) -> rusql
             if f.detected_at < first {
                 // An older report imported late: it was seen earlier than we knew.
                 // The ledger number stays as it is.
-                tx.execute(
-                    "UPDATE finding_registry SET first_seen_at = ?2, first_seen_period = ?3, first_report_id = ?4
-                     WHERE fingerprint = ?1",
+                tx.prepare_cached("UPDATE finding_registry SET first_seen_at = ?2, first_seen_period = ?3, first_report_id = ?4
+                     WHERE fingerprint = ?1")?.execute(
                     params![
                         f.fingerprint.as_str(),
                         f.detected_at.to_rfc3339(),
@@ -208,16 +195,14 @@ fn register(tx: &Connection, asset: &str, report: &Report, f: &Finding) -> rusql
         }
         None => {
             let period = report.period.to_string();
-            let seq: u32 = tx.query_row(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM finding_registry WHERE numbered_period = ?1",
+            let seq: u32 = tx.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM finding_registry WHERE numbered_period = ?1")?.query_row(
                 [&period],
                 |r| r.get(0),
             )?;
             let no = FindingNo::new(report.period, f.risk, seq);
-            tx.execute(
-                "INSERT INTO finding_registry (fingerprint, asset_key, check_id, subject, finding_no,
+            tx.prepare_cached("INSERT INTO finding_registry (fingerprint, asset_key, check_id, subject, finding_no,
                      numbered_period, seq, first_seen_at, first_seen_period, first_report_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6, ?9)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6, ?9)")?.execute(
                 params![
                     f.fingerprint.as_str(),
                     asset,

@@ -1,0 +1,80 @@
+//! The one thread that writes uploaded reports into the store, in group
+//! commits: whatever arrived while the last commit was syncing is written in
+//! the next transaction (a savepoint per report, so each is all-or-nothing),
+//! and every sender is answered only after its transaction is on disk. A
+//! report is confirmed to an agent only once it is durably stored; a crash
+//! before the commit loses only reports nobody was told were stored.
+
+use crate::import::{ImportError, ImportOptions, ImportOutcome, store_verified};
+use crate::store::Store;
+use selfcheck_report::VerifiedReport;
+use tokio::sync::{mpsc, oneshot};
+
+/// Reports written per transaction, at most.
+const GROUP: usize = 256;
+
+/// One verified upload waiting to be stored.
+pub struct WriteJob {
+    /// The file's bytes as uploaded.
+    pub bytes: bytes::Bytes,
+    /// The verified report.
+    pub verified: VerifiedReport,
+    /// Where it came from (recorded as the report's source).
+    pub source: String,
+    /// Where the outcome goes.
+    pub reply: oneshot::Sender<ImportOutcome>,
+}
+
+/// Start the writer thread over `store`. Dropping every sender ends it after
+/// the queued jobs are written; join the handle to wait for that.
+pub fn start(
+    mut store: Store,
+    queue: usize,
+) -> (mpsc::Sender<WriteJob>, std::thread::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<WriteJob>(queue);
+    let handle = std::thread::Builder::new()
+        .name("store-writer".into())
+        .spawn(move || {
+            while let Some(first) = rx.blocking_recv() {
+                let mut jobs = vec![first];
+                while jobs.len() < GROUP {
+                    match rx.try_recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                write_group(&mut store, jobs);
+            }
+        })
+        .expect("spawn the store writer thread");
+    (tx, handle)
+}
+
+fn write_group(store: &mut Store, jobs: Vec<WriteJob>) {
+    let options = ImportOptions::default();
+    let begun = store.begin_batch();
+    let mut outcomes: Vec<ImportOutcome> = jobs
+        .iter()
+        .map(|job| match &begun {
+            Err(e) => ImportOutcome::Refused {
+                error: ImportError::Batch(e.to_string()),
+            },
+            Ok(()) => store_verified(store, &job.verified, &job.bytes, &job.source, options)
+                .unwrap_or_else(|error| ImportOutcome::Refused { error }),
+        })
+        .collect();
+    if let Err(e) = store.commit_batch() {
+        tracing::error!(error = %e, reports = jobs.len(), "cannot commit uploaded reports");
+        for outcome in &mut outcomes {
+            if matches!(outcome, ImportOutcome::Stored { .. }) {
+                *outcome = ImportOutcome::Refused {
+                    error: ImportError::Batch(e.to_string()),
+                };
+            }
+        }
+    }
+    for (job, outcome) in jobs.into_iter().zip(outcomes) {
+        // The sender gave up (connection closed): the outcome stands anyway.
+        let _ = job.reply.send(outcome);
+    }
+}

@@ -106,6 +106,7 @@ impl Server {
             limiter: ratelimit::RateLimiter::new(options.rate_per_client, options.burst_per_client),
             body_timeout: options.body_timeout,
             max_body: options.max_body,
+            verifying: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         });
         Ok(Server {
             listener,

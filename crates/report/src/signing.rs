@@ -313,36 +313,31 @@ impl SignedReport {
     }
 }
 
-/// A report file read without building a JSON tree: the `report` member as
-/// the bytes it was written with.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileAsWritten<'a> {
-    #[serde(borrow)]
-    report: &'a serde_json::value::RawValue,
-    signature: Signature,
-}
-
-/// The fast path for files as agents write them (canonical JSON): when the
-/// signature verifies over the `report` member's bytes exactly as they are in
-/// the file, those are the bytes that were signed, so they are parsed once,
-/// straight into a [`Report`], with no JSON tree and no re-serialisation.
-/// `None` sends the file down the general path, which also gives the precise
-/// error for anything wrong with it.
+/// The fast path for files as agents write them (canonical JSON,
+/// `{"report":…,"signature":…}` and a newline): when the signature verifies
+/// over the `report` member's bytes exactly as they are in the file, those
+/// are the bytes that were signed, so they are parsed once, straight into a
+/// [`Report`], with no JSON tree and no re-serialisation. `None` sends the
+/// file down the general path, which also gives the precise error for
+/// anything wrong with it.
 fn verify_as_written(bytes: &[u8]) -> Option<Result<VerifiedReport, ReportError>> {
-    let file: FileAsWritten<'_> = serde_json::from_slice(bytes).ok()?;
+    const HEAD: &[u8] = b"{\"report\":";
+    const SEPARATOR: &[u8] = b",\"signature\":";
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let body = body.strip_prefix(HEAD)?.strip_suffix(b"}")?;
+    // The signature block is small and last: its start is the last separator.
+    let split = memchr::memmem::rfind(body, SEPARATOR)?;
+    let (report_bytes, signature_bytes) = (&body[..split], &body[split + SEPARATOR.len()..]);
+    let signature: Signature = serde_json::from_slice(signature_bytes).ok()?;
     let mut message = SIGNING_CONTEXT.to_vec();
-    message.extend_from_slice(file.report.get().as_bytes());
-    check_signature(&file.signature, &message).ok()?;
-    let report: Report = serde_json::from_str(file.report.get()).ok()?;
+    message.extend_from_slice(report_bytes);
+    check_signature(&signature, &message).ok()?;
+    let report: Report = serde_json::from_slice(report_bytes).ok()?;
     if report.schema_version != SCHEMA_VERSION {
         return None;
     }
     Some(check_rules(&report).map(|()| VerifiedReport {
-        signed: SignedReport {
-            report,
-            signature: file.signature,
-        },
+        signed: SignedReport { report, signature },
         file_sha256: hex::encode(Sha256::digest(bytes)),
     }))
 }

@@ -44,6 +44,9 @@ pub struct AppState {
     pub body_timeout: Duration,
     /// Largest body accepted.
     pub max_body: usize,
+    /// Reports being parsed and checked at once, at most (one per core: more
+    /// only thrash the caches while the others wait anyway).
+    pub verifying: tokio::sync::Semaphore,
 }
 
 /// The answer to an upload.
@@ -183,10 +186,17 @@ async fn upload(app: &AppState, peer: &PeerIdentity, headers: &HeaderMap, body: 
     // Parsing and checking the signature of a large report takes a while:
     // off the async threads.
     let catalog = app.catalog.clone();
+    let Ok(slot) = app.verifying.acquire().await else {
+        return refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the collector is stopping; send the report again later",
+        );
+    };
     let checked = {
         let bytes = bytes.clone();
         tokio::task::spawn_blocking(move || verify_report(&bytes, &catalog)).await
     };
+    drop(slot);
     let verified = match checked {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => return refusal(&e, None),

@@ -282,3 +282,44 @@ pub fn post(
     stream.flush()?;
     read_response(&mut stream)
 }
+
+/// POST `body` on an open keep-alive connection; status and body. The
+/// connection stays open for the next request.
+pub fn post_on(
+    stream: &mut rustls::StreamOwned<rustls::ClientConnection, TcpStream>,
+    body: &[u8],
+) -> std::io::Result<(u16, String)> {
+    let head = format!(
+        "POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    stream.flush()?;
+    // The response head, byte by byte up to the blank line (it is small).
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let length = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let mut answer = vec![0u8; length];
+    stream.read_exact(&mut answer)?;
+    Ok((status, String::from_utf8_lossy(&answer).into_owned()))
+}

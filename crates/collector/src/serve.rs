@@ -99,7 +99,8 @@ impl Server {
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        let (queue, writer) = writer::start(store, options.max_connections.max(64));
+        let (queue, writer) = writer::start(store, options.max_connections.max(64))
+            .context("cannot start the store writer thread")?;
         let state = Arc::new(api::AppState {
             catalog,
             writer: queue,

@@ -408,3 +408,95 @@ fn kill_9_during_uploads_loses_no_confirmed_report_and_stores_no_half_report() {
     drop(server);
     assert_eq!(stored_reports(&data), 200);
 }
+
+#[test]
+fn a_client_sending_too_fast_is_told_when_to_come_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_with_ca(tmp.path());
+    let web = enroll(&data, "web-01");
+    let server = Serving::start(
+        &data,
+        &["--rate-per-client", "0.2", "--burst-per-client", "2"],
+    );
+    let config = tls_config(&web);
+    let mut statuses = Vec::new();
+    for id in 10..14u8 {
+        let mut s = tls_connect(&config, server.port).unwrap();
+        let body = Sample::new(WEB, "2026-11", id).bytes();
+        s.write_all(post_head(body.len()).as_bytes()).unwrap();
+        s.write_all(&body).unwrap();
+        s.flush().unwrap();
+        let mut raw = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut s, &mut raw);
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let status: u16 = text.split(' ').nth(1).unwrap().parse().unwrap();
+        if status == 429 {
+            assert!(
+                text.to_ascii_lowercase().contains("retry-after: "),
+                "{text}"
+            );
+            assert!(text.contains("too many requests"), "{text}");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(statuses, [201, 201, 429, 429]);
+    drop(server);
+    assert_eq!(stored_reports(&data), 2);
+}
+
+#[test]
+fn an_unsupported_schema_version_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_with_ca(tmp.path());
+    let web = enroll(&data, "web-01");
+    let server = Serving::start(&data, &[]);
+    let sample = Sample::new(WEB, "2026-11", 20);
+    let mut report = sample.report();
+    report.schema_version = 99;
+    let bytes = sample
+        .agent_key()
+        .sign(report)
+        .unwrap()
+        .to_file_bytes()
+        .unwrap();
+    let file = write(tmp.path(), "v99.json", &bytes);
+    let r = curl_post(&server, Some(&web), &file, "application/json");
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.body.contains("schema"), "{r:?}");
+    drop(server);
+    assert_eq!(stored_reports(&data), 0);
+}
+
+#[test]
+fn only_tls_1_2_and_1_3_with_strong_suites_are_spoken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_with_ca(tmp.path());
+    let web = enroll(&data, "web-01");
+    let server = Serving::start(&data, &[]);
+    let curl = |extra: &[&str]| {
+        let out = std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}"])
+            .args(extra)
+            .arg("--cacert")
+            .arg(web.join("ca.pem"))
+            .arg("--cert")
+            .arg(web.join("client.pem"))
+            .arg("--key")
+            .arg(web.join("client-key.pem"))
+            .arg(server.url("/api/v1/health"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(curl(&["--tlsv1.3"]), "200");
+    assert_eq!(
+        curl(&["--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256"]),
+        "200"
+    );
+    // TLS 1.1 and 1.0, and a TLS 1.2 suite without forward secrecy or AEAD, are refused.
+    assert_eq!(curl(&["--tlsv1.0", "--tls-max", "1.1"]), "000");
+    assert_eq!(
+        curl(&["--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-SHA"]),
+        "000"
+    );
+}

@@ -34,7 +34,7 @@ pub fn key_file_problem(
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Some(format!(
-            "its mode is {mode:04o}, so other users can read or change it; run `chmod 600 {}` if no one else could have copied it, else delete it so a new key is made",
+            "its mode is {mode:04o}, so other users can read or change it; run `chmod 600 {}` if no one else could have copied it; otherwise treat the key as compromised and replace it",
             path.display()
         ));
     }

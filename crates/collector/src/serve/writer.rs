@@ -30,7 +30,7 @@ pub struct WriteJob {
 pub fn start(
     mut store: Store,
     queue: usize,
-) -> (mpsc::Sender<WriteJob>, std::thread::JoinHandle<()>) {
+) -> std::io::Result<(mpsc::Sender<WriteJob>, std::thread::JoinHandle<()>)> {
     let (tx, mut rx) = mpsc::channel::<WriteJob>(queue);
     let handle = std::thread::Builder::new()
         .name("store-writer".into())
@@ -45,9 +45,8 @@ pub fn start(
                 }
                 write_group(&mut store, jobs);
             }
-        })
-        .expect("spawn the store writer thread");
-    (tx, handle)
+        })?;
+    Ok((tx, handle))
 }
 
 fn write_group(store: &mut Store, jobs: Vec<WriteJob>) {

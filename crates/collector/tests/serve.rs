@@ -475,7 +475,15 @@ fn only_tls_1_2_and_1_3_with_strong_suites_are_spoken() {
     let server = Serving::start(&data, &[]);
     let curl = |extra: &[&str]| {
         let out = std::process::Command::new("curl")
-            .args(["-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}"])
+            .args([
+                "-sS",
+                "--max-time",
+                "20",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+            ])
             .args(extra)
             .arg("--cacert")
             .arg(web.join("ca.pem"))
@@ -490,7 +498,12 @@ fn only_tls_1_2_and_1_3_with_strong_suites_are_spoken() {
     };
     assert_eq!(curl(&["--tlsv1.3"]), "200");
     assert_eq!(
-        curl(&["--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256"]),
+        curl(&[
+            "--tls-max",
+            "1.2",
+            "--ciphers",
+            "ECDHE-ECDSA-AES128-GCM-SHA256"
+        ]),
         "200"
     );
     // TLS 1.1 and 1.0, and a TLS 1.2 suite without forward secrecy or AEAD, are refused.

@@ -102,6 +102,9 @@ A line per report follows the summary; with --format json, stdout stays the sign
     /// List the updates the package manager would install (what `apt list --upgradable` or
     /// `dnf check-update` shows), computed offline.
     Packages(PackagesArgs),
+    /// Run only the configuration-baseline checks (GB/T 22239-2019 host controls) and
+    /// print each check's outcome and findings; no report is written.
+    Baseline(PortsArgs),
     /// Show the check catalog.
     #[command(subcommand)]
     Checks(ChecksCommand),
@@ -304,6 +307,25 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        AgentCommand::Baseline(args) => {
+            let root = open_root(common.root.as_deref())?;
+            let catalog = Catalog::embedded_or_dir(common.checks.as_deref())?;
+            let now = chrono::Local::now().fixed_offset();
+            let asset_key = crate::host::read_identity(&root)?.asset_key();
+            let out = crate::config_baseline::audit(&root, &catalog, &asset_key, now);
+            match args.format {
+                OutputFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"checks": out.checks, "findings": out.findings})
+                    )?
+                ),
+                OutputFormat::Table => {
+                    print!("{}", present::baseline_table(&out, &catalog, args.lang))
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         AgentCommand::Packages(args) => {
             let root = open_root(common.root.as_deref())?;
             let host = crate::host::read_identity(&root)?;
@@ -370,6 +392,8 @@ fn check_json(c: &selfcheck_catalog::CheckDef) -> serde_json::Value {
         "why": text(&c.why),
         "remediation": text(&c.remediation),
         "references": c.references,
+        "clauses": c.clauses,
+        "levels": c.levels,
         "file": c.file,
     })
 }

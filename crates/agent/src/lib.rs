@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod config_baseline;
 pub mod fim;
 pub mod fim_cli;
 pub mod fim_verify_cli;

@@ -257,24 +257,47 @@ pub fn exit_status(report: &Report, threshold: Option<Severity>) -> u8 {
 }
 
 /// `checks list`: one row per check.
+/// A column of protection levels appears when a listed check has them (baseline checks).
 pub fn checks_list(catalog: &Catalog, area: Option<&str>, lang: Lang) -> String {
-    let mut t = table(vec![
+    let listed: Vec<&CheckDef> = catalog
+        .iter()
+        .filter(|c| area.is_none_or(|a| c.area == a))
+        .collect();
+    let with_levels = listed.iter().any(|c| !c.levels.is_empty());
+    let mut header = vec![
         "id",
         pick(lang, "类别", "area"),
         pick(lang, "风险", "risk"),
         pick(lang, "标题", "title"),
         pick(lang, "依据", "references"),
-    ]);
-    for c in catalog.iter().filter(|c| area.is_none_or(|a| c.area == a)) {
-        t.add_row(vec![
+    ];
+    if with_levels {
+        header.push(pick(lang, "适用等级", "levels"));
+    }
+    let mut t = table(header);
+    for c in listed {
+        let mut row = vec![
             c.id.to_string(),
             c.area.clone(),
             risk_label(c.risk, lang).to_string(),
             c.title.get(lang).to_string(),
             c.references.join("\n"),
-        ]);
+        ];
+        if with_levels {
+            row.push(levels_text(&c.levels));
+        }
+        t.add_row(row);
     }
     t.to_string()
+}
+
+/// `2, 3` for the levels a check applies to.
+fn levels_text(levels: &[u8]) -> String {
+    levels
+        .iter()
+        .map(u8::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `checks show ID`: everything the catalog says about one check.
@@ -305,6 +328,22 @@ pub fn check_details(c: &CheckDef, lang: Lang) -> String {
     for r in &c.references {
         let _ = writeln!(out, "  {r}");
     }
+    if !c.clauses.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}: GB/T 22239-2019 {}",
+            pick(lang, "对应条款", "Clauses"),
+            c.clauses.join(", ")
+        );
+    }
+    if !c.levels.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            pick(lang, "适用等级", "Levels"),
+            levels_text(&c.levels)
+        );
+    }
     let _ = writeln!(
         out,
         "\n{}: {}  ·  {}: {}",
@@ -314,4 +353,50 @@ pub fn check_details(c: &CheckDef, lang: Lang) -> String {
         c.file
     );
     out
+}
+
+/// `baseline`: one row per check with its outcome, subjects and evidence.
+pub fn baseline_table(out: &crate::audit::AuditOutput, catalog: &Catalog, lang: Lang) -> String {
+    let mut t = table(vec![
+        "id",
+        pick(lang, "结果", "outcome"),
+        pick(lang, "对象", "subject"),
+        pick(lang, "证据", "evidence"),
+    ]);
+    for run in &out.checks {
+        let title = catalog
+            .get(&run.check_id)
+            .map(|c| c.title.get(lang).to_string())
+            .unwrap_or_default();
+        let id = format!("{}\n{title}", run.check_id);
+        match &run.outcome {
+            CheckOutcome::Passed => {
+                t.add_row(vec![
+                    id,
+                    pick(lang, "通过", "passed").into(),
+                    String::new(),
+                    String::new(),
+                ]);
+            }
+            CheckOutcome::CouldNotRun { reason } => {
+                t.add_row(vec![
+                    id,
+                    pick(lang, "无法执行", "could not run").into(),
+                    String::new(),
+                    reason.clone(),
+                ]);
+            }
+            _ => {
+                for f in out.findings.iter().filter(|f| f.check_id == run.check_id) {
+                    t.add_row(vec![
+                        id.clone(),
+                        risk_label(f.risk, lang).to_string(),
+                        f.subject.clone(),
+                        f.evidence.join("\n"),
+                    ]);
+                }
+            }
+        }
+    }
+    t.to_string()
 }

@@ -140,6 +140,11 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     inventory.file_integrity = integrity;
     merge(&mut all, fim_out);
 
+    merge(
+        &mut all,
+        crate::config_baseline::audit(&root, &catalog, &asset_key, now()),
+    );
+
     let finished_at = now();
     let report = Report {
         schema_version: SCHEMA_VERSION,

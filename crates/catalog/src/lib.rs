@@ -3,12 +3,20 @@
 //! Each `checks/*.toml` file holds `[[check]]` tables with an id, area, risk
 //! level, texts in Chinese and English (title, what it checks, why it matters,
 //! how to fix it), references (GB/T 22239-2019 clauses) and check-specific
-//! `params`. The repository's files are compiled in as the default catalog
+//! `params`. Configuration-baseline checks (area `baseline`) also carry the
+//! GB/T 22239-2019 `clauses` they map to, the protection `levels` they apply
+//! to, and a declarative `[check.rule]` ([`Rule`]). The repository's files are compiled in as the default catalog
 //! ([`Catalog::embedded`]); `--checks DIR` loads another directory instead
 //! ([`Catalog::load_dir`]). A malformed file is an error naming the file, the
 //! check and the key.
 
 mod parse;
+mod rule;
+
+pub use rule::{
+    AccountCheck, AccountsRule, Expect, FileModeRule, KeyValueRule, LineRule, Missing, Rule,
+    Separator, SysctlRule, Take, UnitRule, UnitState,
+};
 
 use selfcheck_report::{CheckId, Severity};
 use std::collections::BTreeMap;
@@ -81,6 +89,12 @@ pub struct CheckDef {
     pub references: Vec<String>,
     /// Check-specific parameters, read by the audit that runs the check.
     pub params: toml::Table,
+    /// GB/T 22239-2019 clauses the check maps to, e.g. `8.1.4.1 a)` (L3) and `7.1.4.1 a)` (L2).
+    pub clauses: Vec<String>,
+    /// Protection levels (等级) the check applies to: 2 and/or 3; empty for non-baseline checks.
+    pub levels: Vec<u8>,
+    /// The declarative rule of a configuration-baseline check.
+    pub rule: Option<Rule>,
     /// The file the check came from (for error messages about its params).
     pub file: String,
 }

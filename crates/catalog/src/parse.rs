@@ -14,6 +14,9 @@ const KEYS: &[&str] = &[
     "remediation",
     "references",
     "params",
+    "clauses",
+    "levels",
+    "rule",
 ];
 
 /// The checks of one file.
@@ -161,6 +164,84 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<CheckDef>, Catalo
             Some(_) => return Err(err(check.clone(), Some("params"), "must be a table".into())),
             None => Table::new(),
         };
+        let clauses = match t.get("clauses") {
+            None => Vec::new(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) if is_clause(s) => Ok(s.clone()),
+                    _ => Err(err(
+                        check.clone(),
+                        Some("clauses"),
+                        "must list GB/T 22239-2019 clauses like \"8.1.4.1 a)\" or \"7.1.4.1 a)\""
+                            .into(),
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(_) => {
+                return Err(err(
+                    check.clone(),
+                    Some("clauses"),
+                    "must be a list of strings".into(),
+                ));
+            }
+        };
+        let levels = match t.get("levels") {
+            None => Vec::new(),
+            Some(Value::Array(a)) => {
+                let mut levels = Vec::new();
+                for v in a {
+                    match v {
+                        Value::Integer(n @ 2..=3) if !levels.contains(&(*n as u8)) => {
+                            levels.push(*n as u8)
+                        }
+                        _ => {
+                            return Err(err(
+                                check.clone(),
+                                Some("levels"),
+                                "must list protection levels 2 and/or 3, each once, like [2, 3]"
+                                    .into(),
+                            ));
+                        }
+                    }
+                }
+                levels.sort_unstable();
+                levels
+            }
+            Some(_) => {
+                return Err(err(
+                    check.clone(),
+                    Some("levels"),
+                    "must be a list like [2, 3]".into(),
+                ));
+            }
+        };
+        let rule = match t.get("rule") {
+            None => None,
+            Some(Value::Table(r)) => Some(
+                crate::rule::parse_rule(r)
+                    .map_err(|(k, m)| err(check.clone(), Some(&format!("rule.{k}")), m))?,
+            ),
+            Some(_) => {
+                return Err(err(
+                    check.clone(),
+                    Some("rule"),
+                    "must be a table, written [check.rule]".into(),
+                ));
+            }
+        };
+        if area == "baseline" {
+            if rule.is_none() {
+                return Err(err(
+                    check.clone(),
+                    Some("rule"),
+                    "missing; a baseline check needs a [check.rule] table".into(),
+                ));
+            }
+            if levels.is_empty() || clauses.is_empty() {
+                return Err(err(check.clone(), Some(if levels.is_empty() { "levels" } else { "clauses" }), "missing; a baseline check says which levels it applies to and which clauses it maps to".into()));
+            }
+        }
         out.push(CheckDef {
             id,
             area,
@@ -171,8 +252,28 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<CheckDef>, Catalo
             remediation: text("remediation")?,
             references,
             params,
+            clauses,
+            levels,
+            rule,
             file: file.to_string(),
         });
     }
     Ok(out)
+}
+
+/// `8.1.4.1 a)` or `7.1.4.10 b)`: a clause of GB/T 22239-2019's computing-environment controls.
+fn is_clause(s: &str) -> bool {
+    let Some((num, item)) = s.split_once(' ') else {
+        return false;
+    };
+    let parts: Vec<&str> = num.split('.').collect();
+    let item = item.as_bytes();
+    parts.len() == 4
+        && (parts[0] == "7" || parts[0] == "8")
+        && parts[1] == "1"
+        && parts[2] == "4"
+        && parts[3].parse::<u8>().is_ok_and(|n| (1..=11).contains(&n))
+        && item.len() == 2
+        && item[0].is_ascii_lowercase()
+        && item[1] == b')'
 }

@@ -6,6 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
+/// The largest host text file [`HostRoot::read_optional`] reads: configuration
+/// and state files are far smaller; anything larger is not one.
+pub const MAX_TEXT_BYTES: u64 = 4 * 1024 * 1024;
+
 /// The file-system root an audit reads from.
 #[derive(Debug, Clone)]
 pub struct HostRoot {
@@ -103,13 +107,41 @@ impl HostRoot {
         self.dir.join(resolved.iter().collect::<PathBuf>())
     }
 
-    /// Read a host file as text (through [`HostRoot::resolve`]); `None` when it does not exist.
+    /// Read a host file as text (through [`HostRoot::resolve`]); `None` when
+    /// it does not exist. Only a regular file of at most [`MAX_TEXT_BYTES`] is
+    /// read: it is opened non-blocking, so a FIFO or device in its place is an
+    /// error (`InvalidInput`), never a hang. Invalid UTF-8 is replaced.
     pub fn read_optional(&self, host_path: impl AsRef<Path>) -> std::io::Result<Option<String>> {
-        match std::fs::read_to_string(self.resolve(host_path)) {
-            Ok(s) => Ok(Some(s)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
+        use rustix::fs::OFlags;
+        use std::io::{Error, ErrorKind, Read};
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
+            .open(self.resolve(host_path));
+        let file = match file {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !file.metadata()?.file_type().is_file() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "not a regular file (a directory, FIFO or device)",
+            ));
         }
+        let mut bytes = Vec::new();
+        file.take(MAX_TEXT_BYTES + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_TEXT_BYTES {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("larger than {MAX_TEXT_BYTES} bytes, so not a configuration or state file"),
+            ));
+        }
+        Ok(Some(match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }))
     }
 }
 

@@ -177,9 +177,7 @@ pub fn run_ca(global: &GlobalArgs, command: CaCommand) -> Result<ExitCode> {
             println!(
                 "  server certificate: {} for {}",
                 ca.dir().join(crate::pki::SERVER_CERT_FILE).display(),
-                CertRequest::server(&options.server_names, 1)
-                    .alt_names
-                    .join(", ")
+                server.alt_names.join(", ")
             );
             println!(
                 "Back up {} offline; enroll agents with `selfcheck-collector enroll --host NAME --out DIR`.",
@@ -220,9 +218,7 @@ pub fn run_ca(global: &GlobalArgs, command: CaCommand) -> Result<ExitCode> {
             println!(
                 "new server certificate {} for {}; restart `serve` to use it",
                 cert.serial,
-                CertRequest::server(&args.server_names, 1)
-                    .alt_names
-                    .join(", ")
+                cert.alt_names.join(", ")
             );
         }
     }

@@ -2,47 +2,16 @@
 //! FIFO, never reading a device, bounded in size, globs in the last component.
 
 use crate::root::HostRoot;
-use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 
-/// Larger configuration files are not read (a device or a runaway log, not a config).
-const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
-
-/// A host file's text; `Ok(None)` when it does not exist; `Err` says what failed.
+/// A host file's text; `Ok(None)` when it does not exist; `Err` says what
+/// failed ([`HostRoot::read_optional`] never blocks on a FIFO and bounds the size).
 pub(crate) fn read_text(root: &HostRoot, host_path: &str) -> Result<Option<String>, String> {
-    use rustix::fs::OFlags;
-    let path = root.resolve(host_path);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
-        .open(&path);
-    let file = match file {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(format!(
-                "cannot open {host_path}: {e}; check that it is a readable file"
-            ));
+    root.read_optional(host_path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => {
+            format!("{host_path} is {e}; replace it with the configuration file")
         }
-    };
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot stat {host_path}: {e}"))?;
-    if !meta.file_type().is_file() {
-        return Err(format!(
-            "{host_path} is not a regular file (a directory, FIFO or device); replace it with the configuration file"
-        ));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {host_path}: {e}"))?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(format!(
-            "{host_path} is larger than {MAX_CONFIG_BYTES} bytes; not a configuration file"
-        ));
-    }
-    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        _ => format!("cannot read {host_path}: {e}; check that it is a readable file"),
+    })
 }
 
 /// The host paths a path or glob names, sorted; a glob (`*`, `?` in the last

@@ -108,6 +108,8 @@ pub struct IssuedCert {
     pub role: CertRole,
     /// The subject's common name.
     pub name: String,
+    /// Server certificates: the DNS names and addresses it is valid for.
+    pub alt_names: Vec<String>,
     /// The serial number, lowercase hex.
     pub serial: String,
     /// SHA-256 of the certificate's DER, lowercase hex (what `openssl x509 -fingerprint -sha256` shows).
@@ -329,6 +331,7 @@ impl Authority {
         Ok(IssuedCert {
             role: request.role,
             name: request.name.clone(),
+            alt_names: request.alt_names.clone(),
             serial: serial_hex(&serial.to_bytes()),
             sha256: hex::encode(Sha256::digest(cert.der())),
             not_before: request.not_before,

@@ -219,30 +219,20 @@ pub(super) fn rectification(out: &mut String, docs: &Documents<'_>, lang: Lang) 
         t(lang, "五、整改情况", "5. Rectification")
     );
     let by_status = |f: &dyn Fn(&LedgerRow) -> bool| rows.iter().filter(|r| f(r)).count();
+    let closed = by_status(&|r| r.row.state.status == Status::Closed);
+    let in_progress = by_status(&|r| r.row.state.status == Status::InProgress);
+    let pending_recheck = by_status(&|r| r.row.state.status == Status::FixedPendingRecheck);
+    let open = by_status(&|r| matches!(r.row.state.status, Status::Open | Status::Reopened));
+    let overdue = by_status(&|r| r.row.state.overdue);
+    let accepted = by_status(&|r| r.row.state.status == Status::RiskAccepted);
+    let false_positive = by_status(&|r| r.row.state.status == Status::FalsePositive);
+    let (total, rate) = (rows.len(), rate(l.summary.rectification_rate));
     let text = match lang {
         Lang::Zh => format!(
-            "本月台账共 {} 项问题：已销号 {} 项，整改中 {} 项，已整改待复查 {} 项，待整改（含复发）{} 项，其中逾期 {} 项；风险接受 {} 项，误报 {} 项。整改率 {}。整改措施未由责任人填写的，列出检查目录建议措施的要点（全文见台账）。",
-            rows.len(),
-            by_status(&|r| r.row.state.status == Status::Closed),
-            by_status(&|r| r.row.state.status == Status::InProgress),
-            by_status(&|r| r.row.state.status == Status::FixedPendingRecheck),
-            by_status(&|r| matches!(r.row.state.status, Status::Open | Status::Reopened)),
-            by_status(&|r| r.row.state.overdue),
-            by_status(&|r| r.row.state.status == Status::RiskAccepted),
-            by_status(&|r| r.row.state.status == Status::FalsePositive),
-            rate(l.summary.rectification_rate)
+            "本月台账共 {total} 项问题：已销号 {closed} 项，整改中 {in_progress} 项，已整改待复查 {pending_recheck} 项，待整改（含复发）{open} 项，其中逾期 {overdue} 项；风险接受 {accepted} 项，误报 {false_positive} 项。整改率 {rate}。整改措施未由责任人填写的，列出检查目录建议措施的要点（全文见台账）。"
         ),
         Lang::En => format!(
-            "The ledger has {} rows: {} closed, {} in progress, {} fixed pending re-check, {} open (reopened included), {} of them overdue; {} risk accepted, {} false positive. Rectification rate {}. Where no measure was recorded, the gist of the catalog's remediation is shown (the ledger has it in full).",
-            rows.len(),
-            by_status(&|r| r.row.state.status == Status::Closed),
-            by_status(&|r| r.row.state.status == Status::InProgress),
-            by_status(&|r| r.row.state.status == Status::FixedPendingRecheck),
-            by_status(&|r| matches!(r.row.state.status, Status::Open | Status::Reopened)),
-            by_status(&|r| r.row.state.overdue),
-            by_status(&|r| r.row.state.status == Status::RiskAccepted),
-            by_status(&|r| r.row.state.status == Status::FalsePositive),
-            rate(l.summary.rectification_rate)
+            "The ledger has {total} rows: {closed} closed, {in_progress} in progress, {pending_recheck} fixed pending re-check, {open} open (reopened included), {overdue} of them overdue; {accepted} risk accepted, {false_positive} false positive. Rectification rate {rate}. Where no measure was recorded, the gist of the catalog's remediation is shown (the ledger has it in full)."
         ),
     };
     put!(out, "<p>{}</p>\n", escape(&text));

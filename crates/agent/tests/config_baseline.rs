@@ -15,7 +15,10 @@ use std::path::Path;
 
 #[path = "support/baseline_fixture.rs"]
 mod baseline_fixture;
-use baseline_fixture::{SSHD_CONFIG, breaks, good_root, link, write};
+#[path = "support/sshd_fixture.rs"]
+mod sshd_fixture;
+use baseline_fixture::{breaks, good_root, link, write};
+use sshd_fixture::SSHD_CONFIG;
 
 fn now() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap()

@@ -22,19 +22,6 @@ pub fn link(root: &Path, rel: &str, target: &str) {
     symlink(target, p).unwrap();
 }
 
-/// The hardened sshd_config: an Include first, globals, then a Match block.
-pub const SSHD_CONFIG: &str = "\
-# global settings
-Include /etc/ssh/sshd_config.d/*.conf
-PermitRootLogin no
-PasswordAuthentication no
-PermitEmptyPasswords no
-
-Match User backup
-    PermitRootLogin yes
-    MaxAuthTries 10
-";
-
 /// A root on which every baseline check passes.
 pub fn good_root() -> TempDir {
     let tmp = tempfile::tempdir().unwrap();
@@ -79,13 +66,7 @@ pub fn good_root() -> TempDir {
         "readonly TMOUT=600\nexport TMOUT\n",
         0o644,
     );
-    write(r, "etc/ssh/sshd_config", SSHD_CONFIG, 0o600);
-    write(
-        r,
-        "etc/ssh/sshd_config.d/50-local.conf",
-        "MaxAuthTries 3\nClientAliveInterval 300\n",
-        0o600,
-    );
+    super::sshd_fixture::harden(r);
     write(
         r,
         "etc/passwd",
@@ -151,7 +132,7 @@ pub type Break = fn(&Path);
 
 /// For each check: its id, the subject its finding names, and the change that breaks it.
 pub fn breaks() -> Vec<(&'static str, &'static str, Break)> {
-    vec![
+    let mut all: Vec<(&'static str, &'static str, Break)> = vec![
         (
             "baseline.pass-max-days",
             "/etc/login.defs:PASS_MAX_DAYS",
@@ -235,67 +216,6 @@ pub fn breaks() -> Vec<(&'static str, &'static str, Break)> {
         ("baseline.shell-timeout", "/etc/profile", |r| {
             write(r, "etc/profile.d/tmout.sh", "export TMOUT=3600\n", 0o644)
         }),
-        // sshd takes the first value: the Include comes before the main file's `no`.
-        (
-            "baseline.sshd-permit-root-login",
-            "/etc/ssh/sshd_config:PermitRootLogin",
-            |r| {
-                write(
-                    r,
-                    "etc/ssh/sshd_config.d/00-first.conf",
-                    "permitrootlogin yes\n",
-                    0o600,
-                )
-            },
-        ),
-        (
-            "baseline.sshd-permit-empty-passwords",
-            "/etc/ssh/sshd_config:PermitEmptyPasswords",
-            |r| {
-                write(
-                    r,
-                    "etc/ssh/sshd_config.d/00-first.conf",
-                    "PermitEmptyPasswords=yes\n",
-                    0o600,
-                )
-            },
-        ),
-        (
-            "baseline.sshd-password-authentication",
-            "/etc/ssh/sshd_config:PasswordAuthentication",
-            |r| {
-                write(
-                    r,
-                    "etc/ssh/sshd_config",
-                    &SSHD_CONFIG.replace("PasswordAuthentication no\n", ""),
-                    0o600,
-                )
-            },
-        ),
-        (
-            "baseline.sshd-max-auth-tries",
-            "/etc/ssh/sshd_config:MaxAuthTries",
-            |r| {
-                write(
-                    r,
-                    "etc/ssh/sshd_config.d/50-local.conf",
-                    "MaxAuthTries 6\nClientAliveInterval 300\n",
-                    0o600,
-                )
-            },
-        ),
-        (
-            "baseline.sshd-client-alive-interval",
-            "/etc/ssh/sshd_config:ClientAliveInterval",
-            |r| {
-                write(
-                    r,
-                    "etc/ssh/sshd_config.d/50-local.conf",
-                    "MaxAuthTries 3\n",
-                    0o600,
-                )
-            },
-        ),
         ("baseline.empty-password", "/etc/shadow:alice", |r| {
             write(
                 r,
@@ -399,5 +319,7 @@ pub fn breaks() -> Vec<(&'static str, &'static str, Break)> {
                 "/lib/systemd/system/avahi-daemon.service",
             )
         }),
-    ]
+    ];
+    all.extend(super::sshd_fixture::breaks());
+    all
 }

@@ -15,7 +15,7 @@ mod rule;
 
 pub use rule::{
     AccountCheck, AccountsRule, Expect, FileModeRule, KeyValueRule, LineRule, Missing, Rule,
-    Separator, SysctlRule, Take, UnitRule, UnitState,
+    SSHD_ALGORITHM_KEYS, Separator, SshdRule, SysctlRule, Take, UnitRule, UnitState,
 };
 
 use selfcheck_report::{CheckId, Severity};

@@ -3,12 +3,15 @@
 //!
 //! ```toml
 //! [check.rule]
-//! kind = "key_value"            # key_value | line | file_mode | sysctl | systemd_unit | accounts
+//! kind = "key_value"            # key_value | line | file_mode | sysctl | systemd_unit | accounts | sshd | function
 //! files = ["/etc/login.defs"]   # the kind's own keys follow, see each struct below
 //! key = "PASS_MAX_DAYS"
 //! expect = { max = 90 }         # { equals = "no" } | { one_of = ["a", "b"] } | { min = 1, max = 600 }
 //! default = "99999"             # the program's value when the key is absent
 //! ```
+//!
+//! `kind = "function"` has no other keys: the check's logic is a Rust function
+//! the agent registers under the check's id, reading its `[check.params]`.
 
 use regex::Regex;
 use toml::{Table, Value};
@@ -28,6 +31,11 @@ pub enum Rule {
     SystemdUnit(UnitRule),
     /// A named rule over passwd, shadow, group and login.defs.
     Accounts(AccountsRule),
+    /// An OpenSSH server setting as sshd resolves it (Include, Match, algorithm lists).
+    Sshd(SshdRule),
+    /// Logic beyond the declarative kinds: the agent's function registered
+    /// under the check's id, parameterised by the check's `params`.
+    Function,
 }
 
 /// The expected value.
@@ -139,6 +147,9 @@ pub struct LineRule {
     pub files: Vec<String>,
     /// Regular expression matched against each non-comment line.
     pub pattern: String,
+    /// With `present`, what a matching line is, in plain words (`a TMOUT=N
+    /// setting (N 1-600)`), shown in evidence instead of the pattern.
+    pub wanted: Option<String>,
     /// true: some line must match; false: no line may match.
     pub present: bool,
     /// With `present`, the first non-empty capture group of a matching line must satisfy this.
@@ -213,6 +224,29 @@ pub struct AccountsRule {
     pub allow: Vec<String>,
 }
 
+/// The algorithm-list keywords of `kind = "sshd"` (they take `forbid`, the others `expect`).
+pub const SSHD_ALGORITHM_KEYS: &[&str] = &[
+    "Ciphers",
+    "MACs",
+    "KexAlgorithms",
+    "HostKeyAlgorithms",
+    "PubkeyAcceptedAlgorithms",
+];
+
+/// `kind = "sshd"`: a setting of the OpenSSH server, resolved as sshd does
+/// (Include in place, the first value wins, Match blocks, `+`/`-`/`^` lists).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SshdRule {
+    /// The main configuration file (default `/etc/ssh/sshd_config`).
+    pub config: String,
+    /// The keyword as sshd_config(5) spells it (`PermitRootLogin`, `Ciphers`).
+    pub key: String,
+    /// For a scalar keyword: what the global value and every Match block's value must satisfy.
+    pub expect: Option<Expect>,
+    /// For an algorithm list: patterns (`*-cbc`, `hmac-sha1*`) no enabled algorithm may match.
+    pub forbid: Vec<String>,
+}
+
 /// Reads one rule table; errors are (key, message) with the key below `rule.`.
 pub(crate) fn parse_rule(t: &Table) -> Result<Rule, (String, String)> {
     let r = Reader { t };
@@ -268,17 +302,22 @@ pub(crate) fn parse_rule(t: &Table) -> Result<Rule, (String, String)> {
             if expect.is_some() && !present {
                 return Err(("expect".into(), "only allowed with present = true".into()));
             }
+            let wanted = r.opt_string("wanted")?;
+            if wanted.is_some() && !present {
+                return Err(("wanted".into(), "only allowed with present = true".into()));
+            }
             (
                 Rule::Line(LineRule {
                     files: r.files()?,
                     pattern,
+                    wanted,
                     present,
                     expect,
                     comment: r.comment()?,
                     missing: r.missing(Missing::CouldNotRun)?,
                 }),
                 &[
-                    "files", "pattern", "present", "expect", "comment", "missing",
+                    "files", "pattern", "wanted", "present", "expect", "comment", "missing",
                 ],
             )
         }
@@ -357,16 +396,69 @@ pub(crate) fn parse_rule(t: &Table) -> Result<Rule, (String, String)> {
                 &["check", "allow"],
             )
         }
+        "sshd" => {
+            let key = r.string("key")?;
+            let list = SSHD_ALGORITHM_KEYS
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(&key));
+            let forbid = r.strings("forbid")?;
+            let expect = match r.t.get("expect") {
+                Some(_) if list => {
+                    return Err((
+                        "expect".into(),
+                        format!("{key} is an algorithm list; use forbid = [patterns]"),
+                    ));
+                }
+                Some(_) => Some(r.expect("expect")?),
+                None if list => None,
+                None => return Err(("expect".into(), "missing".into())),
+            };
+            if list && forbid.is_empty() {
+                return Err((
+                    "forbid".into(),
+                    format!("missing; list the {key} patterns that must not be enabled"),
+                ));
+            }
+            if !list && !forbid.is_empty() {
+                return Err((
+                    "forbid".into(),
+                    format!(
+                        "only for the algorithm lists {}",
+                        SSHD_ALGORITHM_KEYS.join(", ")
+                    ),
+                ));
+            }
+            let config = match r.t.get("config") {
+                Some(_) => r.path("config")?,
+                None => "/etc/ssh/sshd_config".to_string(),
+            };
+            (
+                Rule::Sshd(SshdRule {
+                    config,
+                    key,
+                    expect,
+                    forbid,
+                }),
+                &["config", "key", "expect", "forbid"],
+            )
+        }
+        "function" => (Rule::Function, &[]),
         o => {
             return Err(bad(
                 "kind",
                 o,
-                "key_value, line, file_mode, sysctl, systemd_unit or accounts",
+                "key_value, line, file_mode, sysctl, systemd_unit, accounts, sshd or function",
             ));
         }
     };
     for key in t.keys() {
         if key != "kind" && !keys.contains(&key.as_str()) {
+            if keys.is_empty() {
+                return Err((
+                    key.clone(),
+                    format!("kind {kind} takes no other keys; put parameters in [check.params]"),
+                ));
+            }
             return Err((
                 key.clone(),
                 format!(

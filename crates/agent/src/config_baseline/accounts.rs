@@ -21,11 +21,13 @@ use selfcheck_catalog::{AccountCheck, AccountsRule};
 use std::collections::BTreeMap;
 
 /// One passwd entry.
-struct Account {
-    name: String,
-    uid: u32,
-    shell: String,
-    password: String,
+pub(crate) struct Account {
+    pub(crate) name: String,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) home: String,
+    pub(crate) shell: String,
+    pub(crate) password: String,
 }
 
 /// Evaluate an `accounts` rule.
@@ -115,7 +117,7 @@ pub(crate) fn accounts(root: &HostRoot, rule: &AccountsRule) -> RuleResult {
 }
 
 /// Whether a passwd shell field lets the account log in.
-fn is_login_shell(shell: &str) -> bool {
+pub(crate) fn is_login_shell(shell: &str) -> bool {
     let base = shell.rsplit('/').next().unwrap_or(shell);
     !matches!(base, "nologin" | "false" | "sync" | "shutdown" | "halt")
 }
@@ -135,7 +137,7 @@ fn uid_min(root: &HostRoot) -> Result<u32, String> {
 }
 
 /// The root's passwd entries; could not run when it is missing.
-fn read_passwd(root: &HostRoot) -> Result<Vec<Account>, String> {
+pub(crate) fn read_passwd(root: &HostRoot) -> Result<Vec<Account>, String> {
     let text = read_text(root, "/etc/passwd")?
         .ok_or_else(|| "/etc/passwd does not exist on the audited root".to_string())?;
     Ok(text
@@ -148,6 +150,8 @@ fn read_passwd(root: &HostRoot) -> Result<Vec<Account>, String> {
             Some(Account {
                 name: f[0].to_string(),
                 uid: f[2].parse().ok()?,
+                gid: f[3].parse().unwrap_or(u32::MAX),
+                home: f[5].to_string(),
                 shell: f[6].trim().to_string(),
                 password: f[1].to_string(),
             })

@@ -8,7 +8,8 @@
 //! and the matching lines whose value was wrong. With `present = false` each
 //! file holding a matching line is a finding whose evidence is those lines.
 //! When none of the files exists the check could not run, unless the rule
-//! says `missing = "finding"`.
+//! says `missing = "finding"`. The evidence of a missing line names what was
+//! wanted in the rule's plain words (`wanted`), or else quotes the pattern.
 
 use super::read::{is_comment, read_all};
 use super::{Problem, RuleResult};
@@ -83,11 +84,16 @@ pub(crate) fn line(root: &HostRoot, rule: &LineRule) -> RuleResult {
         } else {
             ""
         };
-        let mut evidence = vec![format!(
-            "no line matching {}{accepted} in {}",
-            rule.pattern,
-            read.join(", ")
-        )];
+        // Plain words when the check gives them (they include the accepted
+        // values); the raw pattern otherwise.
+        let mut evidence = vec![match &rule.wanted {
+            Some(w) => format!("no {w} found (read {})", read.join(", ")),
+            None => format!(
+                "no line matching {}{accepted} in {}",
+                rule.pattern,
+                read.join(", ")
+            ),
+        }];
         evidence.extend(wrong_values);
         problems.push(Problem {
             subject: first,

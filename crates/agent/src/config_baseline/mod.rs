@@ -15,13 +15,20 @@
 //! kind documents its default. Levels (`levels = [2, 3]`) are carried for the
 //! later level profiles; every check runs for now.
 //!
+//! A check that needs logic beyond the declarative kinds (binary login
+//! records, a bounded file-system walk, audit rules, log retention
+//! arithmetic...) says `kind = "function"` and is a small Rust function
+//! registered under its id in [`functions`], reading its `[check.params]`.
+//!
 //! [`CheckRun`]: selfcheck_report::CheckRun
 
 mod accounts;
 mod files;
+pub mod functions;
 mod keyvalue;
 mod lines;
 mod read;
+pub mod sshd;
 mod units;
 
 use crate::audit::{AuditOutput, CheckCollector};
@@ -44,8 +51,14 @@ pub struct Problem {
 /// A rule's result: its problems (none: passed), or why it could not run.
 pub type RuleResult = Result<Vec<Problem>, String>;
 
-/// Evaluate one rule against the root.
-pub fn evaluate(root: &HostRoot, rule: &Rule) -> RuleResult {
+/// Evaluate one check's rule against the root (`def` and `now` are for
+/// `kind = "function"` checks: their params, and the audit's time).
+pub fn evaluate(
+    root: &HostRoot,
+    def: &CheckDef,
+    rule: &Rule,
+    now: DateTime<FixedOffset>,
+) -> RuleResult {
     match rule {
         Rule::KeyValue(r) => keyvalue::key_value(root, r),
         Rule::Sysctl(r) => keyvalue::sysctl(root, r),
@@ -53,6 +66,8 @@ pub fn evaluate(root: &HostRoot, rule: &Rule) -> RuleResult {
         Rule::FileMode(r) => files::file_mode(root, r),
         Rule::SystemdUnit(r) => units::systemd_unit(root, r),
         Rule::Accounts(r) => accounts::accounts(root, r),
+        Rule::Sshd(r) => sshd::sshd(root, r),
+        Rule::Function => functions::run(root, def, now),
     }
 }
 
@@ -68,7 +83,7 @@ pub fn audit(
     for def in &defs {
         let id = def.id.as_str();
         let result = match &def.rule {
-            Some(rule) => evaluate(root, rule),
+            Some(rule) => evaluate(root, def, rule, now),
             None => Err("the check has no [check.rule] in the catalog".to_string()),
         };
         match result {

@@ -66,6 +66,57 @@ pub(crate) fn read_all(
     Ok(out)
 }
 
+/// Open a host file for reading binary records (lastlog, wtmp): like
+/// [`HostRoot::read_optional`], only a regular file, opened non-blocking so a
+/// FIFO or device in its place is an error, never a hang. `Ok(None)` when it
+/// does not exist.
+pub(crate) fn open_regular(
+    root: &HostRoot,
+    host_path: &str,
+) -> Result<Option<(std::fs::File, std::fs::Metadata)>, String> {
+    use rustix::fs::OFlags;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
+        .open(root.resolve(host_path));
+    let file = match file {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {host_path}: {e}")),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot stat {host_path}: {e}"))?;
+    if !meta.file_type().is_file() {
+        return Err(format!(
+            "{host_path} is not a regular file (a directory, FIFO or device)"
+        ));
+    }
+    Ok(Some((file, meta)))
+}
+
+/// The existing files of `patterns` (paths or globs), as [`expand`] names them,
+/// read leniently: a file that cannot be read is reported in the second list
+/// (`path: why`) instead of failing the whole check.
+pub(crate) fn read_some(
+    root: &HostRoot,
+    patterns: &[&str],
+) -> (Vec<(String, String)>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for p in patterns {
+        for path in expand(root, p) {
+            match read_text(root, &path) {
+                Ok(Some(text)) => out.push((path, text)),
+                Ok(None) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    (out, errors)
+}
+
 /// A line with its comment removed when it starts with a comment character.
 pub(crate) fn is_comment(line: &str, comment: &[char]) -> bool {
     let t = line.trim_start();

@@ -122,3 +122,42 @@ fn status(root: &HostRoot, dirs: &[&str], wants: &[String], unit: &str) -> Statu
     }
     Status::Disabled
 }
+
+/// Whether `unit` is enabled on the root: `Ok(Some(link))` with the enabling
+/// link, `Ok(None)` when missing, disabled or masked; `Err` when the root does
+/// not use systemd. For function checks that weigh units with other evidence.
+pub(crate) fn enabled_unit(root: &HostRoot, unit: &str) -> Result<Option<String>, String> {
+    let dirs: Vec<&str> = UNIT_DIRS
+        .iter()
+        .copied()
+        .filter(|d| root.resolve(d).is_dir())
+        .collect();
+    if dirs.is_empty() {
+        return Err(format!(
+            "none of {} exists: the audited root does not use systemd",
+            UNIT_DIRS.join(", ")
+        ));
+    }
+    let wants = wants_dirs(root, &dirs);
+    Ok(match status(root, &dirs, &wants, unit) {
+        Status::Enabled(link) => Some(link),
+        _ => None,
+    })
+}
+
+/// The unit `default.target` points at (`graphical.target`, `multi-user.target`),
+/// from the first of `/etc/systemd/system`, `/usr/lib/systemd/system`,
+/// `/lib/systemd/system` that has the link; `None` when none has it.
+pub(crate) fn default_target(root: &HostRoot) -> Option<String> {
+    [
+        "/etc/systemd/system",
+        "/run/systemd/system",
+        "/usr/lib/systemd/system",
+        "/lib/systemd/system",
+    ]
+    .iter()
+    .find_map(|d| {
+        let target = std::fs::read_link(root.join(format!("{d}/default.target"))).ok()?;
+        Some(target.file_name()?.to_string_lossy().into_owned())
+    })
+}

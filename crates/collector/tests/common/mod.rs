@@ -159,6 +159,7 @@ impl Sample {
                 listening_sockets: Some(vec![]),
                 ..Default::default()
             },
+            baseline_level: None,
         }
     }
 

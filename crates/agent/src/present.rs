@@ -459,10 +459,17 @@ pub fn clause_table(checks: &[CheckRun], catalog: &Catalog, level: u8, lang: Lan
         "\n{} ({} {level} · {}) — {}\n{t}\n",
         pick(lang, "按条款的符合情况", "Compliance by clause"),
         pick(lang, "等级", "level"),
-        pick(lang, "GB/T 22239-2019 安全计算环境", "GB/T 22239-2019 computing environment"),
+        pick(
+            lang,
+            "GB/T 22239-2019 安全计算环境",
+            "GB/T 22239-2019 computing environment"
+        ),
         match lang {
             Lang::Zh => format!("{met}/{} 条款自动检查项全部通过", tallies.len()),
-            Lang::En => format!("{met}/{} clauses with every automated check passed", tallies.len()),
+            Lang::En => format!(
+                "{met}/{} clauses with every automated check passed",
+                tallies.len()
+            ),
         }
     )
 }
@@ -505,7 +512,12 @@ pub fn baseline_table(out: &crate::audit::AuditOutput, catalog: &Catalog, lang: 
             } => {
                 let mut why = reason.clone();
                 if let (Some(a), Some(d)) = (approver, expires) {
-                    let _ = write!(why, "\n{} {a} · {} {d}", pick(lang, "批准人", "approved by"), pick(lang, "有效期至", "until"));
+                    let _ = write!(
+                        why,
+                        "\n{} {a} · {} {d}",
+                        pick(lang, "批准人", "approved by"),
+                        pick(lang, "有效期至", "until")
+                    );
                 }
                 t.add_row(vec![
                     id,

@@ -158,7 +158,10 @@ fn an_expired_exception_is_ignored_and_said_so() {
         stderr.contains("baseline.shell-timeout") && stderr.contains("expired on 2020-01-31"),
         "{stderr}"
     );
-    let r = SignedReport::verify_bytes(&out.stdout).unwrap().signed.report;
+    let r = SignedReport::verify_bytes(&out.stdout)
+        .unwrap()
+        .signed
+        .report;
     assert_eq!(
         outcome(&r, "baseline.shell-timeout"),
         &CheckOutcome::Findings { count: 1 }
@@ -168,12 +171,7 @@ fn an_expired_exception_is_ignored_and_said_so() {
         .iter()
         .find(|f| f.check_id.as_str() == "baseline.shell-timeout")
         .unwrap();
-    assert!(
-        f.evidence
-            .last()
-            .unwrap()
-            .contains("expired on 2020-01-31")
-    );
+    assert!(f.evidence.last().unwrap().contains("expired on 2020-01-31"));
 }
 
 #[test]
@@ -188,10 +186,7 @@ fn a_bad_exception_stops_the_run_before_anything_is_written() {
             EXCEPTION.replace("approver = \"Wang Min\"", "approver = \" \""),
             "empty approver",
         ),
-        (
-            EXCEPTION.replace("2099-06-30", "\"next year\""),
-            "expires",
-        ),
+        (EXCEPTION.replace("2099-06-30", "\"next year\""), "expires"),
         ("[baseline]\nlevel = 1\n".to_string(), "levels 2 and 3"),
     ] {
         let state = tempfile::tempdir().unwrap();
@@ -262,7 +257,10 @@ fn baseline_prints_the_clauses_of_the_chosen_level() {
         .expect("two-factor clause at level 3");
     assert_eq!(d["verdict"], "not_met");
     // The shell timeout maps to 8.1.4.1 b) and is the exempted one there.
-    let b = clauses.iter().find(|c| c["clause"] == "8.1.4.1 b)").unwrap();
+    let b = clauses
+        .iter()
+        .find(|c| c["clause"] == "8.1.4.1 b)")
+        .unwrap();
     assert!(b["not_applicable"].as_u64().unwrap() >= 1, "{b}");
     let l2 = json("2");
     let clauses = l2["clauses"].as_array().unwrap();

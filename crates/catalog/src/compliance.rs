@@ -55,7 +55,8 @@ pub fn control_name(clause: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// What the automated checks of a clause say about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Every check that ran found problems (不符合).
     NotMet,
@@ -105,7 +106,7 @@ impl Verdict {
 }
 
 /// Check outcomes counted for one clause (on one host, or summed over hosts).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ClauseTally {
     /// The clause, e.g. `8.1.4.1 a)`.
     pub clause: String,
@@ -153,25 +154,44 @@ pub fn tally<'a>(
     level: u8,
     runs: impl IntoIterator<Item = &'a CheckRun>,
 ) -> Vec<ClauseTally> {
+    tally_with(
+        |id| catalog.get(id).map(|d| d.clauses.as_slice()),
+        level,
+        runs.into_iter().map(|r| (&r.check_id, r.outcome.clone())),
+    )
+}
+
+/// [`tally`] with the clauses of each check from `clauses_of` (the collector
+/// keeps them apart from the catalog) and outcomes given one by one.
+pub fn tally_with<'a, 'c>(
+    clauses_of: impl Fn(&CheckId) -> Option<&'c [String]>,
+    level: u8,
+    outcomes: impl IntoIterator<Item = (&'a CheckId, CheckOutcome)>,
+) -> Vec<ClauseTally> {
     let Some(prefix) = clause_prefix(level) else {
         return Vec::new();
     };
     let mut by_clause: BTreeMap<ClauseKey, ClauseTally> = BTreeMap::new();
-    for run in runs {
-        let Some(def) = catalog.get(&run.check_id) else {
+    for (check, outcome) in outcomes {
+        let Some(clauses) = clauses_of(check) else {
             continue;
         };
-        for clause in def.clauses.iter().filter(|c| c.starts_with(prefix)) {
+        for clause in clauses.iter().filter(|c| c.starts_with(prefix)) {
             by_clause
                 .entry(ClauseKey(clause.clone()))
                 .or_insert_with(|| ClauseTally {
                     clause: clause.clone(),
                     ..ClauseTally::default()
                 })
-                .add(&run.check_id, &run.outcome);
+                .add(check, &outcome);
         }
     }
     by_clause.into_values().collect()
+}
+
+/// Clause order: by the numbers (`8.1.4.2` before `8.1.4.10`), then the letter.
+pub fn clause_order(a: &str, b: &str) -> Ordering {
+    ClauseKey(a.to_string()).cmp(&ClauseKey(b.to_string()))
 }
 
 /// A clause ordered by its numbers, then its letter.
@@ -224,7 +244,10 @@ mod tests {
             .collect();
         keys.sort();
         let order: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
-        assert_eq!(order, ["8.1.4.1 d)", "8.1.4.2 a)", "8.1.4.2 b)", "8.1.4.10 a)"]);
+        assert_eq!(
+            order,
+            ["8.1.4.1 d)", "8.1.4.2 a)", "8.1.4.2 b)", "8.1.4.10 a)"]
+        );
     }
 
     #[test]
@@ -247,7 +270,10 @@ mod tests {
     fn each_level_reads_its_own_clauses() {
         let catalog = Catalog::embedded().unwrap();
         let runs = [
-            run("baseline.pass-max-days", CheckOutcome::Findings { count: 1 }),
+            run(
+                "baseline.pass-max-days",
+                CheckOutcome::Findings { count: 1 },
+            ),
             run("baseline.pass-min-days", CheckOutcome::Passed),
             run(
                 "baseline.sshd-password-authentication",
@@ -265,7 +291,10 @@ mod tests {
         assert!(l2.iter().all(|t| t.clause.starts_with("7.1.4.")));
         // Two-factor authentication has no level-2 clause.
         assert!(l2.iter().all(|t| t.passed + t.findings <= 2));
-        assert_eq!(control_name("8.1.4.9 a)"), Some(("数据备份恢复", "data backup and recovery")));
+        assert_eq!(
+            control_name("8.1.4.9 a)"),
+            Some(("数据备份恢复", "data backup and recovery"))
+        );
         assert_eq!(control_name("7.1.4.8 a)").unwrap().0, "数据备份恢复");
     }
 }

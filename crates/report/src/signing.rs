@@ -287,8 +287,7 @@ impl SignedReport {
 
         match report_value.get("schema_version") {
             Some(Value::Number(n))
-                if n
-                    .as_u64()
+                if n.as_u64()
                     .and_then(|v| u32::try_from(v).ok())
                     .is_some_and(|v| READABLE_SCHEMA_VERSIONS.contains(&v)) => {}
             Some(other) => {
@@ -404,7 +403,9 @@ fn check_rules(report: &Report) -> Result<(), ReportError> {
     if let Some(level) = report.baseline_level
         && !(1..=5).contains(&level)
     {
-        return bad(format!("baseline_level {level} is not a protection level (1 to 5)"));
+        return bad(format!(
+            "baseline_level {level} is not a protection level (1 to 5)"
+        ));
     }
     let not_applicable = report
         .checks

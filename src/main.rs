@@ -67,6 +67,10 @@ struct RunArgs {
     /// Offline OSV vulnerability feed (a directory or zip of OSV JSON) [default: patches.vuln_db in the agent config]
     #[arg(long, value_name = "PATH")]
     vuln_db: Option<PathBuf>,
+    /// The host's protection level (等保级别) for the configuration baseline: 2 or 3
+    /// [default: baseline.level in the agent config, else 3]
+    #[arg(long, value_name = "2|3", value_parser = clap::value_parser!(u8).range(2..=3))]
+    level: Option<u8>,
     /// Language of the output.
     #[arg(long, default_value = "zh", value_parser = parse_lang)]
     lang: Lang,
@@ -87,7 +91,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         vuln_db: args.vuln_db.clone(),
         threads: 0,
         fim_progress: None,
+        level: args.level,
     })?;
+    for note in &result.notes {
+        eprintln!("note: {note}");
+    }
     let report = &result.signed.report;
     print!(
         "{}",

@@ -104,7 +104,7 @@ A line per report follows the summary; with --format json, stdout stays the sign
     Packages(PackagesArgs),
     /// Run only the configuration-baseline checks (GB/T 22239-2019 host controls) and
     /// print each check's outcome and findings; no report is written.
-    Baseline(PortsArgs),
+    Baseline(BaselineArgs),
     /// Show the check catalog.
     #[command(subcommand)]
     Checks(ChecksCommand),
@@ -147,6 +147,10 @@ pub struct RunArgs {
     /// Threads for hashing files in the file-integrity check; 0 uses every core.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// The host's protection level (等保级别) for the configuration baseline: 2 or 3
+    /// [default: baseline.level in the agent config, else 3]
+    #[arg(long, value_name = "2|3", value_parser = clap::value_parser!(u8).range(2..=3))]
+    pub level: Option<u8>,
     /// After writing the report, put it in the spool and send the spool to the
     /// collector at URL over mutual TLS [default: submit.url in the agent config]
     #[arg(long, value_name = "URL")]
@@ -156,6 +160,23 @@ pub struct RunArgs {
     /// in the agent config, else /etc/selfcheck]
     #[arg(long, value_name = "DIR", requires = "submit")]
     pub enrolled: Option<PathBuf>,
+}
+
+/// Options of `baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// table: each check's outcome, then the compliance view per GB/T 22239-2019 clause;
+    /// json: {"level", "checks", "findings", "clauses"}.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Language of the table.
+    #[arg(long, default_value = "zh", value_parser = parse_lang)]
+    pub lang: Lang,
+    /// The host's protection level (等保级别): 2 reads the 7.1.4.x clauses and leaves
+    /// level-3-only checks out, 3 the 8.1.4.x clauses [default: baseline.level in the
+    /// agent config, else 3]
+    #[arg(long, value_name = "2|3", value_parser = clap::value_parser!(u8).range(2..=3))]
+    pub level: Option<u8>,
 }
 
 /// Options of `packages`.
@@ -256,6 +277,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                 vuln_db: args.vuln_db.clone(),
                 threads: args.threads,
                 fim_progress: None,
+                level: args.level,
             };
             let mut opts = opts;
             let progress = std::sync::Arc::new(crate::fim::scan::ScanProgress::default());
@@ -264,6 +286,9 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             let result = run_audit(&opts);
             drop(bar);
             let result = result?;
+            for note in &result.notes {
+                eprintln!("note: {note}");
+            }
             match args.format {
                 OutputFormat::Json => {
                     println!("{}", serde_json::to_string_pretty(&result.signed)?);
@@ -311,17 +336,47 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             let root = open_root(common.root.as_deref())?;
             let catalog = Catalog::embedded_or_dir(common.checks.as_deref())?;
             let now = chrono::Local::now().fixed_offset();
+            let config = crate::config::AgentConfig::load(common.config.as_deref())?;
+            let profile = crate::profile::Profile::new(&config.baseline, args.level, &catalog)?;
             let asset_key = crate::host::read_identity(&root)?.asset_key();
-            let out = crate::config_baseline::audit(&root, &catalog, &asset_key, now);
+            let mut out = crate::config_baseline::audit(&root, &catalog, &asset_key, now);
+            for note in profile.apply(&mut out, &catalog, now.date_naive()) {
+                eprintln!("note: {note}");
+            }
             match args.format {
-                OutputFormat::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({"checks": out.checks, "findings": out.findings})
-                    )?
-                ),
+                OutputFormat::Json => {
+                    let clauses: Vec<serde_json::Value> =
+                        selfcheck_catalog::compliance::tally(&catalog, profile.level, &out.checks)
+                            .iter()
+                            .map(|c| {
+                                serde_json::json!({
+                                    "clause": c.clause,
+                                    "control": selfcheck_catalog::compliance::control_name(&c.clause).map(|n| n.0),
+                                    "verdict": c.verdict().as_str(),
+                                    "passed": c.passed,
+                                    "findings": c.findings,
+                                    "could_not_run": c.could_not_run,
+                                    "not_applicable": c.not_applicable,
+                                    "checks": c.checks.iter().map(|(id, s)| serde_json::json!({"check_id": id, "status": s})).collect::<Vec<_>>(),
+                                })
+                            })
+                            .collect();
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({
+                            "level": profile.level,
+                            "checks": out.checks,
+                            "findings": out.findings,
+                            "clauses": clauses,
+                        }))?
+                    )
+                }
                 OutputFormat::Table => {
-                    print!("{}", present::baseline_table(&out, &catalog, args.lang))
+                    print!("{}", present::baseline_table(&out, &catalog, args.lang));
+                    print!(
+                        "{}",
+                        present::clause_table(&out.checks, &catalog, profile.level, args.lang)
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)

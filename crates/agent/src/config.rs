@@ -26,6 +26,14 @@
 //! path = "/opt/app/bin"
 //! attrs = "content+perms"        # "full", "content+perms" or a list of attribute names
 //!
+//! [baseline]                     # configuration baseline (GB/T 22239-2019 host controls)
+//! level = 3                      # this host's protection level (等保级别): 2 or 3 (default 3; --level wins)
+//! [[baseline.exception]]         # a check that does not apply to this host, as the unit approved it
+//! check = "baseline.sshd-password-authentication"
+//! reason = "Administrators log in through the bastion host with USBKey two-factor (ticket 2026-131)"
+//! approver = "王敏 (信息中心主任)"
+//! expires = 2027-06-30           # last day it holds; after it the check runs again
+//!
 //! [submit]                       # delivery to the collector (`run --submit`, `submit`); see docs/submit.md
 //! url = "https://collector.unit.local:8443"   # the collector; https only
 //! ca = "/etc/selfcheck/ca.pem"                # the collector CA, the only CA trusted (default shown)
@@ -59,6 +67,48 @@ pub struct AgentConfig {
     /// Delivery of reports to the collector.
     #[serde(default)]
     pub submit: SubmitConfig,
+    /// The configuration-baseline profile and exceptions.
+    #[serde(default)]
+    pub baseline: BaselineConfig,
+}
+
+/// The host's baseline profile and its approved exceptions (`[baseline]`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineConfig {
+    /// The host's protection level (等保级别), 2 or 3; checks that apply
+    /// only to other levels are not applicable (`--level` wins) [default: 3].
+    pub level: Option<u8>,
+    /// Checks the unit exempted on this host (`[[baseline.exception]]`).
+    #[serde(default, rename = "exception")]
+    pub exceptions: Vec<CheckException>,
+}
+
+/// One approved exception: the check does not apply to this host until `expires`.
+/// Any catalog check may be exempted; the report shows it as not applicable
+/// with the reason, the approver and the expiry.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckException {
+    /// The exempted check.
+    pub check: CheckId,
+    /// Why it does not apply (the compensating measure, the ticket).
+    pub reason: String,
+    /// Who approved it.
+    pub approver: String,
+    /// The last day it holds (a TOML date, `2027-06-30`).
+    pub expires: toml::value::Datetime,
+}
+
+impl CheckException {
+    /// The expiry as a calendar date (checked when the configuration is parsed).
+    pub fn expires_on(&self) -> Option<chrono::NaiveDate> {
+        let d = self.expires.date?;
+        if self.expires.time.is_some() {
+            return None;
+        }
+        chrono::NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+    }
 }
 
 /// Where and how reports are delivered to the collector (`[submit]`).
@@ -196,6 +246,10 @@ impl AgentConfig {
                 });
             }
         }
+        check_baseline(&config.baseline).map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })?;
         crate::submit::check_config(&config.submit).map_err(|message| ConfigError::Invalid {
             path: path.to_path_buf(),
             message,
@@ -225,6 +279,41 @@ impl AgentConfig {
     }
 }
 
+/// The rules `[baseline]` must follow beyond its types.
+fn check_baseline(b: &BaselineConfig) -> Result<(), String> {
+    if let Some(level) = b.level
+        && !matches!(level, 2 | 3)
+    {
+        return Err(format!(
+            "baseline.level = {level}: the baseline has profiles for protection levels 2 and 3 only"
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, e) in b.exceptions.iter().enumerate() {
+        let at = format!("baseline.exception entry {} ({})", i + 1, e.check);
+        if e.reason.trim().is_empty() {
+            return Err(format!(
+                "{at} has an empty reason; write why the check does not apply (the compensating measure, the ticket)"
+            ));
+        }
+        if e.approver.trim().is_empty() {
+            return Err(format!("{at} has an empty approver; name who approved it"));
+        }
+        if e.expires_on().is_none() {
+            return Err(format!(
+                "{at}: expires = {} is not a date; write the last day it holds as YYYY-MM-DD, without quotes",
+                e.expires
+            ));
+        }
+        if !seen.insert(&e.check) {
+            return Err(format!(
+                "{at}: the check has an exception already; keep one entry per check"
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +341,47 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("a.toml"), "{err}");
+    }
+
+    #[test]
+    fn baseline_exceptions_need_reason_approver_and_a_date() {
+        let ok = AgentConfig::parse(
+            "[baseline]\nlevel = 2\n[[baseline.exception]]\ncheck = \"baseline.shell-timeout\"\nreason = \"kiosk\"\napprover = \"Wang\"\nexpires = 2027-06-30\n",
+            Path::new("a.toml"),
+        )
+        .unwrap();
+        assert_eq!(ok.baseline.level, Some(2));
+        assert_eq!(
+            ok.baseline.exceptions[0].expires_on(),
+            chrono::NaiveDate::from_ymd_opt(2027, 6, 30)
+        );
+        let entry = |body: &str| {
+            format!("[[baseline.exception]]\ncheck = \"baseline.shell-timeout\"\n{body}\n")
+        };
+        for (text, says) in [
+            ("[baseline]\nlevel = 4\n".to_string(), "levels 2 and 3"),
+            (
+                entry("reason = \" \"\napprover = \"W\"\nexpires = 2027-01-01"),
+                "empty reason",
+            ),
+            (
+                entry("reason = \"r\"\napprover = \"\"\nexpires = 2027-01-01"),
+                "empty approver",
+            ),
+            (
+                entry("reason = \"r\"\napprover = \"W\"\nexpires = 2027-01-01T10:00:00"),
+                "YYYY-MM-DD",
+            ),
+            (entry("reason = \"r\"\napprover = \"W\""), "expires"),
+            (
+                entry("reason = \"r\"\napprover = \"W\"\nexpires = 2027-01-01")
+                    + &entry("reason = \"r\"\napprover = \"W\"\nexpires = 2027-01-01"),
+                "one entry per check",
+            ),
+        ] {
+            let err = AgentConfig::parse(&text, Path::new("a.toml")).unwrap_err();
+            assert!(err.to_string().contains(says), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod nice;
 pub mod packages;
 pub mod ports;
 pub mod present;
+pub mod profile;
 pub mod progress;
 pub mod root;
 pub mod run;

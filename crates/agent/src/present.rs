@@ -2,8 +2,10 @@
 //! Output goes to strings so the CLI and tests share it.
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use selfcheck_catalog::{Catalog, CheckDef, Lang};
-use selfcheck_report::{CheckOutcome, ListeningSocket, PackageInventory, Report, Severity};
+use selfcheck_catalog::{Catalog, CheckDef, Lang, compliance};
+use selfcheck_report::{
+    CheckOutcome, CheckRun, ListeningSocket, PackageInventory, Report, Severity,
+};
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -207,6 +209,10 @@ pub fn run_summary(report: &Report, catalog: &Catalog, lang: Lang, stored_at: &P
         }
         let _ = writeln!(out, "{t}");
     }
+    let not_applicable = not_applicable_table(&report.checks, lang);
+    if !not_applicable.is_empty() {
+        out.push_str(&not_applicable);
+    }
     if !report.suppressed.is_empty() {
         let _ = writeln!(
             out,
@@ -235,12 +241,21 @@ pub fn run_summary(report: &Report, catalog: &Catalog, lang: Lang, stored_at: &P
             format!("{} {n}", risk_label(*lvl, lang))
         })
         .collect();
+    if let Some(level) = report.baseline_level {
+        out.push_str(&clause_table(&report.checks, catalog, level, lang));
+    }
     let ran = report.checks.iter().filter(|c| c.outcome.ran()).count();
+    let na = report
+        .checks
+        .iter()
+        .filter(|c| matches!(c.outcome, CheckOutcome::NotApplicable { .. }))
+        .count();
     let _ = writeln!(
         out,
-        "\n{}: {ran}/{} · {} · {} {}",
+        "\n{}: {ran}/{} ({} {na}) · {} · {} {}",
         pick(lang, "已执行检查", "checks run"),
         report.checks.len(),
+        pick(lang, "不适用", "not applicable"),
         counts.join(" · "),
         pick(lang, "报告", "report"),
         stored_at.display()
@@ -355,6 +370,110 @@ pub fn check_details(c: &CheckDef, lang: Lang) -> String {
     out
 }
 
+/// The checks that do not apply to the host, with why, who approved it and until when
+/// (empty when there are none).
+pub fn not_applicable_table(checks: &[CheckRun], lang: Lang) -> String {
+    let rows: Vec<_> = checks
+        .iter()
+        .filter_map(|c| match &c.outcome {
+            CheckOutcome::NotApplicable {
+                reason,
+                approver,
+                expires,
+            } => Some((c, reason, approver, expires)),
+            _ => None,
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut t = table(vec![
+        pick(lang, "检查项", "check"),
+        pick(lang, "不适用理由", "why it does not apply"),
+        pick(lang, "批准人", "approved by"),
+        pick(lang, "有效期至", "until"),
+    ]);
+    for (c, reason, approver, expires) in &rows {
+        t.add_row(vec![
+            c.check_id.to_string(),
+            reason.to_string(),
+            approver.as_deref().unwrap_or("-").to_string(),
+            expires.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    format!(
+        "\n{} ({})\n{t}\n",
+        pick(lang, "不适用的检查", "Checks that do not apply"),
+        rows.len()
+    )
+}
+
+/// The per-clause compliance view of `level`: for each GB/T 22239-2019
+/// clause the checks map to, their counts and what they mean for it.
+pub fn clause_table(checks: &[CheckRun], catalog: &Catalog, level: u8, lang: Lang) -> String {
+    let tallies = compliance::tally(catalog, level, checks);
+    if tallies.is_empty() {
+        return String::new();
+    }
+    let mut t = table(vec![
+        pick(lang, "条款", "clause"),
+        pick(lang, "控制点", "control"),
+        pick(lang, "结论", "verdict"),
+        pick(lang, "通过", "passed"),
+        pick(lang, "不通过", "findings"),
+        pick(lang, "无法检查", "could not run"),
+        pick(lang, "不适用", "n/a"),
+        pick(lang, "不通过的检查项", "checks with findings"),
+    ]);
+    for c in &tallies {
+        let control = compliance::control_name(&c.clause)
+            .map(|(zh, en)| pick(lang, zh, en))
+            .unwrap_or("");
+        let verdict = c.verdict();
+        let failing: Vec<&str> = c
+            .checks
+            .iter()
+            .filter(|(_, status)| *status == "findings")
+            .map(|(id, _)| id.as_str())
+            .collect();
+        t.add_row(vec![
+            c.clause.clone(),
+            control.to_string(),
+            pick(lang, verdict.zh(), verdict.en()).to_string(),
+            c.passed.to_string(),
+            c.findings.to_string(),
+            c.could_not_run.to_string(),
+            c.not_applicable.to_string(),
+            if failing.is_empty() {
+                "-".to_string()
+            } else {
+                failing.join("\n")
+            },
+        ]);
+    }
+    let met = tallies
+        .iter()
+        .filter(|c| c.verdict() == compliance::Verdict::Met)
+        .count();
+    format!(
+        "\n{} ({} {level} · {}) — {}\n{t}\n",
+        pick(lang, "按条款的符合情况", "Compliance by clause"),
+        pick(lang, "等级", "level"),
+        pick(
+            lang,
+            "GB/T 22239-2019 安全计算环境",
+            "GB/T 22239-2019 computing environment"
+        ),
+        match lang {
+            Lang::Zh => format!("{met}/{} 条款自动检查项全部通过", tallies.len()),
+            Lang::En => format!(
+                "{met}/{} clauses with every automated check passed",
+                tallies.len()
+            ),
+        }
+    )
+}
+
 /// `baseline`: one row per check with its outcome, subjects and evidence.
 pub fn baseline_table(out: &crate::audit::AuditOutput, catalog: &Catalog, lang: Lang) -> String {
     let mut t = table(vec![
@@ -384,6 +503,27 @@ pub fn baseline_table(out: &crate::audit::AuditOutput, catalog: &Catalog, lang: 
                     pick(lang, "无法执行", "could not run").into(),
                     String::new(),
                     reason.clone(),
+                ]);
+            }
+            CheckOutcome::NotApplicable {
+                reason,
+                approver,
+                expires,
+            } => {
+                let mut why = reason.clone();
+                if let (Some(a), Some(d)) = (approver, expires) {
+                    let _ = write!(
+                        why,
+                        "\n{} {a} · {} {d}",
+                        pick(lang, "批准人", "approved by"),
+                        pick(lang, "有效期至", "until")
+                    );
+                }
+                t.add_row(vec![
+                    id,
+                    pick(lang, "不适用", "not applicable").into(),
+                    String::new(),
+                    why,
                 ]);
             }
             _ => {

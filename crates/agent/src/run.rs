@@ -5,6 +5,7 @@ use crate::config::{AgentConfig, ConfigError};
 use crate::host::{IdentityError, read_identity};
 use crate::packages::{self, audit::PatchOptions};
 use crate::ports;
+use crate::profile::Profile;
 use crate::root::HostRoot;
 use crate::state::{StateDir, StateError, random_bytes, write_file_atomically};
 use chrono::{DateTime, FixedOffset, Local};
@@ -35,6 +36,8 @@ pub struct RunOptions {
     pub threads: usize,
     /// Counters of the file-integrity scan, for a progress bar.
     pub fim_progress: Option<std::sync::Arc<crate::fim::scan::ScanProgress>>,
+    /// `--level`: the host's protection level, over the config's `baseline.level`.
+    pub level: Option<u8>,
 }
 
 /// The result of a run.
@@ -46,6 +49,8 @@ pub struct RunResult {
     pub stored_at: PathBuf,
     /// The bytes of the report file.
     pub file_bytes: Vec<u8>,
+    /// Things the operator should know that are not findings (expired exceptions).
+    pub notes: Vec<String>,
 }
 
 /// Why a run failed before it could produce a report.
@@ -74,6 +79,9 @@ pub enum RunError {
     /// The report could not be signed or encoded.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// An exception in the configuration names no catalog check.
+    #[error(transparent)]
+    Profile(#[from] crate::profile::UnknownCheck),
 }
 
 fn now() -> DateTime<FixedOffset> {
@@ -96,6 +104,7 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     let root = open_root(opts.root.as_deref())?;
     let catalog = Catalog::embedded_or_dir(opts.checks_dir.as_deref())?;
     let config = AgentConfig::load(opts.config.as_deref())?;
+    let profile = Profile::new(&config.baseline, opts.level, &catalog)?;
     let state = StateDir::open(&opts.state_dir)?;
     let key = state.load_or_create_key()?;
 
@@ -144,6 +153,11 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
         &mut all,
         crate::config_baseline::audit(&root, &catalog, &asset_key, now()),
     );
+    let notes = profile.apply(&mut all, &catalog, started_at.date_naive());
+    let baseline_level = catalog
+        .area(crate::config_baseline::AREA)
+        .next()
+        .map(|_| profile.level);
 
     let finished_at = now();
     let report = Report {
@@ -162,6 +176,7 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
         findings: all.findings,
         suppressed: all.suppressed,
         inventory,
+        baseline_level,
     };
     let signed = key.sign(report)?;
     let file_bytes = signed.to_file_bytes()?;
@@ -174,6 +189,7 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
         signed,
         stored_at,
         file_bytes,
+        notes,
     })
 }
 

@@ -42,6 +42,7 @@ fn report_file(n: u8, finished: &str) -> Vec<u8> {
         findings: vec![],
         suppressed: vec![],
         inventory: Inventory::default(),
+        baseline_level: None,
     };
     let signed = AgentKey::from_secret_bytes([42; 32]).sign(report).unwrap();
     signed.to_file_bytes().unwrap()

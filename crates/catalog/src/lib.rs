@@ -10,6 +10,7 @@
 //! ([`Catalog::load_dir`]). A malformed file is an error naming the file, the
 //! check and the key.
 
+pub mod compliance;
 mod parse;
 mod rule;
 

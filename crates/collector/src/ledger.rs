@@ -508,6 +508,11 @@ impl Ledger {
             .map_or(Severity::Medium, |d| d.risk);
         let mut input = store.ledger_input(period)?;
         input.not_inspected_risk = Some(risk);
+        input.check_clauses = catalog
+            .iter()
+            .filter(|d| !d.clauses.is_empty())
+            .map(|d| (d.id.clone(), d.clauses.clone()))
+            .collect();
         let missing = not_inspected_findings(&input, period);
         let missing: Vec<_> = missing
             .into_iter()

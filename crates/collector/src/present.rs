@@ -156,6 +156,8 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             "检查日期",
             "已运行检查",
             "未能运行",
+            "不适用",
+            "条款符合",
             "问题（超危/高危/中危/低危/提示）",
         ]
     } else {
@@ -165,6 +167,8 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             "Inspected on",
             "Checks run",
             "Could not run",
+            "Not applicable",
+            "Clauses met",
             "Findings (C/H/M/L/I)",
         ]
     });
@@ -182,6 +186,8 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             },
             h.checks_run.to_string(),
             h.could_not_run.len().to_string(),
+            h.not_applicable.len().to_string(),
+            clauses_met(h, lang),
             h.findings_by_level
                 .iter()
                 .map(|(_, n)| n.to_string())
@@ -205,6 +211,41 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             for (id, reason) in &h.could_not_run {
                 out.push_str(&format!("  {} {id}: {reason}\n", name_of(h)));
             }
+        }
+    }
+    let exceptions: Vec<(&InspectionRecord, &crate::engine::NotApplicableCheck)> = ledger
+        .hosts
+        .iter()
+        .flat_map(|h| {
+            h.not_applicable
+                .iter()
+                .filter(|n| n.is_exception())
+                .map(move |n| (h, n))
+        })
+        .collect();
+    if !exceptions.is_empty() {
+        out.push_str(pick(
+            lang,
+            "经批准不适用的检查：\n",
+            "Checks exempted by an approved exception:\n",
+        ));
+        for (h, n) in exceptions {
+            let approver = n.approver.as_deref().unwrap_or("");
+            let until = n.expires.map(|d| d.to_string()).unwrap_or_default();
+            out.push_str(&match lang {
+                Lang::Zh => format!(
+                    "  {} {}：{}（批准人 {approver}，有效期至 {until}）\n",
+                    name_of(h),
+                    n.check_id,
+                    n.reason
+                ),
+                Lang::En => format!(
+                    "  {} {}: {} (approved by {approver}, until {until})\n",
+                    name_of(h),
+                    n.check_id,
+                    n.reason
+                ),
+            });
         }
     }
     let s = &ledger.summary;
@@ -387,6 +428,7 @@ pub fn reports_table(reports: &[StoredReport], lang: Lang) -> String {
             "完成时间",
             "已运行",
             "未能运行",
+            "不适用",
             "问题数",
             "来源文件",
         ]
@@ -399,6 +441,7 @@ pub fn reports_table(reports: &[StoredReport], lang: Lang) -> String {
             "Finished",
             "Ran",
             "Could not run",
+            "Not applicable",
             "Findings",
             "Source file",
         ]
@@ -412,6 +455,7 @@ pub fn reports_table(reports: &[StoredReport], lang: Lang) -> String {
             r.finished_at.format("%Y-%m-%d %H:%M %:z").to_string(),
             r.checks_run.to_string(),
             r.checks_could_not_run.to_string(),
+            r.checks_not_applicable.to_string(),
             r.findings.to_string(),
             r.source_name.clone(),
         ]);
@@ -454,4 +498,26 @@ pub fn import_summary(results: &[(PathBuf, ImportOutcome)]) -> String {
         "{} file(s): {stored} stored, {already} already stored, {refused} refused",
         results.len()
     )
+}
+
+/// `met/judged` clauses of the host's level (`L3 12/20`), or `—` without baseline checks.
+fn clauses_met(h: &InspectionRecord, lang: Lang) -> String {
+    use selfcheck_catalog::compliance::Verdict;
+    let (Some(level), false) = (h.judged_level, h.compliance.is_empty()) else {
+        return "—".into();
+    };
+    let met = h
+        .compliance
+        .iter()
+        .filter(|t| t.verdict() == Verdict::Met)
+        .count();
+    let judged = h
+        .compliance
+        .iter()
+        .filter(|t| t.verdict() != Verdict::NotApplicable)
+        .count();
+    match lang {
+        Lang::Zh => format!("{}级 {met}/{judged}", if level == 2 { "二" } else { "三" }),
+        Lang::En => format!("L{level} {met}/{judged}"),
+    }
 }

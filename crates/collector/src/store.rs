@@ -22,7 +22,7 @@ use std::time::Duration;
 pub const DB_FILE: &str = "collector.sqlite3";
 
 /// The schema version this collector writes (`PRAGMA user_version`).
-pub const STORE_SCHEMA_VERSION: i32 = 3;
+pub const STORE_SCHEMA_VERSION: i32 = 4;
 
 mod assets;
 mod ledger_input;
@@ -181,8 +181,12 @@ pub struct StoredReport {
     pub checks_run: usize,
     /// Checks that could not run.
     pub checks_could_not_run: usize,
+    /// Checks that do not apply to the host (level profile, approved exception).
+    pub checks_not_applicable: usize,
     /// Findings in the report (suppressed ones not counted).
     pub findings: usize,
+    /// The protection level whose baseline profile the agent applied.
+    pub baseline_level: Option<u8>,
 }
 
 /// The registry entry of one fingerprint: its ledger number and first sighting.
@@ -302,7 +306,12 @@ impl Store {
             });
         }
         // Each step migrates from the version before it, in order.
-        let steps = [schema::SCHEMA_V1, schema::SCHEMA_V2, schema::SCHEMA_V3];
+        let steps = [
+            schema::SCHEMA_V1,
+            schema::SCHEMA_V2,
+            schema::SCHEMA_V3,
+            schema::SCHEMA_V4,
+        ];
         for (i, step) in steps.iter().enumerate() {
             if version <= i as i32 {
                 tx.execute_batch(step).map_err(sql)?;
@@ -468,7 +477,7 @@ mod tests {
         let store = Store::open(&dir).unwrap();
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
-        assert!(store.dump().unwrap().starts_with("user_version 3\n"));
+        assert!(store.dump().unwrap().starts_with("user_version 4\n"));
         drop(store);
         // Opening again keeps the schema (no second migration).
         let again = Store::open(&dir).unwrap();
@@ -489,7 +498,7 @@ mod tests {
         drop(conn);
         let store = Store::open(tmp.path()).unwrap();
         let dump = store.dump().unwrap();
-        assert!(dump.starts_with("user_version 3\n"), "{dump}");
+        assert!(dump.starts_with("user_version 4\n"), "{dump}");
         assert!(dump.contains("CREATE TABLE history"), "{dump}");
         assert!(dump.contains("CREATE TABLE certificates"), "{dump}");
         assert!(dump.contains("CREATE TABLE assets"), "{dump}");
@@ -498,6 +507,70 @@ mod tests {
             Some("sha256:aa")
         );
         assert!(store.assets().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_version_3_store_is_migrated_keeping_its_check_runs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let conn = Connection::open(tmp.path().join(DB_FILE)).unwrap();
+        for step in [schema::SCHEMA_V1, schema::SCHEMA_V2, schema::SCHEMA_V3] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO reports (report_id, asset_key, hostname, os_name, ip_addresses, period,
+                 started_at, finished_at, agent_version, key_fingerprint, file_sha256, source_name,
+                 imported_at, raw)
+             VALUES ('r1', 'web', 'web-01', 'Debian', '[]', '2026-10', '2026-10-01T00:00:00Z',
+                 '2026-10-01T00:00:02Z', '0.1.0', 'sha256:aa', 'ff', 'a.json',
+                 '2026-10-01T00:00:03Z', X'00')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO check_runs VALUES ('r1', 'ports.smb', 'could_not_run', 0, 'no /proc')",
+            [],
+        )
+        .unwrap();
+        // Version 3 refuses the new status.
+        assert!(
+            conn.execute(
+                "INSERT INTO check_runs VALUES ('r1', 'ports.ftp', 'not_applicable', 0, 'x')",
+                [],
+            )
+            .is_err()
+        );
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        drop(conn);
+        let store = Store::open(tmp.path()).unwrap();
+        assert!(store.dump().unwrap().starts_with("user_version 4\n"));
+        let runs: Vec<(String, String, Option<String>)> = store
+            .conn()
+            .prepare("SELECT check_id, status, reason FROM check_runs")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            runs,
+            [(
+                "ports.smb".to_string(),
+                "could_not_run".to_string(),
+                Some("no /proc".to_string())
+            )]
+        );
+        store
+            .conn()
+            .execute(
+                "INSERT INTO check_runs VALUES ('r1', 'ports.ftp', 'not_applicable', 0, 'x', 'W', '2027-01-31')",
+                [],
+            )
+            .unwrap();
+        let level: Option<i64> = store
+            .conn()
+            .query_row("SELECT baseline_level FROM reports", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(level, None);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The ledger documents: the four sheets in the configured columns, written
+//! The ledger documents: the five sheets in the configured columns, written
 //! as xlsx (read back with calamine) and as one csv per sheet, the 12-month
 //! trend, and the `ledger --format xlsx|csv --out` command line.
 
@@ -124,12 +124,15 @@ fn headers(columns: &[Column], lang: Lang) -> Vec<String> {
 }
 
 #[test]
-fn xlsx_has_four_sheets_in_order_with_chinese_intact_and_findings_of_a_check_grouped() {
+fn xlsx_has_five_sheets_in_order_with_chinese_intact_and_findings_of_a_check_grouped() {
     let (_tmp, mut store) = store_with(&three_months());
     let sheets = month_sheets(&mut store, "2026-09", Lang::Zh, &LedgerLayout::default());
     let book = read_xlsx(write_xlsx(&sheets).unwrap());
     let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["整改台账", "明细", "检查记录", "统计"]);
+    assert_eq!(
+        names,
+        ["整改台账", "明细", "检查记录", "条款符合情况", "统计"]
+    );
 
     let list = sheet(&book, "整改台账");
     assert_eq!(list[0], headers(&Column::ALL, Lang::Zh));
@@ -188,10 +191,13 @@ fn xlsx_has_four_sheets_in_order_with_chinese_intact_and_findings_of_a_check_gro
             "未能运行"
         ]
     );
-    assert_eq!(record[0][8..13], ["超危", "高危", "中危", "低危", "提示"]);
+    assert_eq!(record[0][8..11], ["不适用", "等保级别", "条款符合"]);
+    assert_eq!(record[0][11..16], ["超危", "高危", "中危", "低危", "提示"]);
     let web = record.iter().find(|r| r[1] == "web-01").unwrap();
     assert_eq!(web[4], "2026-09-20");
-    assert_eq!(web[8..13], ["0", "2", "1", "1", "0"]);
+    // Reports without baseline checks: nothing exempted, judged at the default level.
+    assert_eq!(web[8..11], ["0", "三级（默认）", "—"]);
+    assert_eq!(web[11..16], ["0", "2", "1", "1", "0"]);
 
     // Summary: a row per level, then the trend of August and September.
     let summary = sheet(&book, "统计");
@@ -445,6 +451,7 @@ fn command_line_writes_xlsx_and_csv_per_sheet_and_refuses_xlsx_to_the_terminal()
         [
             "检查整改台账-2026-10-整改台账.csv",
             "检查整改台账-2026-10-明细.csv",
+            "检查整改台账-2026-10-条款符合情况.csv",
             "检查整改台账-2026-10-检查记录.csv",
             "检查整改台账-2026-10-统计.csv"
         ]

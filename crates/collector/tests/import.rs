@@ -141,15 +141,15 @@ fn truncated_report_is_refused() {
 }
 
 #[test]
-fn report_of_schema_version_2_is_refused() {
+fn report_of_a_future_schema_version_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = store_with_one_report(tmp.path());
     let mut v: serde_json::Value =
         serde_json::from_slice(&Sample::new(WEB, "2026-11", 1).bytes()).unwrap();
-    v["report"]["schema_version"] = 2.into();
-    let path = tmp.path().join("v2.json");
+    v["report"]["schema_version"] = 3.into();
+    let path = tmp.path().join("v3.json");
     std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
-    assert_refused(&mut store, &path, "schema_version 2");
+    assert_refused(&mut store, &path, "schema_version 3");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Checks that ran and what they found.
 
 use crate::ids::{CheckId, Fingerprint, Severity};
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -30,20 +30,35 @@ pub enum CheckOutcome {
         /// Why, in words an operator can act on.
         reason: String,
     },
+    /// The check does not apply to this host and was not run: it is outside
+    /// the host's protection-level profile, or the unit granted an exception
+    /// (reason, approver and expiry from the agent configuration). Counted
+    /// apart from passed and failed.
+    NotApplicable {
+        /// Why it does not apply.
+        reason: String,
+        /// Who approved the exception (none for a check outside the profile).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approver: Option<String>,
+        /// The last day the exception holds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires: Option<NaiveDate>,
+    },
 }
 
 impl CheckOutcome {
     /// Whether the check actually inspected the host (so an absent finding means fixed).
     pub fn ran(&self) -> bool {
-        !matches!(self, CheckOutcome::CouldNotRun { .. })
+        matches!(self, CheckOutcome::Passed | CheckOutcome::Findings { .. })
     }
 
-    /// `passed`, `findings` or `could_not_run`.
+    /// `passed`, `findings`, `could_not_run` or `not_applicable`.
     pub fn as_str(&self) -> &'static str {
         match self {
             CheckOutcome::Passed => "passed",
             CheckOutcome::Findings { .. } => "findings",
             CheckOutcome::CouldNotRun { .. } => "could_not_run",
+            CheckOutcome::NotApplicable { .. } => "not_applicable",
         }
     }
 }

@@ -4,7 +4,7 @@
 //! `report` part is described by [`Report`]; the `signature` part is an Ed25519
 //! signature over the report's canonical bytes (see [`canonical`]) made with the
 //! agent's own key (see [`signing`]). The format is documented in
-//! `docs/report-format.md` and its JSON Schema is `docs/report-v1.schema.json`,
+//! `docs/report-format.md` and its JSON Schema is `docs/report-v2.schema.json`,
 //! generated from these types by [`schema::report_schema_json`].
 
 pub mod canonical;
@@ -29,7 +29,7 @@ pub use packages::{
     InstalledPackage, PackageFamily, PackageInventory, PackageState, PendingUpdate,
     VulnerabilityFeed,
 };
-pub use report::{AgentInfo, Report, SCHEMA_VERSION};
+pub use report::{AgentInfo, READABLE_SCHEMA_VERSIONS, Report, SCHEMA_VERSION};
 pub use signing::{
     AgentKey, MAX_REPORT_BYTES, ReportError, Signature, SignedReport, VerifiedReport,
     verify_detached,

@@ -8,13 +8,21 @@ use chrono::{DateTime, FixedOffset};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The report format version this crate writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The report format version this crate writes.
+///
+/// Version 2 added the `not_applicable` check outcome (a check outside the
+/// host's protection-level profile, or an approved exception) and
+/// `baseline_level`; a version-1 report is a version-2 report without them,
+/// so both are read ([`READABLE_SCHEMA_VERSIONS`]).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The report format versions this crate reads.
+pub const READABLE_SCHEMA_VERSIONS: std::ops::RangeInclusive<u32> = 1..=SCHEMA_VERSION;
 
 /// One audit of one host: identity, the checks run, their findings and the inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
-    /// Format version; always 1 for this format.
+    /// Format version ([`SCHEMA_VERSION`] when written by this crate).
     pub schema_version: u32,
     /// Unique id of this report.
     pub report_id: ReportId,
@@ -38,6 +46,10 @@ pub struct Report {
     pub suppressed: Vec<SuppressedFinding>,
     /// What the host has.
     pub inventory: Inventory,
+    /// The protection level (等保级别, 2 or 3) whose configuration-baseline
+    /// profile the agent applied; absent in reports without baseline checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_level: Option<u8>,
 }
 
 /// Name and version of the program that wrote a report.

@@ -1,6 +1,6 @@
 //! The JSON Schema of the report file, generated from the types in this crate.
 //!
-//! `docs/report-v1.schema.json` is this output; a test fails when they differ.
+//! `docs/report-v2.schema.json` is this output; a test fails when they differ.
 //! To refresh the file after changing the types: `SELFCHECK_BLESS=1 cargo test -p selfcheck-report schema`.
 
 use crate::signing::SignedReport;

@@ -8,7 +8,7 @@
 
 use crate::canonical::to_canonical_bytes;
 use crate::ids::Fingerprint;
-use crate::report::{Report, SCHEMA_VERSION};
+use crate::report::{READABLE_SCHEMA_VERSIONS, Report, SCHEMA_VERSION};
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use schemars::JsonSchema;
@@ -56,7 +56,7 @@ pub enum ReportError {
     Structure(String),
     /// A report of another format version.
     #[error(
-        "report has schema_version {found}, this program reads version {SCHEMA_VERSION}; upgrade the collector or the agent so both speak the same version"
+        "report has schema_version {found}, this program reads versions 1 to {SCHEMA_VERSION}; upgrade the collector or the agent so both speak the same version"
     )]
     UnsupportedSchemaVersion {
         /// What the report said.
@@ -286,7 +286,10 @@ impl SignedReport {
         })?;
 
         match report_value.get("schema_version") {
-            Some(Value::Number(n)) if n.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+            Some(Value::Number(n))
+                if n.as_u64()
+                    .and_then(|v| u32::try_from(v).ok())
+                    .is_some_and(|v| READABLE_SCHEMA_VERSIONS.contains(&v)) => {}
             Some(other) => {
                 return Err(ReportError::UnsupportedSchemaVersion {
                     found: other.to_string(),
@@ -333,7 +336,7 @@ fn verify_as_written(bytes: &[u8]) -> Option<Result<VerifiedReport, ReportError>
     message.extend_from_slice(report_bytes);
     check_signature(&signature, &message).ok()?;
     let report: Report = serde_json::from_slice(report_bytes).ok()?;
-    if report.schema_version != SCHEMA_VERSION {
+    if !READABLE_SCHEMA_VERSIONS.contains(&report.schema_version) {
         return None;
     }
     Some(check_rules(&report).map(|()| VerifiedReport {
@@ -396,6 +399,20 @@ fn check_rules(report: &Report) -> Result<(), ReportError> {
     }
     if report.host.hostname.trim().is_empty() {
         return bad("host.hostname is empty".into());
+    }
+    if let Some(level) = report.baseline_level
+        && !(1..=5).contains(&level)
+    {
+        return bad(format!(
+            "baseline_level {level} is not a protection level (1 to 5)"
+        ));
+    }
+    let not_applicable = report
+        .checks
+        .iter()
+        .any(|r| matches!(r.outcome, crate::CheckOutcome::NotApplicable { .. }));
+    if report.schema_version < 2 && (not_applicable || report.baseline_level.is_some()) {
+        return bad("a schema_version 1 report cannot have not_applicable checks or a baseline_level (version 2 added them)".into());
     }
     let mut ran = HashSet::new();
     for run in &report.checks {

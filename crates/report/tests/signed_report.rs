@@ -64,6 +64,7 @@ fn sample_report() -> Report {
             }]),
             ..Default::default()
         },
+        baseline_level: None,
     }
 }
 
@@ -151,13 +152,57 @@ fn truncated_report_is_called_truncated() {
 #[test]
 fn other_schema_version_is_refused_by_name() {
     let mut v: serde_json::Value = serde_json::from_slice(&signed_bytes()).unwrap();
-    v["report"]["schema_version"] = 2.into();
+    v["report"]["schema_version"] = 3.into();
     let err = SignedReport::verify_bytes(&serde_json::to_vec(&v).unwrap()).unwrap_err();
     assert!(
         matches!(err, ReportError::UnsupportedSchemaVersion { .. }),
         "{err}"
     );
-    assert!(err.to_string().contains("schema_version 2"), "{err}");
+    assert!(err.to_string().contains("schema_version 3"), "{err}");
+}
+
+#[test]
+fn a_version_1_report_is_read_unless_it_uses_what_version_2_added() {
+    let mut r = sample_report();
+    r.schema_version = 1;
+    let bytes = key().sign(r.clone()).unwrap().to_file_bytes().unwrap();
+    let read = SignedReport::verify_bytes(&bytes).unwrap().signed.report;
+    assert_eq!(read.schema_version, 1);
+    assert_eq!(read.baseline_level, None);
+
+    let mut with_level = r.clone();
+    with_level.baseline_level = Some(3);
+    let bytes = key().sign(with_level).unwrap().to_file_bytes().unwrap();
+    let err = SignedReport::verify_bytes(&bytes).unwrap_err();
+    assert!(err.to_string().contains("version 2 added"), "{err}");
+
+    let mut na = r;
+    na.checks.push(CheckRun {
+        check_id: "baseline.shell-timeout".parse().unwrap(),
+        outcome: CheckOutcome::NotApplicable {
+            reason: "kiosk".into(),
+            approver: Some("Wang".into()),
+            expires: None,
+        },
+    });
+    let bytes = key().sign(na.clone()).unwrap().to_file_bytes().unwrap();
+    assert!(SignedReport::verify_bytes(&bytes).is_err());
+    na.schema_version = 2;
+    let bytes = key().sign(na).unwrap().to_file_bytes().unwrap();
+    let read = SignedReport::verify_bytes(&bytes).unwrap().signed.report;
+    assert!(matches!(
+        read.checks[1].outcome,
+        CheckOutcome::NotApplicable { .. }
+    ));
+}
+
+#[test]
+fn a_level_that_is_no_protection_level_is_refused() {
+    let mut r = sample_report();
+    r.baseline_level = Some(9);
+    let bytes = key().sign(r).unwrap().to_file_bytes().unwrap();
+    let err = SignedReport::verify_bytes(&bytes).unwrap_err();
+    assert!(err.to_string().contains("baseline_level 9"), "{err}");
 }
 
 #[test]
@@ -193,7 +238,7 @@ fn finding_with_wrong_fingerprint_is_refused_even_if_signed() {
 #[test]
 fn committed_schema_matches_the_types() {
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/report-v1.schema.json");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/report-v2.schema.json");
     let generated = schema::report_schema_json();
     if std::env::var_os("SELFCHECK_BLESS").is_some() {
         std::fs::write(&path, &generated).unwrap();
@@ -201,7 +246,7 @@ fn committed_schema_matches_the_types() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "docs/report-v1.schema.json differs from the report types; if the change is intended, run \
+        "docs/report-v2.schema.json differs from the report types; if the change is intended, run \
          `SELFCHECK_BLESS=1 cargo test -p selfcheck-report schema` and document it in docs/report-format.md"
     );
 }

@@ -544,6 +544,7 @@ impl Host {
                 vulnerability_feed: None,
                 file_integrity: None,
             },
+            baseline_level: None,
         }
     }
 }

@@ -9,8 +9,10 @@ use crate::config::{BUILTIN_PRESETS, LedgerConfig};
 use crate::engine::{InspectionRecord, Status};
 use crate::ledger::{Column, LedgerRow, risk_label};
 use selfcheck_catalog::Lang;
+use selfcheck_catalog::compliance::Verdict;
 use selfcheck_report::{CheckId, Severity};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// How many subjects a grouped row names before “…”.
 pub const MAX_SUBJECTS: usize = 12;
@@ -18,7 +20,7 @@ pub const MAX_SUBJECTS: usize = 12;
 /// One sheet: a header row and rows of text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sheet {
-    /// `rectification`, `detail`, `inspections` or `summary`.
+    /// `rectification`, `detail`, `inspections`, `compliance` or `summary`.
     pub key: &'static str,
     /// 整改台账 / 明细 / 检查记录 / 统计, or the English title.
     pub title: String,
@@ -154,12 +156,13 @@ fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
     }
 }
 
-/// The four sheets of a month, in this order: 整改台账, 明细, 检查记录, 统计.
+/// The five sheets of a month, in this order: 整改台账, 明细, 检查记录, 条款符合情况, 统计.
 pub fn sheets(docs: &Documents, lang: Lang, layout: &LedgerLayout) -> Vec<Sheet> {
     vec![
         rectification(docs, lang, layout),
         detail(docs, lang),
         inspections(docs, lang),
+        compliance(docs, lang),
         summary(docs, lang),
     ]
 }
@@ -415,6 +418,9 @@ pub fn inspections(docs: &Documents, lang: Lang) -> Sheet {
             "报告编号",
             "已运行检查",
             "未能运行",
+            "不适用",
+            "等保级别",
+            "条款符合",
         ],
         Lang::En => vec![
             "No.",
@@ -425,6 +431,9 @@ pub fn inspections(docs: &Documents, lang: Lang) -> Sheet {
             "Report id",
             "Checks run",
             "Could not run",
+            "Not applicable",
+            "Protection level",
+            "Clauses met",
         ],
     }
     .into_iter()
@@ -493,6 +502,9 @@ pub fn inspections(docs: &Documents, lang: Lang) -> Sheet {
                         .collect::<Vec<_>>()
                         .join("\n")
                 },
+                not_applicable_cell(h, lang),
+                level_cell(h, lang),
+                clauses_cell(h),
             ];
             cells.extend(Severity::ALL_DESC.iter().map(|l| {
                 h.findings_by_level
@@ -508,6 +520,181 @@ pub fn inspections(docs: &Documents, lang: Lang) -> Sheet {
     sheet(
         "inspections",
         pick(lang, "检查记录", "Inspection record"),
+        headers,
+        rows,
+    )
+}
+
+/// Approved exceptions one per line (check: reason, approver, last day), then
+/// how many checks the level profile left out.
+fn not_applicable_cell(h: &InspectionRecord, lang: Lang) -> String {
+    if !h.inspected {
+        return "—".into();
+    }
+    let mut lines: Vec<String> = h
+        .not_applicable
+        .iter()
+        .filter(|n| n.is_exception())
+        .map(|n| {
+            let approver = n.approver.as_deref().unwrap_or("");
+            let until = n.expires.map(|d| d.to_string()).unwrap_or_default();
+            match lang {
+                Lang::Zh => format!(
+                    "{}：{}（批准人 {approver}，有效期至 {until}）",
+                    n.check_id, n.reason
+                ),
+                Lang::En => format!(
+                    "{}: {} (approved by {approver}, until {until})",
+                    n.check_id, n.reason
+                ),
+            }
+        })
+        .collect();
+    let profile = h
+        .not_applicable
+        .iter()
+        .filter(|n| !n.is_exception())
+        .count();
+    if profile > 0 {
+        lines.push(match lang {
+            Lang::Zh => format!("另 {profile} 项不属于本级要求"),
+            Lang::En => format!("and {profile} check(s) outside this level's profile"),
+        });
+    }
+    if lines.is_empty() {
+        "0".into()
+    } else {
+        lines.join("\n")
+    }
+}
+
+fn level_name(level: u8, lang: Lang) -> String {
+    match (lang, level) {
+        (Lang::Zh, 2) => "二级".into(),
+        (Lang::Zh, 3) => "三级".into(),
+        (Lang::Zh, l) => format!("{l} 级"),
+        (Lang::En, l) => format!("level {l}"),
+    }
+}
+
+/// The level the host is judged at, and the agent's when it applied another.
+fn level_cell(h: &InspectionRecord, lang: Lang) -> String {
+    let Some(judged) = h.judged_level else {
+        return "—".into();
+    };
+    let mut text = level_name(judged, lang);
+    match h.agent_level {
+        Some(agent) if agent != judged => {
+            let _ = match lang {
+                Lang::Zh => write!(text, "（agent 按{}检查）", level_name(agent, lang)),
+                Lang::En => write!(text, " (the agent applied {})", level_name(agent, lang)),
+            };
+        }
+        None => text.push_str(pick(lang, "（默认）", " (default)")),
+        _ => {}
+    }
+    text
+}
+
+/// Clauses whose automated checks all passed, out of those judged.
+fn clauses_cell(h: &InspectionRecord) -> String {
+    if h.compliance.is_empty() {
+        return "—".into();
+    }
+    let met = h
+        .compliance
+        .iter()
+        .filter(|t| t.verdict() == Verdict::Met)
+        .count();
+    let judged = h
+        .compliance
+        .iter()
+        .filter(|t| t.verdict() != Verdict::NotApplicable)
+        .count();
+    format!("{met}/{judged}")
+}
+
+/// Compliance by clause (条款符合情况): for each GB/T 22239-2019 clause the
+/// hosts' checks map to, how many hosts meet it, partly meet it, do not meet
+/// it, need a check by hand, or are exempted, and the check outcomes summed.
+/// Level-2 hosts count under the 7.1.4.x clauses, level-3 hosts under 8.1.4.x.
+pub fn compliance(docs: &Documents, lang: Lang) -> Sheet {
+    let headers: Vec<String> = match lang {
+        Lang::Zh => vec![
+            "条款",
+            "控制点",
+            "主机数",
+            "符合",
+            "部分符合",
+            "不符合",
+            "待核查",
+            "不适用",
+            "符合率",
+            "检查项次：通过",
+            "不通过",
+            "无法检查",
+            "不适用（项次）",
+        ],
+        Lang::En => vec![
+            "Clause",
+            "Control",
+            "Hosts",
+            "Met",
+            "Partly met",
+            "Not met",
+            "To verify by hand",
+            "Not applicable",
+            "Met rate",
+            "Check runs: passed",
+            "With findings",
+            "Could not run",
+            "Not applicable (runs)",
+        ],
+    }
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let summaries = crate::engine::compliance::unit_summary(
+        docs.ledger.hosts.iter().map(|h| h.compliance.as_slice()),
+    );
+    let rows = summaries
+        .iter()
+        .map(|s| {
+            let control = selfcheck_catalog::compliance::control_name(&s.clause)
+                .map(|(zh, en)| pick(lang, zh, en).to_string())
+                .unwrap_or_default();
+            let judged = s.hosts() - s.hosts_not_applicable;
+            let met_rate = (judged > 0).then(|| s.hosts_met as f64 / judged as f64);
+            let level = if s.hosts_not_met > 0 {
+                Some(Severity::High)
+            } else if s.hosts_partly_met > 0 {
+                Some(Severity::Medium)
+            } else {
+                None
+            };
+            SheetRow::new(
+                vec![
+                    s.clause.clone(),
+                    control,
+                    s.hosts().to_string(),
+                    s.hosts_met.to_string(),
+                    s.hosts_partly_met.to_string(),
+                    s.hosts_not_met.to_string(),
+                    s.hosts_unverified.to_string(),
+                    s.hosts_not_applicable.to_string(),
+                    rate(met_rate),
+                    s.passed.to_string(),
+                    s.findings.to_string(),
+                    s.could_not_run.to_string(),
+                    s.not_applicable.to_string(),
+                ],
+                level,
+            )
+        })
+        .collect();
+    sheet(
+        "compliance",
+        pick(lang, "条款符合情况", "Compliance by clause"),
         headers,
         rows,
     )

@@ -13,9 +13,13 @@
 //! first report of a later month closes it, like any re-check.
 
 use super::status::{Action, FindingState, Observation, Rules, Status, evaluate};
-use super::{LedgerInput, NOT_INSPECTED_CHECK, NOT_INSPECTED_SUBJECT, ReportFacts};
+use super::{
+    LedgerInput, NOT_INSPECTED_CHECK, NOT_INSPECTED_SUBJECT, NotApplicableCheck, ReportFacts,
+    compliance,
+};
 use crate::assets::{Asset, AssetIndex};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use selfcheck_catalog::compliance::ClauseTally;
 use selfcheck_report::{CheckId, Fingerprint, Period, ReportId, Severity};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -146,8 +150,17 @@ pub struct InspectionRecord {
     pub checks_run: usize,
     /// Checks that could not run, with the reason.
     pub could_not_run: Vec<(CheckId, String)>,
+    /// Checks that do not apply (level profile, approved exception), counted
+    /// apart from passed and failed.
+    pub not_applicable: Vec<NotApplicableCheck>,
     /// Findings of the latest report per level, most severe first.
     pub findings_by_level: Vec<(Severity, usize)>,
+    /// The protection level whose baseline profile the agent applied.
+    pub agent_level: Option<u8>,
+    /// The level the host is judged at (registry, else agent, else 3); `None` without a report.
+    pub judged_level: Option<u8>,
+    /// The latest report's checks counted per clause of `judged_level`.
+    pub compliance: Vec<ClauseTally>,
 }
 
 /// Counts of one risk level.
@@ -516,7 +529,11 @@ pub fn build(
                 reports_in_month: 0,
                 checks_run: 0,
                 could_not_run: Vec::new(),
+                not_applicable: Vec::new(),
                 findings_by_level: Severity::ALL_DESC.iter().map(|&l| (l, 0)).collect(),
+                agent_level: None,
+                judged_level: None,
+                compliance: Vec::new(),
             });
         }
     }
@@ -531,10 +548,12 @@ pub fn build(
             continue;
         };
         hosts_reporting += 1;
-        let asset = matched.get(*key).map(|a| Arc::new(AssetInfo::of(a)));
+        let registered = matched.get(*key);
+        let asset = registered.map(|a| Arc::new(AssetInfo::of(a)));
         let unregistered = registry_exists && asset.is_none();
         hosts_unregistered += usize::from(unregistered);
         let m = &latest.meta;
+        let level = compliance::judged_level(registered.and_then(|a| a.level()), m.baseline_level);
         inspections.push(InspectionRecord {
             asset_key: key.to_string(),
             asset,
@@ -547,6 +566,10 @@ pub fn build(
             reports_in_month: month.len(),
             checks_run: latest.checks.iter().filter(|(_, ran)| *ran).count(),
             could_not_run: latest.could_not_run.clone(),
+            not_applicable: latest.not_applicable.clone(),
+            agent_level: m.baseline_level,
+            judged_level: Some(level),
+            compliance: compliance::host_tallies(latest, &input.check_clauses, level),
             findings_by_level: Severity::ALL_DESC
                 .iter()
                 .map(|&l| (l, latest.findings.iter().filter(|f| f.risk == l).count()))

@@ -5,7 +5,7 @@ use super::read::{
     REGISTRY_SELECT, REPORT_SELECT, parsed, parsed_time, read_registry_entry, read_stored_report,
 };
 use super::{FindingNo, Store, StoreError, conversion};
-use crate::engine::{Action, LedgerInput, ReportFacts};
+use crate::engine::{Action, LedgerInput, NotApplicableCheck, ReportFacts};
 use crate::history::{self, NewEntry};
 use chrono::{DateTime, FixedOffset, Utc};
 use rusqlite::params;
@@ -36,12 +36,13 @@ impl Store {
                 meta,
                 checks: Vec::new(),
                 could_not_run: Vec::new(),
+                not_applicable: Vec::new(),
                 findings: Vec::new(),
             });
         }
         let mut stmt = tx
             .prepare(
-                "SELECT c.report_id, c.check_id, c.status, c.reason FROM check_runs c
+                "SELECT c.report_id, c.check_id, c.status, c.reason, c.approver, c.expires FROM check_runs c
                  JOIN reports r ON r.report_id = c.report_id WHERE r.period <= ?1",
             )
             .map_err(|e| self.err(e))?;
@@ -51,12 +52,23 @@ impl Store {
             let Some(&i) = index.get(&id) else { continue };
             let check: CheckId = parsed(r, 1).map_err(|e| self.err(e))?;
             let status: String = r.get(2).map_err(|e| self.err(e))?;
-            let ran = status != "could_not_run";
-            if !ran {
+            let ran = status == "passed" || status == "findings";
+            if status == "could_not_run" {
                 let reason: Option<String> = r.get(3).map_err(|e| self.err(e))?;
                 reports[i]
                     .could_not_run
                     .push((check.clone(), reason.unwrap_or_default()));
+            } else if status == "not_applicable" {
+                let reason: Option<String> = r.get(3).map_err(|e| self.err(e))?;
+                let expires: Option<String> = r.get(5).map_err(|e| self.err(e))?;
+                reports[i].not_applicable.push(NotApplicableCheck {
+                    check_id: check.clone(),
+                    reason: reason.unwrap_or_default(),
+                    approver: r.get(4).map_err(|e| self.err(e))?,
+                    expires: expires
+                        .map(|d| d.parse().map_err(|e| self.err(conversion(5, e))))
+                        .transpose()?,
+                });
             }
             reports[i].checks.push((check, ran));
         }
@@ -96,6 +108,7 @@ impl Store {
             // Tens of thousands of small lists: their spare capacity adds up.
             r.checks.shrink_to_fit();
             r.could_not_run.shrink_to_fit();
+            r.not_applicable.shrink_to_fit();
             r.findings.shrink_to_fit();
         }
 
@@ -122,6 +135,7 @@ impl Store {
             assets,
             asset_since,
             not_inspected_risk: None,
+            check_clauses: HashMap::new(),
         })
     }
 

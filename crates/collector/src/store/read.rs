@@ -50,7 +50,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT check_id, status, finding_count, reason FROM check_runs
+                "SELECT check_id, status, finding_count, reason, approver, expires FROM check_runs
                  WHERE report_id = ?1 ORDER BY check_id",
             )
             .map_err(|e| self.err(e))?;
@@ -59,6 +59,14 @@ impl Store {
             let outcome = match status.as_str() {
                 "passed" => CheckOutcome::Passed,
                 "findings" => CheckOutcome::Findings { count: r.get(2)? },
+                "not_applicable" => CheckOutcome::NotApplicable {
+                    reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    approver: r.get(4)?,
+                    expires: r
+                        .get::<_, Option<String>>(5)?
+                        .map(|d| d.parse().map_err(|e| conversion(5, e)))
+                        .transpose()?,
+                },
                 _ => CheckOutcome::CouldNotRun {
                     reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
                 },
@@ -252,9 +260,11 @@ impl Store {
 pub(super) const REPORT_SELECT: &str = "SELECT r.report_id, r.asset_key, r.hostname, r.machine_id, r.os_name,
     r.ip_addresses, r.kernel, r.period, r.started_at, r.finished_at, r.agent_version,
     r.key_fingerprint, r.file_sha256, r.source_name, r.imported_at,
-    (SELECT COUNT(*) FROM check_runs c WHERE c.report_id = r.report_id AND c.status != 'could_not_run'),
+    (SELECT COUNT(*) FROM check_runs c WHERE c.report_id = r.report_id AND c.status IN ('passed', 'findings')),
     (SELECT COUNT(*) FROM check_runs c WHERE c.report_id = r.report_id AND c.status = 'could_not_run'),
-    (SELECT COUNT(*) FROM findings f WHERE f.report_id = r.report_id)
+    (SELECT COUNT(*) FROM findings f WHERE f.report_id = r.report_id),
+    (SELECT COUNT(*) FROM check_runs c WHERE c.report_id = r.report_id AND c.status = 'not_applicable'),
+    r.baseline_level
     FROM reports r";
 
 pub(super) fn read_stored_report(r: &Row<'_>) -> rusqlite::Result<StoredReport> {
@@ -278,6 +288,8 @@ pub(super) fn read_stored_report(r: &Row<'_>) -> rusqlite::Result<StoredReport> 
         checks_run: count(r, 15)?,
         checks_could_not_run: count(r, 16)?,
         findings: count(r, 17)?,
+        checks_not_applicable: count(r, 18)?,
+        baseline_level: r.get(19)?,
     })
 }
 

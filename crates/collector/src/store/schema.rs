@@ -136,3 +136,26 @@ CREATE TABLE certificates (
 ) STRICT;
 CREATE INDEX certificates_by_name ON certificates (name);
 "#;
+
+/// Version 4: check runs may be `not_applicable` (outside the host's level
+/// profile, or an approved exception, with its approver and expiry), and a
+/// report records the protection level whose baseline profile the agent
+/// applied. SQLite cannot change a CHECK constraint in place, so the table
+/// is rebuilt.
+pub(super) const SCHEMA_V4: &str = r#"
+CREATE TABLE check_runs_v4 (
+    report_id     TEXT NOT NULL REFERENCES reports (report_id),
+    check_id      TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('passed', 'findings', 'could_not_run', 'not_applicable')),
+    finding_count INTEGER NOT NULL,
+    reason        TEXT,
+    approver      TEXT, -- not_applicable by an exception: who approved it
+    expires       TEXT, -- and its last day, YYYY-MM-DD
+    PRIMARY KEY (report_id, check_id)
+) STRICT;
+INSERT INTO check_runs_v4 (report_id, check_id, status, finding_count, reason)
+    SELECT report_id, check_id, status, finding_count, reason FROM check_runs;
+DROP TABLE check_runs;
+ALTER TABLE check_runs_v4 RENAME TO check_runs;
+ALTER TABLE reports ADD COLUMN baseline_level INTEGER; -- 2 or 3; NULL in reports without it
+"#;

@@ -58,8 +58,8 @@ pub(super) fn insert_in(
     tx.prepare_cached(
         "INSERT INTO reports (report_id, asset_key, hostname, machine_id, os_name, ip_addresses,
              kernel, period, started_at, finished_at, agent_version, key_fingerprint, file_sha256,
-             source_name, imported_at, raw, raw_encoding)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'lz4')",
+             source_name, imported_at, raw, raw_encoding, baseline_level)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'lz4', ?17)",
     )?
     .execute(params![
         id,
@@ -78,24 +78,37 @@ pub(super) fn insert_in(
         new.source_name,
         imported_at,
         lz4_flex::block::compress_prepend_size(new.bytes),
+        report.baseline_level,
     ])?;
 
     for run in &report.checks {
-        let (count, reason) = match &run.outcome {
-            CheckOutcome::Passed => (0, None),
-            CheckOutcome::Findings { count } => (*count, None),
-            CheckOutcome::CouldNotRun { reason } => (0, Some(reason.as_str())),
+        let (count, reason, approver, expires) = match &run.outcome {
+            CheckOutcome::Passed => (0, None, None, None),
+            CheckOutcome::Findings { count } => (*count, None, None, None),
+            CheckOutcome::CouldNotRun { reason } => (0, Some(reason.as_str()), None, None),
+            CheckOutcome::NotApplicable {
+                reason,
+                approver,
+                expires,
+            } => (
+                0,
+                Some(reason.as_str()),
+                approver.as_deref(),
+                expires.map(|d| d.to_string()),
+            ),
         };
         tx.prepare_cached(
-            "INSERT INTO check_runs (report_id, check_id, status, finding_count, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO check_runs (report_id, check_id, status, finding_count, reason, approver, expires)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             id,
             run.check_id.as_str(),
             run.outcome.as_str(),
             count,
-            reason
+            reason,
+            approver,
+            expires
         ])?;
     }
     for f in &report.findings {

@@ -40,8 +40,22 @@ pub struct Sample {
     pub finished: &'static str,
     pub findings: Vec<(&'static str, &'static str, Severity)>,
     pub could_not_run: Vec<(&'static str, &'static str)>,
+    /// Checks that ran and found nothing (besides ports.ftp, always listed).
+    pub passed: Vec<&'static str>,
+    /// (check, reason, approver, last day YYYY-MM-DD)
+    pub not_applicable: Vec<NotApplicable>,
+    /// The agent's baseline level.
+    pub level: Option<u8>,
     pub key: u8,
 }
+
+/// (check, reason, approver, last day YYYY-MM-DD) of a not-applicable check.
+pub type NotApplicable = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+);
 
 impl Sample {
     pub fn new(host: Host, period: &'static str, id: u8) -> Sample {
@@ -52,6 +66,9 @@ impl Sample {
             finished: "2026-11-25T10:00:02+08:00",
             findings: vec![("ports.telnet", "tcp/23", Severity::High)],
             could_not_run: vec![],
+            passed: vec![],
+            not_applicable: vec![],
+            level: None,
             key: 42,
         }
     }
@@ -68,6 +85,27 @@ impl Sample {
 
     pub fn could_not_run(mut self, check: &'static str, reason: &'static str) -> Sample {
         self.could_not_run.push((check, reason));
+        self
+    }
+
+    pub fn passed(mut self, checks: &[&'static str]) -> Sample {
+        self.passed.extend_from_slice(checks);
+        self
+    }
+
+    pub fn not_applicable(
+        mut self,
+        check: &'static str,
+        reason: &'static str,
+        approver: Option<&'static str>,
+        expires: Option<&'static str>,
+    ) -> Sample {
+        self.not_applicable.push((check, reason, approver, expires));
+        self
+    }
+
+    pub fn level(mut self, level: u8) -> Sample {
+        self.level = Some(level);
         self
     }
 
@@ -133,6 +171,22 @@ impl Sample {
                 },
             });
         }
+        for check in &self.passed {
+            checks.push(CheckRun {
+                check_id: check.parse().unwrap(),
+                outcome: CheckOutcome::Passed,
+            });
+        }
+        for (check, reason, approver, expires) in &self.not_applicable {
+            checks.push(CheckRun {
+                check_id: check.parse().unwrap(),
+                outcome: CheckOutcome::NotApplicable {
+                    reason: reason.to_string(),
+                    approver: approver.map(String::from),
+                    expires: expires.map(|d| d.parse().unwrap()),
+                },
+            });
+        }
         let ftp: CheckId = "ports.ftp".parse().unwrap();
         if !checks.iter().any(|c| c.check_id == ftp) {
             checks.push(CheckRun {
@@ -159,6 +213,7 @@ impl Sample {
                 listening_sockets: Some(vec![]),
                 ..Default::default()
             },
+            baseline_level: self.level,
         }
     }
 

@@ -131,6 +131,7 @@ pub(super) fn results(out: &mut String, docs: &Documents<'_>, lang: Lang) {
     level_table(out, &s.by_level, lang);
     level_chart(out, &s.by_level, lang);
     main_problems(out, docs, lang);
+    clause_compliance(out, docs, lang);
     put!(
         out,
         "<h3>{}</h3>\n",
@@ -282,6 +283,72 @@ fn level_chart(out: &mut String, by_level: &[(Severity, LevelSummary)], lang: La
 }
 
 /// The checks with the most rows, most severe first (at most 10).
+/// Hosts per verdict for each GB/T 22239-2019 clause the configuration
+/// baseline checks (the 条款符合情况 sheet); nothing without baseline checks.
+fn clause_compliance(out: &mut String, docs: &Documents<'_>, lang: Lang) {
+    let summaries = crate::engine::compliance::unit_summary(
+        docs.ledger.hosts.iter().map(|h| h.compliance.as_slice()),
+    );
+    if summaries.is_empty() {
+        return;
+    }
+    put!(
+        out,
+        "<h3>{}</h3>\n<p class=\"note\">{}</p>\n",
+        t(
+            lang,
+            "等级保护条款符合情况",
+            "Compliance by GB/T 22239-2019 clause"
+        ),
+        t(
+            lang,
+            "按各主机的等保级别（资产台账，未登记时按 agent 的配置）统计自动检查项的结果：全部通过为符合，部分不通过为部分符合，全部不通过为不符合，有检查项无法执行为待核查，经批准豁免为不适用。自动检查仅覆盖各条款可由配置文件判定的部分，其余内容仍需人工核查。",
+            "Results of the automated checks at each host's protection level (the asset registry's, else the agent's): all passed = met, some failing = partly met, all failing = not met, some could not run = to verify by hand, exempted = not applicable. The automated checks cover only what configuration files show; the rest of each clause is checked by hand."
+        )
+    );
+    table_head(
+        out,
+        "clauses",
+        &[
+            (t(lang, "条款", "Clause"), 13.0),
+            (t(lang, "控制点", "Control"), 19.0),
+            (t(lang, "主机", "Hosts"), 9.0),
+            (t(lang, "符合", "Met"), 9.0),
+            (t(lang, "部分符合", "Partly met"), 11.0),
+            (t(lang, "不符合", "Not met"), 10.0),
+            (t(lang, "待核查", "To verify"), 10.0),
+            (t(lang, "不适用", "N/A"), 9.0),
+            (t(lang, "符合率", "Met rate"), 10.0),
+        ],
+    );
+    for s in &summaries {
+        let control = selfcheck_catalog::compliance::control_name(&s.clause)
+            .map(|(zh, en)| t(lang, zh, en))
+            .unwrap_or("");
+        let judged = s.hosts() - s.hosts_not_applicable;
+        let met_rate = (judged > 0).then(|| s.hosts_met as f64 / judged as f64);
+        let class = if s.hosts_not_met > 0 {
+            " class=\"overdue\""
+        } else {
+            ""
+        };
+        put!(
+            out,
+            "<tr><td class=\"nowrap\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"{class}>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+            escape(&s.clause),
+            escape(control),
+            s.hosts(),
+            s.hosts_met,
+            s.hosts_partly_met,
+            s.hosts_not_met,
+            s.hosts_unverified,
+            s.hosts_not_applicable,
+            rate(met_rate)
+        );
+    }
+    out.push_str("</tbody></table>\n");
+}
+
 fn main_problems(out: &mut String, docs: &Documents<'_>, lang: Lang) {
     struct Count<'a> {
         title: &'a str,

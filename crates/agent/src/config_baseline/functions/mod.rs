@@ -15,6 +15,7 @@
 mod audit_rules;
 mod backup;
 mod forwarding;
+mod lockout;
 pub mod logins;
 pub mod logs;
 mod mac;
@@ -33,6 +34,7 @@ pub type CheckFn = fn(&HostRoot, &CheckDef, DateTime<FixedOffset>) -> RuleResult
 
 /// Every function check, by check id.
 const REGISTRY: &[(&str, CheckFn)] = &[
+    ("baseline.login-lockout", lockout::login_lockout),
     ("baseline.unused-accounts", logins::unused_accounts),
     ("baseline.world-writable", world_writable::world_writable),
     ("baseline.audit-rules", audit_rules::audit_rules),

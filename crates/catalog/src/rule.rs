@@ -116,12 +116,6 @@ pub struct KeyValueRule {
     /// Host paths or globs (`*` within the last component), read in order; the
     /// first entry without a glob names the finding's subject.
     pub files: Vec<String>,
-    /// A directive that pulls in further files at its place (sshd's `Include`).
-    pub include_key: Option<String>,
-    /// Directory relative include paths are taken from (sshd: `/etc/ssh`).
-    pub include_base: Option<String>,
-    /// A directive that ends the global section of a file (sshd's `Match`).
-    pub stop_key: Option<String>,
     /// Key/value separator.
     pub separator: Separator,
     /// Characters that start a comment line.
@@ -255,9 +249,6 @@ pub(crate) fn parse_rule(t: &Table) -> Result<Rule, (String, String)> {
         "key_value" => (
             Rule::KeyValue(KeyValueRule {
                 files: r.files()?,
-                include_key: r.opt_string("include_key")?,
-                include_base: r.opt_string("include_base")?,
-                stop_key: r.opt_string("stop_key")?,
                 separator: match r.opt_string("separator")?.as_deref() {
                     None | Some("whitespace") => Separator::Whitespace,
                     Some("=") => Separator::Equals,
@@ -277,9 +268,6 @@ pub(crate) fn parse_rule(t: &Table) -> Result<Rule, (String, String)> {
             }),
             &[
                 "files",
-                "include_key",
-                "include_base",
-                "stop_key",
                 "separator",
                 "comment",
                 "case_insensitive_keys",

@@ -4,13 +4,10 @@
 //! key_value semantics, chosen to follow the programs the catalog reads:
 //! - files are read in the order listed (globs sorted by name; libpwquality
 //!   reads `pwquality.conf.d/*.conf` before `pwquality.conf`, so the catalog
-//!   lists them that way); an
-//!   `include_key` directive (sshd's `Include`) reads its files at its place,
-//!   relative paths taken from `include_base`, at most 16 levels deep;
-//! - a `stop_key` line (sshd's `Match`) ends the global part of that file:
-//!   conditional blocks are not evaluated yet (a later step compares with `sshd -T`);
-//! - `match = "first"` takes the first occurrence (sshd), `"last"` the last
-//!   (login.defs, pwquality.conf, faillock.conf);
+//!   lists them that way);
+//! - `match = "first"` takes the first occurrence, `"last"` the last
+//!   (login.defs, pwquality.conf, faillock.conf); sshd, with its `Include`
+//!   and `Match` blocks, has a kind of its own (`kind = "sshd"`, [`super::sshd`]);
 //! - a line without a value is ignored (malformed: the program rejects or ignores it);
 //! - an absent key takes the rule's documented `default`; with none, absence is a finding;
 //! - when no listed file exists the check could not run (the program is not
@@ -24,9 +21,6 @@ use super::read::{expand, is_comment, read_text};
 use super::{Problem, RuleResult};
 use crate::root::HostRoot;
 use selfcheck_catalog::{KeyValueRule, Missing, Separator, SysctlRule, Take};
-
-/// Deepest chain of include directives followed.
-const MAX_INCLUDE_DEPTH: usize = 16;
 
 /// One occurrence of the key.
 struct Hit {
@@ -44,7 +38,7 @@ pub(crate) fn key_value(root: &HostRoot, rule: &KeyValueRule) -> RuleResult {
         for path in expand(root, pattern) {
             if let Some(text) = read_text(root, &path)? {
                 read_any = true;
-                scan(root, rule, &path, &text, 0, &mut hits)?;
+                scan(rule, &path, &text, &mut hits);
             }
         }
     }
@@ -92,15 +86,8 @@ pub(crate) fn key_value(root: &HostRoot, rule: &KeyValueRule) -> RuleResult {
         .unwrap_or_default())
 }
 
-/// Collect the key's occurrences in one file, following includes in place.
-fn scan(
-    root: &HostRoot,
-    rule: &KeyValueRule,
-    file: &str,
-    text: &str,
-    depth: usize,
-    hits: &mut Vec<Hit>,
-) -> Result<(), String> {
+/// Collect the key's occurrences in one file.
+fn scan(rule: &KeyValueRule, file: &str, text: &str, hits: &mut Vec<Hit>) {
     let same = |a: &str, b: &str| {
         if rule.case_insensitive_keys {
             a.eq_ignore_ascii_case(b)
@@ -115,32 +102,6 @@ fn scan(
         let Some((key, value)) = split(line, rule.separator) else {
             continue;
         };
-        if rule.stop_key.as_deref().is_some_and(|s| same(key, s)) {
-            break;
-        }
-        if let Some(inc) = rule.include_key.as_deref().filter(|k| same(key, k)) {
-            if depth >= MAX_INCLUDE_DEPTH {
-                return Err(format!(
-                    "{file}:{}: {inc} nested more than {MAX_INCLUDE_DEPTH} levels (an include loop?); fix the configuration",
-                    index + 1
-                ));
-            }
-            for glob in value.split_whitespace() {
-                let glob = match (&rule.include_base, glob.starts_with('/')) {
-                    (Some(base), false) => format!("{}/{glob}", base.trim_end_matches('/')),
-                    _ => glob.to_string(),
-                };
-                if glob.split('/').any(|c| c == "..") {
-                    continue;
-                }
-                for path in expand(root, &glob) {
-                    if let Some(t) = read_text(root, &path)? {
-                        scan(root, rule, &path, &t, depth + 1, hits)?;
-                    }
-                }
-            }
-            continue;
-        }
         if same(key, &rule.key) {
             hits.push(Hit {
                 file: file.to_string(),
@@ -150,7 +111,6 @@ fn scan(
             });
         }
     }
-    Ok(())
 }
 
 /// `(key, value)` of a setting line; `None` when it has no value.

@@ -391,3 +391,79 @@ fn checks_show_prints_clauses_and_levels() {
         "{text}"
     );
 }
+
+/// Where systemd runs (`/run/systemd/system`), an enabled service must also
+/// have a process of its ExecStart program; a unit without one stays enabled enough.
+#[test]
+fn where_systemd_runs_an_enabled_service_must_also_be_running() {
+    let root = good_root();
+    let r = root.path();
+    std::fs::create_dir_all(r.join("run/systemd/system")).unwrap();
+    write(
+        r,
+        "lib/systemd/system/auditd.service",
+        "[Service]\nType=forking\nExecStart=/sbin/auditd\n[Install]\n",
+        0o644,
+    );
+    write(
+        r,
+        "lib/systemd/system/rsyslog.service",
+        "[Service]\nExecStart=-/usr/sbin/rsyslogd -n -iNONE\n[Install]\n",
+        0o644,
+    );
+    write(r, "proc/812/comm", "rsyslogd\n", 0o644);
+    write(r, "proc/self/comm", "auditd\n", 0o644); // not a process id
+    let out = run(r);
+    assert_eq!(
+        outcome(&out, "baseline.syslog-enabled"),
+        &CheckOutcome::Passed
+    );
+    assert_eq!(
+        outcome(&out, "baseline.time-sync-enabled"),
+        &CheckOutcome::Passed,
+        "a unit file without ExecStart is taken as enabled"
+    );
+    assert_eq!(
+        outcome(&out, "baseline.auditd-enabled"),
+        &CheckOutcome::Findings { count: 1 }
+    );
+    let f = out
+        .findings
+        .iter()
+        .find(|f| f.check_id.as_str() == "baseline.auditd-enabled")
+        .unwrap();
+    assert_eq!(
+        f.evidence,
+        [
+            "auditd.service: enabled, but no process of /sbin/auditd runs (systemd is running on this host)"
+        ]
+    );
+    write(r, "proc/900/comm", "auditd\n", 0o644);
+    assert_eq!(
+        outcome(&run(r), "baseline.auditd-enabled"),
+        &CheckOutcome::Passed
+    );
+    // The kernel cuts a process name to 15 bytes.
+    write(
+        r,
+        "lib/systemd/system/chrony.service",
+        "[Service]\nExecStart=!/lib/systemd/systemd-timesyncd\n[Install]\n",
+        0o644,
+    );
+    assert_eq!(
+        outcome(&run(r), "baseline.time-sync-enabled"),
+        &CheckOutcome::Findings { count: 1 }
+    );
+    write(r, "proc/77/comm", "systemd-timesyn\n", 0o644);
+    assert_eq!(
+        outcome(&run(r), "baseline.time-sync-enabled"),
+        &CheckOutcome::Passed
+    );
+    // Without systemd running (an image, a container) enabled is enough.
+    std::fs::remove_dir_all(r.join("run/systemd")).unwrap();
+    std::fs::remove_dir_all(r.join("proc/900")).unwrap();
+    assert_eq!(
+        outcome(&run(r), "baseline.auditd-enabled"),
+        &CheckOutcome::Passed
+    );
+}

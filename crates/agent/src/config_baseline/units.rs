@@ -9,11 +9,18 @@
 //!   `*.requires` directory of one of those directories.
 //!
 //! `state = "enabled"` passes when any listed unit (alternatives such as
-//! chrony.service and systemd-timesyncd.service) is enabled; otherwise one
-//! finding says for each unit whether it is missing, disabled or masked.
+//! chrony.service and systemd-timesyncd.service) is enabled and, where the
+//! live state can be read, running; otherwise one finding says for each unit
+//! whether it is missing, disabled, masked, or enabled but not running.
 //! `state = "not_enabled"` gives one finding per enabled unit. A root without
-//! any of the unit directories (not a systemd system) could not run. Whether a
-//! unit is active right now is left to a later step.
+//! any of the unit directories (not a systemd system) could not run.
+//!
+//! Live state: when systemd runs on the audited root (`/run/systemd/system`
+//! exists, the test `sd_booted()` makes), an enabled service must also have a
+//! process of its `ExecStart=` program in `/proc` (matched on the process
+//! name, which the kernel cuts to 15 bytes, or the executable's file name). A
+//! unit without `ExecStart=` (a socket, a target) is taken as it is enabled.
+//! Images and containers without systemd have no live state: enabled is enough.
 
 use super::{Problem, RuleResult};
 use crate::root::HostRoot;
@@ -27,6 +34,10 @@ const UNIT_DIRS: &[&str] = &[
     "/usr/lib/systemd/system",
     "/lib/systemd/system",
 ];
+
+/// An enabled unit's program and whether a process of it runs; `None`
+/// without live state or without `ExecStart=`.
+type Running = Option<(String, bool)>;
 
 /// What the root says about one unit.
 enum Status {
@@ -55,24 +66,49 @@ pub(crate) fn systemd_unit(root: &HostRoot, rule: &UnitRule) -> RuleResult {
         .iter()
         .map(|u| (u, status(root, &dirs, &wants, u)))
         .collect();
-    let enabled = |s: &Status| matches!(s, Status::Enabled(_));
+    let live = root.resolve("/run/systemd/system").is_dir();
+    // For each enabled unit: the program it runs and whether a process of it was seen.
+    let running = |u: &str| -> Running {
+        if !live {
+            return None;
+        }
+        let program = exec_start(root, &dirs, u)?;
+        let seen = process_running(root, &program);
+        Some((program, seen))
+    };
+    let statuses: Vec<(&String, Status, Running)> = statuses
+        .into_iter()
+        .map(|(u, s)| {
+            let run = match s {
+                Status::Enabled(_) => running(u),
+                _ => None,
+            };
+            (u, s, run)
+        })
+        .collect();
+    let works = |s: &Status, run: &Running| {
+        matches!(s, Status::Enabled(_)) && run.as_ref().is_none_or(|(_, seen)| *seen)
+    };
     match rule.state {
-        UnitState::Enabled if statuses.iter().any(|(_, s)| enabled(s)) => Ok(Vec::new()),
+        UnitState::Enabled if statuses.iter().any(|(_, s, r)| works(s, r)) => Ok(Vec::new()),
         UnitState::Enabled => Ok(vec![Problem {
             subject: rule.units.join("|"),
             evidence: statuses
                 .iter()
-                .map(|(u, s)| match s {
-                    Status::Missing => format!("{u}: not installed"),
-                    Status::Masked => format!("{u}: masked"),
-                    Status::Disabled => format!("{u}: installed but not enabled"),
-                    Status::Enabled(_) => format!("{u}: enabled"),
+                .map(|(u, s, run)| match (s, run) {
+                    (Status::Missing, _) => format!("{u}: not installed"),
+                    (Status::Masked, _) => format!("{u}: masked"),
+                    (Status::Disabled, _) => format!("{u}: installed but not enabled"),
+                    (Status::Enabled(_), Some((program, false))) => format!(
+                        "{u}: enabled, but no process of {program} runs (systemd is running on this host)"
+                    ),
+                    (Status::Enabled(_), _) => format!("{u}: enabled"),
                 })
                 .collect(),
         }]),
         UnitState::NotEnabled => Ok(statuses
             .into_iter()
-            .filter_map(|(u, s)| match s {
+            .filter_map(|(u, s, _)| match s {
                 Status::Enabled(link) => Some(Problem {
                     subject: u.clone(),
                     evidence: vec![format!("{u} is enabled: {link}")],
@@ -159,5 +195,48 @@ pub(crate) fn default_target(root: &HostRoot) -> Option<String> {
     .find_map(|d| {
         let target = std::fs::read_link(root.join(format!("{d}/default.target"))).ok()?;
         Some(target.file_name()?.to_string_lossy().into_owned())
+    })
+}
+
+/// The program of a unit's first `ExecStart=` (prefixes such as `-` and `@`
+/// removed), from the first unit directory that has the unit file.
+fn exec_start(root: &HostRoot, dirs: &[&str], unit: &str) -> Option<String> {
+    let text = dirs
+        .iter()
+        .find_map(|d| root.read_optional(format!("{d}/{unit}")).ok().flatten())?;
+    text.lines().find_map(|line| {
+        let value = line.trim().strip_prefix("ExecStart=")?;
+        let value = value.trim_start_matches(['@', '-', ':', '+', '!', '|']);
+        value.split_whitespace().next().map(str::to_string)
+    })
+}
+
+/// Whether a process of `program` runs: a `/proc/PID` whose name (`comm`,
+/// cut to 15 bytes by the kernel) or executable file name is the program's.
+fn process_running(root: &HostRoot, program: &str) -> bool {
+    let name = program.rsplit('/').next().unwrap_or(program);
+    let short: String = name.bytes().take(15).map(char::from).collect();
+    let Ok(entries) = std::fs::read_dir(root.resolve("/proc")) else {
+        return false;
+    };
+    entries.filter_map(Result::ok).any(|e| {
+        let pid = e.file_name();
+        if !pid.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        let pid = pid.to_string_lossy();
+        // Non-blocking and bounded, like every read of the root.
+        let comm = root
+            .read_optional(format!("/proc/{pid}/comm"))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if comm.trim_end() == short || comm.trim_end() == name {
+            return true;
+        }
+        std::fs::read_link(e.path().join("exe")).is_ok_and(|exe| {
+            exe.file_name()
+                .is_some_and(|f| f.to_string_lossy().trim_end_matches(" (deleted)") == name)
+        })
     })
 }

@@ -104,6 +104,9 @@ A line per report follows the summary; with --format json, stdout stays the sign
     Packages(PackagesArgs),
     /// Run only the configuration-baseline checks (GB/T 22239-2019 host controls) and
     /// print each check's outcome and findings; no report is written.
+    #[command(
+        after_help = "Examples:\n  selfcheck-agent baseline                     level 3 (or baseline.level in agent.toml), in Chinese\n  selfcheck-agent baseline --level 2 --lang en the level-2 profile: 7.1.4.x clauses, level-3-only checks not applicable\n  selfcheck-agent baseline --format json       {\"level\", \"checks\", \"findings\", \"clauses\"} for programs\n  selfcheck-agent --root /mnt/image baseline   a mounted disk image\n\nExceptions approved for this host go in agent.toml as [[baseline.exception]] with check, reason,\napprover and expires; see docs/config-baseline.md. The exit status is 0 whatever is found; use\n`selfcheck-agent run --fail-on LEVEL` to fail on findings."
+    )]
     Baseline(BaselineArgs),
     /// Show the check catalog.
     #[command(subcommand)]

@@ -118,7 +118,9 @@ pub struct ClauseTally {
     pub could_not_run: u32,
     /// Checks that do not apply (outside the profile, or an approved exception).
     pub not_applicable: u32,
-    /// The checks counted, in catalog order, with their outcome keyword.
+    /// The checks counted, in the order of the runs, with their outcome keyword
+    /// (left empty where only the counts are kept, as in the collector's ledger).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<(CheckId, &'static str)>,
 }
 

@@ -455,6 +455,11 @@ pub fn clause_table(checks: &[CheckRun], catalog: &Catalog, level: u8, lang: Lan
         .iter()
         .filter(|c| c.verdict() == compliance::Verdict::Met)
         .count();
+    // Clauses exempted as a whole are not judged (as in the collector's ledger).
+    let judged = tallies
+        .iter()
+        .filter(|c| c.verdict() != compliance::Verdict::NotApplicable)
+        .count();
     format!(
         "\n{} ({} {level} · {}) — {}\n{t}\n",
         pick(lang, "按条款的符合情况", "Compliance by clause"),
@@ -465,11 +470,8 @@ pub fn clause_table(checks: &[CheckRun], catalog: &Catalog, level: u8, lang: Lan
             "GB/T 22239-2019 computing environment"
         ),
         match lang {
-            Lang::Zh => format!("{met}/{} 条款自动检查项全部通过", tallies.len()),
-            Lang::En => format!(
-                "{met}/{} clauses with every automated check passed",
-                tallies.len()
-            ),
+            Lang::Zh => format!("{met}/{judged} 条款自动检查项全部通过"),
+            Lang::En => format!("{met}/{judged} clauses with every automated check passed"),
         }
     )
 }

@@ -114,7 +114,7 @@ fn the_rpm_stacks_count_and_no_stack_at_all_could_not_run() {
     write(
         root.path(),
         "etc/pam.d/system-auth",
-        "auth required pam_env.so\nauth required pam_faillock.so preauth silent deny=5\n",
+        "auth required pam_env.so\nauth required pam_faillock.so preauth silent deny=5\nauth [default=die] pam_faillock.so authfail deny=5\n",
         0o644,
     );
     assert_eq!(outcome(&run(root.path()), ID), CheckOutcome::Passed);
@@ -125,4 +125,17 @@ fn the_rpm_stacks_count_and_no_stack_at_all_could_not_run() {
         }
         o => panic!("{o:?}"),
     }
+}
+
+#[test]
+fn a_preauth_line_alone_never_locks() {
+    let (o, ev) = lockout(
+        "auth required pam_faillock.so preauth deny=5\nauth [success=1 default=ignore] pam_unix.so\n",
+        None,
+    );
+    assert_eq!(o, CheckOutcome::Findings { count: 1 });
+    assert!(
+        ev.iter().any(|e| e.contains("failures are never recorded")),
+        "{ev:?}"
+    );
 }

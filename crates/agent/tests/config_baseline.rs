@@ -459,6 +459,28 @@ fn where_systemd_runs_an_enabled_service_must_also_be_running() {
         outcome(&run(r), "baseline.time-sync-enabled"),
         &CheckOutcome::Passed
     );
+    // A wrapper script that execs the daemon: the process is found by its control group.
+    write(
+        r,
+        "lib/systemd/system/chrony.service",
+        "[Service]\nExecStart=/usr/libexec/ntpsec/ntp-systemd-wrapper\n[Install]\n",
+        0o644,
+    );
+    assert_eq!(
+        outcome(&run(r), "baseline.time-sync-enabled"),
+        &CheckOutcome::Findings { count: 1 }
+    );
+    write(r, "proc/78/comm", "ntpd\n", 0o644);
+    write(
+        r,
+        "proc/78/cgroup",
+        "0::/system.slice/chrony.service\n",
+        0o644,
+    );
+    assert_eq!(
+        outcome(&run(r), "baseline.time-sync-enabled"),
+        &CheckOutcome::Passed
+    );
     // Without systemd running (an image, a container) enabled is enough.
     std::fs::remove_dir_all(r.join("run/systemd")).unwrap();
     std::fs::remove_dir_all(r.join("proc/900")).unwrap();
@@ -466,4 +488,46 @@ fn where_systemd_runs_an_enabled_service_must_also_be_running() {
         outcome(&run(r), "baseline.auditd-enabled"),
         &CheckOutcome::Passed
     );
+}
+
+/// A pattern from the host cannot make the audit backtrack without end.
+#[test]
+fn a_hostile_include_pattern_ends_quickly() {
+    let root = good_root();
+    let r = root.path();
+    write(
+        r,
+        "etc/ssh/sshd_config",
+        &format!("Include /etc/ssh/x/{}b\n{SSHD_CONFIG}", "*a".repeat(14)),
+        0o600,
+    );
+    write(r, &format!("etc/ssh/x/{}", "a".repeat(80)), "", 0o600);
+    let dir = r.to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(run(&dir).checks.len());
+    });
+    let checks = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the baseline audit finishes within 20 s");
+    assert!(checks >= 40);
+}
+
+/// Day counts in /etc/shadow far beyond any calendar are taken as unset, not multiplied into an overflow.
+#[test]
+fn absurd_shadow_day_counts_do_not_overflow() {
+    let root = good_root();
+    let r = root.path();
+    let shadow = std::fs::read_to_string(r.join("etc/shadow"))
+        .unwrap()
+        .replace(
+            "alice:$6$salt$hash:19000:1:90:7:::",
+            "alice:$6$salt$hash:9223372036854775807:1:90:7::9223372036854775807:",
+        );
+    write(r, "etc/shadow", &shadow, 0o640);
+    let out = run(r);
+    assert!(matches!(
+        outcome(&out, "baseline.unused-accounts"),
+        CheckOutcome::Passed | CheckOutcome::Findings { .. }
+    ));
 }

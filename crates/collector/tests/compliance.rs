@@ -235,10 +235,12 @@ fn hosts_are_judged_per_clause_of_their_own_level() {
 fn the_registry_level_wins_and_an_agent_on_a_lower_profile_leaves_clauses_unverified() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = Store::open(tmp.path()).unwrap();
-    let registry = "资产名称,主机名,IP地址,等保级别\n数据库服务器,db-01,10.1.2.4,三级\n";
+    let registry = "资产名称,主机名,IP地址,等保级别\n数据库服务器,db-01,10.1.2.4,三级\n门户网站,web-01,10.1.2.3,二级\n办公终端,pc-07,10.1.9.7,二级\n";
     let assets = parse_csv(registry.as_bytes(), "assets.csv").unwrap();
     store.replace_assets(&assets, "assets.csv", "张工").unwrap();
     import(&mut store, &db(2));
+    // web-01 runs an agent without baseline checks: judged at the registry's level, not "default".
+    import(&mut store, &Sample::new(WEB, "2026-11", 3).findings(&[]));
     let ledger = ledger_of(&mut store, "2026-11");
     let h = ledger.hosts.iter().find(|h| h.hostname == "db-01").unwrap();
     assert_eq!((h.agent_level, h.judged_level), (Some(2), Some(3)));
@@ -260,7 +262,25 @@ fn the_registry_level_wins_and_an_agent_on_a_lower_profile_leaves_clauses_unveri
         .iter()
         .position(|h| h == "等保级别")
         .unwrap();
-    assert_eq!(inspections.rows[0].cells[col], "三级（agent 按二级检查）");
+    let row_of = |ip: &str| {
+        inspections
+            .rows
+            .iter()
+            .find(|r| r.cells.iter().any(|c| c == ip))
+            .unwrap()
+            .cells
+            .clone()
+    };
+    assert_eq!(row_of("10.1.2.4")[col], "三级（agent 按二级检查）");
+    assert_eq!(row_of("10.1.2.3")[col], "二级");
+    assert_eq!(row_of("10.1.9.7")[col], "—");
+    // The asset without a report is said under the clause table, not counted in it.
+    let sheet = sheets::compliance(&docs, Lang::Zh);
+    let last = &sheet.rows.last().unwrap().cells[0];
+    assert!(
+        last.starts_with("另有 1 台应检资产本月无检查报告"),
+        "{last}"
+    );
 }
 
 #[test]

@@ -30,6 +30,7 @@ mod lines;
 mod read;
 pub mod sshd;
 mod units;
+mod wildcard;
 
 use crate::audit::{AuditOutput, CheckCollector};
 use crate::root::HostRoot;

@@ -73,7 +73,7 @@ pub(crate) fn systemd_unit(root: &HostRoot, rule: &UnitRule) -> RuleResult {
             return None;
         }
         let program = exec_start(root, &dirs, u)?;
-        let seen = process_running(root, &program);
+        let seen = process_running(root, u, &program);
         Some((program, seen))
     };
     let statuses: Vec<(&String, Status, Running)> = statuses
@@ -193,7 +193,7 @@ pub(crate) fn default_target(root: &HostRoot) -> Option<String> {
     ]
     .iter()
     .find_map(|d| {
-        let target = std::fs::read_link(root.join(format!("{d}/default.target"))).ok()?;
+        let target = std::fs::read_link(root.resolve(d).join("default.target")).ok()?;
         Some(target.file_name()?.to_string_lossy().into_owned())
     })
 }
@@ -211,9 +211,11 @@ fn exec_start(root: &HostRoot, dirs: &[&str], unit: &str) -> Option<String> {
     })
 }
 
-/// Whether a process of `program` runs: a `/proc/PID` whose name (`comm`,
-/// cut to 15 bytes by the kernel) or executable file name is the program's.
-fn process_running(root: &HostRoot, program: &str) -> bool {
+/// Whether the unit runs: a `/proc/PID` in the unit's control group (what
+/// systemd starts, wrapper scripts that exec the daemon included), or whose
+/// name (`comm`, cut to 15 bytes by the kernel) or executable file name is
+/// the `ExecStart=` program's.
+fn process_running(root: &HostRoot, unit: &str, program: &str) -> bool {
     let name = program.rsplit('/').next().unwrap_or(program);
     let short: String = name.bytes().take(15).map(char::from).collect();
     let Ok(entries) = std::fs::read_dir(root.resolve("/proc")) else {
@@ -226,6 +228,18 @@ fn process_running(root: &HostRoot, program: &str) -> bool {
         }
         let pid = pid.to_string_lossy();
         // Non-blocking and bounded, like every read of the root.
+        let cgroup = root
+            .read_optional(format!("/proc/{pid}/cgroup"))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let in_unit = cgroup.lines().any(|l| {
+            let path = l.splitn(3, ':').nth(2).unwrap_or("");
+            path.ends_with(&format!("/{unit}")) || path.contains(&format!("/{unit}/"))
+        });
+        if in_unit {
+            return true;
+        }
         let comm = root
             .read_optional(format!("/proc/{pid}/comm"))
             .ok()

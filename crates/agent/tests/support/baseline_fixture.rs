@@ -125,7 +125,7 @@ pub fn good_root() -> TempDir {
     write(
         r,
         "etc/pam.d/common-auth",
-        "auth required pam_faillock.so preauth silent deny=5 unlock_time=600\nauth [success=1 default=ignore] pam_unix.so nullok\n",
+        "auth required pam_faillock.so preauth silent deny=5 unlock_time=600\nauth [success=1 default=ignore] pam_unix.so nullok\nauth [default=die] pam_faillock.so authfail deny=5 unlock_time=600\n",
         0o644,
     );
     write(r, "etc/profile", "PATH=/usr/bin:/bin\nexport PATH\n", 0o644);
@@ -412,7 +412,7 @@ pub fn breaks() -> Vec<(&'static str, &'static str, Break)> {
             write(
                 r,
                 "etc/pam.d/common-auth",
-                "auth required pam_faillock.so preauth deny=10\n",
+                "auth required pam_faillock.so preauth deny=10\nauth [default=die] pam_faillock.so authfail deny=10\n",
                 0o644,
             )
         }),

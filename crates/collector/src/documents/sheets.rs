@@ -590,6 +590,12 @@ fn level_cell(h: &InspectionRecord, lang: Lang) -> String {
                 Lang::En => write!(text, " (the agent applied {})", level_name(agent, lang)),
             };
         }
+        None if h
+            .asset
+            .as_ref()
+            .and_then(|a| a.protection_level.as_deref())
+            .and_then(|l| crate::assets::parse_level(l).ok().flatten())
+            .is_some() => {}
         None => text.push_str(pick(lang, "（默认）", " (default)")),
         _ => {}
     }
@@ -657,7 +663,7 @@ pub fn compliance(docs: &Documents, lang: Lang) -> Sheet {
     let summaries = crate::engine::compliance::unit_summary(
         docs.ledger.hosts.iter().map(|h| h.compliance.as_slice()),
     );
-    let rows = summaries
+    let mut rows: Vec<SheetRow> = summaries
         .iter()
         .map(|s| {
             let control = selfcheck_catalog::compliance::control_name(&s.clause)
@@ -692,6 +698,19 @@ pub fn compliance(docs: &Documents, lang: Lang) -> Sheet {
             )
         })
         .collect();
+    let not_inspected = docs.ledger.hosts.iter().filter(|h| !h.inspected).count();
+    if not_inspected > 0 {
+        let mut cells = vec![String::new(); headers.len()];
+        cells[0] = match lang {
+            Lang::Zh => {
+                format!("另有 {not_inspected} 台应检资产本月无检查报告，未计入上表（见检查记录）")
+            }
+            Lang::En => format!(
+                "{not_inspected} expected asset(s) sent no report this month and are not counted above (see the inspection record)"
+            ),
+        };
+        rows.push(SheetRow::emphasised(cells));
+    }
     sheet(
         "compliance",
         pick(lang, "条款符合情况", "Compliance by clause"),

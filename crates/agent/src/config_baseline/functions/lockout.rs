@@ -5,10 +5,12 @@
 //! `/etc/pam.d/common-auth` (Debian family), `system-auth` and
 //! `password-auth` (RPM family; `authselect ... with-faillock` writes them).
 //! A lockout module must be called there with the `auth` type:
-//! - `pam_faillock.so`: its limit is the `deny=N` argument of its lines when
-//!   one sets it, else `deny = N` in its configuration file (`conf=PATH`, by
-//!   default `/etc/security/faillock.conf`; the last setting wins), else the
-//!   module's built-in 3;
+//! - `pam_faillock.so`: a line in `authfail` mode (or with no mode) must record
+//!   the failures — a `preauth` line alone only checks a tally nothing fills;
+//!   its limit is the `deny=N` argument of its lines when one sets it, else
+//!   `deny = N` in its configuration file (`conf=PATH`, by default
+//!   `/etc/security/faillock.conf`; the last setting wins), else the module's
+//!   built-in 3;
 //! - `pam_tally2.so`: its `deny=N` argument; without it pam_tally2 never locks.
 //!
 //! `deny = 0` turns locking off. A `faillock.conf` limit with no pam_faillock
@@ -45,6 +47,8 @@ struct Call {
     deny: Option<String>,
     /// Its `conf=` argument.
     conf: Option<String>,
+    /// It records failures: pam_faillock in `authfail` mode or with no mode; pam_tally2 always.
+    records: bool,
 }
 
 /// The lockout module a PAM line calls with the `auth` type, if any.
@@ -71,8 +75,12 @@ fn lockout_call(path: &str, line_no: usize, line: &str) -> Option<Call> {
         shown: format!("{path}:{line_no}: {}", line.trim()),
         deny: None,
         conf: None,
+        records: true,
     };
     for arg in words {
+        if module == "pam_faillock" && matches!(arg, "preauth" | "authsucc") {
+            call.records = false;
+        }
         if let Some(v) = arg.strip_prefix("deny=") {
             call.deny = Some(v.to_string());
         } else if let Some(v) = arg.strip_prefix("conf=") {
@@ -141,7 +149,13 @@ pub(crate) fn login_lockout(
         .iter()
         .filter(|c| c.module == "pam_faillock")
         .collect();
-    if !faillock.is_empty() {
+    if !faillock.is_empty() && !faillock.iter().any(|c| c.records) {
+        unusable.extend(faillock.iter().map(|c| c.shown.clone()));
+        unusable.push(
+            "no pam_faillock.so authfail line: failures are never recorded, so no account ever locks"
+                .to_string(),
+        );
+    } else if !faillock.is_empty() {
         let mut evidence: Vec<String> = faillock.iter().map(|c| c.shown.clone()).collect();
         let from_args = faillock.iter().rev().find_map(|c| c.deny.clone());
         let value = match from_args {

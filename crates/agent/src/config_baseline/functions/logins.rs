@@ -212,7 +212,13 @@ fn read_shadow(root: &HostRoot) -> Result<BTreeMap<String, ShadowEntry>, String>
             if f.len() < 8 || f[0].is_empty() || f[0].starts_with(['+', '-']) {
                 return None;
             }
-            let days = |s: &str| s.parse::<i64>().ok().filter(|d| *d > 0);
+            // Days since 1970; beyond 10,000,000 (year 29349) a value is
+            // garbage, and taken as unset so no arithmetic can overflow.
+            let days = |s: &str| {
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|d| (1..=10_000_000).contains(d))
+            };
             Some((
                 f[0].to_string(),
                 ShadowEntry {

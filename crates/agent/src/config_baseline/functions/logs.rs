@@ -159,6 +159,10 @@ fn collect_includes(
             vec![inc]
         };
         for f in files {
+            // A file read once is not read again: includes of includes stay linear.
+            if out.iter().any(|(p, _)| *p == f) {
+                continue;
+            }
             if let Some(t) = read_text(root, &f)? {
                 collect_includes(root, f, t, depth + 1, out)?;
             }
@@ -241,18 +245,7 @@ pub fn logrotate_retention(files: &[(String, String)], log: &str) -> Option<Rete
 
 /// Shell-style glob match of a whole host path (`*` does not cross `/`).
 fn glob_match(pattern: &str, path: &str) -> bool {
-    fn m(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => {
-                m(&p[1..], s) || (s.first().is_some_and(|c| *c != b'/') && m(p, &s[1..]))
-            }
-            (Some(b'?'), Some(c)) if *c != b'/' => m(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => m(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    pattern.len() <= 4096 && m(pattern.as_bytes(), path.as_bytes())
+    pattern.len() <= 4096 && crate::config_baseline::wildcard::path_match(pattern, path)
 }
 
 /// A systemd time span (`6month`, `1y 2d`, `180d`, `3600`) in seconds.

@@ -33,8 +33,13 @@ fn read_sudoers(
     root: &HostRoot,
     path: &str,
     depth: usize,
+    read: &mut std::collections::HashSet<String>,
     out: &mut Vec<Line>,
 ) -> Result<(), String> {
+    // A file read once is not read again: includes of includes stay linear.
+    if !read.insert(path.to_string()) {
+        return Ok(());
+    }
     let Some(text) = read_text(root, path)? else {
         return Ok(());
     };
@@ -75,7 +80,7 @@ fn read_sudoers(
                 for f in expand(root, &format!("{}/*", d.trim_end_matches('/'))) {
                     let name = f.rsplit('/').next().unwrap_or("");
                     if !name.contains('.') && !name.ends_with('~') {
-                        read_sudoers(root, &f, depth + 1, out)?;
+                        read_sudoers(root, &f, depth + 1, read, out)?;
                     }
                 }
             }
@@ -83,7 +88,7 @@ fn read_sudoers(
         }
         if let Some(f) = directive(&["@include", "#include"]) {
             if depth < 8 && !f.split('/').any(|c| c == "..") {
-                read_sudoers(root, &target(f), depth + 1, out)?;
+                read_sudoers(root, &target(f), depth + 1, read, out)?;
             }
             continue;
         }
@@ -146,7 +151,13 @@ pub(crate) fn sudo_all_commands(
         );
     }
     let mut lines = Vec::new();
-    read_sudoers(root, "/etc/sudoers", 0, &mut lines)?;
+    read_sudoers(
+        root,
+        "/etc/sudoers",
+        0,
+        &mut std::collections::HashSet::new(),
+        &mut lines,
+    )?;
     let mut user_aliases: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut all_aliases: Vec<String> = Vec::new();
     for l in &lines {

@@ -266,39 +266,7 @@ pub fn glob(root: &HostRoot, pattern: &str) -> Vec<String> {
 
 /// fnmatch(3) of one component: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`.
 fn glob_match(pat: &str, name: &str) -> bool {
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.first() {
-            None => n.is_empty(),
-            Some('*') => (0..=n.len()).any(|k| go(&p[1..], &n[k..])),
-            Some('?') => !n.is_empty() && go(&p[1..], &n[1..]),
-            Some('[') => {
-                let Some(close) = p.iter().skip(2).position(|c| *c == ']').map(|i| i + 2) else {
-                    return n.first() == Some(&'[') && go(&p[1..], &n[1..]);
-                };
-                let Some(&c) = n.first() else { return false };
-                let (neg, set) = match p[1] {
-                    '!' | '^' => (true, &p[2..close]),
-                    _ => (false, &p[1..close]),
-                };
-                let mut hit = false;
-                let mut i = 0;
-                while i < set.len() {
-                    if i + 2 < set.len() && set[i + 1] == '-' {
-                        hit |= set[i] <= c && c <= set[i + 2];
-                        i += 3;
-                    } else {
-                        hit |= set[i] == c;
-                        i += 1;
-                    }
-                }
-                hit != neg && go(&p[close + 1..], &n[1..])
-            }
-            Some(c) => n.first() == Some(c) && go(&p[1..], &n[1..]),
-        }
-    }
-    let p: Vec<char> = pat.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
+    crate::config_baseline::wildcard::wildcard_match(pat, name, true)
 }
 
 #[cfg(test)]

@@ -194,15 +194,7 @@ pub fn parse_criteria(args: &[String]) -> Result<Vec<Criterion>, String> {
 
 /// match.c `match_pattern`: `*` any run, `?` one character, whole string.
 pub fn match_pattern(s: &str, pattern: &str) -> bool {
-    fn go(s: &[u8], p: &[u8]) -> bool {
-        match p.first() {
-            None => s.is_empty(),
-            Some(b'*') => (0..=s.len()).any(|k| go(&s[k..], &p[1..])),
-            Some(b'?') => !s.is_empty() && go(&s[1..], &p[1..]),
-            Some(c) => s.first() == Some(c) && go(&s[1..], &p[1..]),
-        }
-    }
-    go(s.as_bytes(), pattern.as_bytes())
+    crate::config_baseline::wildcard::wildcard_match(pattern, s, false)
 }
 
 /// match.c `match_pattern_list`: 1 a pattern matched, 0 none, -1 a negated one matched.

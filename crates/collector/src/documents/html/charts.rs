@@ -347,6 +347,16 @@ fn clause_compliance(out: &mut String, docs: &Documents<'_>, lang: Lang) {
         );
     }
     out.push_str("</tbody></table>\n");
+    let not_inspected = docs.ledger.hosts.iter().filter(|h| !h.inspected).count();
+    if not_inspected > 0 {
+        let text = match lang {
+            Lang::Zh => format!("另有 {not_inspected} 台应检资产本月无检查报告，未计入上表。"),
+            Lang::En => format!(
+                "{not_inspected} expected asset(s) sent no report this month and are not counted above."
+            ),
+        };
+        put!(out, "<p class=\"note\">{}</p>\n", escape(&text));
+    }
 }
 
 fn main_problems(out: &mut String, docs: &Documents<'_>, lang: Lang) {

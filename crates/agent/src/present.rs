@@ -451,15 +451,7 @@ pub fn clause_table(checks: &[CheckRun], catalog: &Catalog, level: u8, lang: Lan
             },
         ]);
     }
-    let met = tallies
-        .iter()
-        .filter(|c| c.verdict() == compliance::Verdict::Met)
-        .count();
-    // Clauses exempted as a whole are not judged (as in the collector's ledger).
-    let judged = tallies
-        .iter()
-        .filter(|c| c.verdict() != compliance::Verdict::NotApplicable)
-        .count();
+    let (met, judged) = compliance::met_of_judged(&tallies);
     format!(
         "\n{} ({} {level} · {}) — {}\n{t}\n",
         pick(lang, "按条款的符合情况", "Compliance by clause"),

@@ -107,13 +107,16 @@ impl HostRoot {
         self.dir.join(resolved.iter().collect::<PathBuf>())
     }
 
-    /// Read a host file as text (through [`HostRoot::resolve`]); `None` when
-    /// it does not exist. Only a regular file of at most [`MAX_TEXT_BYTES`] is
-    /// read: it is opened non-blocking, so a FIFO or device in its place is an
-    /// error (`InvalidInput`), never a hang. Invalid UTF-8 is replaced.
-    pub fn read_optional(&self, host_path: impl AsRef<Path>) -> std::io::Result<Option<String>> {
+    /// Open a host file (through [`HostRoot::resolve`]) for reading, with its
+    /// metadata; `None` when it does not exist. It is opened non-blocking and
+    /// must be a regular file, so a FIFO or device in its place is an error
+    /// (`InvalidInput`), never a hang.
+    pub fn open_regular(
+        &self,
+        host_path: impl AsRef<Path>,
+    ) -> std::io::Result<Option<(std::fs::File, std::fs::Metadata)>> {
         use rustix::fs::OFlags;
-        use std::io::{Error, ErrorKind, Read};
+        use std::io::{Error, ErrorKind};
         use std::os::unix::fs::OpenOptionsExt;
         let file = std::fs::OpenOptions::new()
             .read(true)
@@ -124,12 +127,25 @@ impl HostRoot {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        if !file.metadata()?.file_type().is_file() {
+        let meta = file.metadata()?;
+        if !meta.file_type().is_file() {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
                 "not a regular file (a directory, FIFO or device)",
             ));
         }
+        Ok(Some((file, meta)))
+    }
+
+    /// Read a host file as text (through [`HostRoot::resolve`]); `None` when
+    /// it does not exist. Only a regular file of at most [`MAX_TEXT_BYTES`] is
+    /// read: it is opened non-blocking, so a FIFO or device in its place is an
+    /// error (`InvalidInput`), never a hang. Invalid UTF-8 is replaced.
+    pub fn read_optional(&self, host_path: impl AsRef<Path>) -> std::io::Result<Option<String>> {
+        use std::io::{Error, ErrorKind, Read};
+        let Some((file, _)) = self.open_regular(host_path)? else {
+            return Ok(None);
+        };
         let mut bytes = Vec::new();
         file.take(MAX_TEXT_BYTES + 1).read_to_end(&mut bytes)?;
         if bytes.len() as u64 > MAX_TEXT_BYTES {

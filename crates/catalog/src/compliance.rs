@@ -148,6 +148,20 @@ impl ClauseTally {
     }
 }
 
+/// Clauses whose automated checks all passed, and clauses judged (those
+/// exempted as a whole are left out): the `met/judged` every view prints.
+pub fn met_of_judged(tallies: &[ClauseTally]) -> (usize, usize) {
+    let met = tallies
+        .iter()
+        .filter(|t| t.verdict() == Verdict::Met)
+        .count();
+    let judged = tallies
+        .iter()
+        .filter(|t| t.verdict() != Verdict::NotApplicable)
+        .count();
+    (met, judged)
+}
+
 /// The clauses of `level` the runs' checks map to, each with its counts, in
 /// clause order (`8.1.4.2 a)` before `8.1.4.10 a)`). Runs of checks the
 /// catalog does not know, or that map to no clause of the level, are left out.

@@ -230,22 +230,11 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             "Checks exempted by an approved exception:\n",
         ));
         for (h, n) in exceptions {
-            let approver = n.approver.as_deref().unwrap_or("");
-            let until = n.expires.map(|d| d.to_string()).unwrap_or_default();
-            out.push_str(&match lang {
-                Lang::Zh => format!(
-                    "  {} {}：{}（批准人 {approver}，有效期至 {until}）\n",
-                    name_of(h),
-                    n.check_id,
-                    n.reason
-                ),
-                Lang::En => format!(
-                    "  {} {}: {} (approved by {approver}, until {until})\n",
-                    name_of(h),
-                    n.check_id,
-                    n.reason
-                ),
-            });
+            out.push_str(&format!(
+                "  {} {}\n",
+                name_of(h),
+                crate::documents::sheets::exception_text(n, lang)
+            ));
         }
     }
     let s = &ledger.summary;
@@ -502,22 +491,13 @@ pub fn import_summary(results: &[(PathBuf, ImportOutcome)]) -> String {
 
 /// `met/judged` clauses of the host's level (`L3 12/20`), or `—` without baseline checks.
 fn clauses_met(h: &InspectionRecord, lang: Lang) -> String {
-    use selfcheck_catalog::compliance::Verdict;
     let (Some(level), false) = (h.judged_level, h.compliance.is_empty()) else {
         return "—".into();
     };
-    let met = h
-        .compliance
-        .iter()
-        .filter(|t| t.verdict() == Verdict::Met)
-        .count();
-    let judged = h
-        .compliance
-        .iter()
-        .filter(|t| t.verdict() != Verdict::NotApplicable)
-        .count();
-    match lang {
-        Lang::Zh => format!("{}级 {met}/{judged}", if level == 2 { "二" } else { "三" }),
-        Lang::En => format!("L{level} {met}/{judged}"),
-    }
+    let (met, judged) = selfcheck_catalog::compliance::met_of_judged(&h.compliance);
+    let level = match lang {
+        Lang::Zh => crate::documents::sheets::level_name(level, lang),
+        Lang::En => format!("L{level}"),
+    };
+    format!("{level} {met}/{judged}")
 }

@@ -54,22 +54,31 @@ pub type RuleResult = Result<Vec<Problem>, String>;
 
 /// Evaluate one check's rule against the root (`def` and `now` are for
 /// `kind = "function"` checks: their params, and the audit's time).
-pub fn evaluate(
+fn evaluate(
     root: &HostRoot,
     def: &CheckDef,
     rule: &Rule,
     now: DateTime<FixedOffset>,
+    shared: &Shared,
 ) -> RuleResult {
     match rule {
         Rule::KeyValue(r) => keyvalue::key_value(root, r),
         Rule::Sysctl(r) => keyvalue::sysctl(root, r),
         Rule::Line(r) => lines::line(root, r),
         Rule::FileMode(r) => files::file_mode(root, r),
-        Rule::SystemdUnit(r) => units::systemd_unit(root, r),
+        Rule::SystemdUnit(r) => units::systemd_unit(root, r, &shared.processes),
         Rule::Accounts(r) => accounts::accounts(root, r),
-        Rule::Sshd(r) => sshd::sshd(root, r),
+        Rule::Sshd(r) => sshd::sshd(root, r, &shared.sshd),
         Rule::Function => functions::run(root, def, now),
     }
+}
+
+/// What the checks of one audit read once and share: the sshd configuration
+/// and OpenSSH version, and the process table for the services' live state.
+#[derive(Default)]
+struct Shared {
+    sshd: sshd::SshdCache,
+    processes: std::cell::OnceCell<Vec<units::Process>>,
 }
 
 /// Run every baseline check of the catalog against the root.
@@ -81,10 +90,11 @@ pub fn audit(
 ) -> AuditOutput {
     let defs: Vec<&CheckDef> = catalog.area(AREA).collect();
     let mut collector = CheckCollector::new(&defs, asset_key, now);
+    let shared = Shared::default();
     for def in &defs {
         let id = def.id.as_str();
         let result = match &def.rule {
-            Some(rule) => evaluate(root, def, rule, now),
+            Some(rule) => evaluate(root, def, rule, now, &shared),
             None => Err("the check has no [check.rule] in the catalog".to_string()),
         };
         match result {

@@ -1,6 +1,7 @@
 //! Reading configuration files below the root safely: never blocking on a
 //! FIFO, never reading a device, bounded in size, globs in the last component.
 
+use super::wildcard::wildcard_match;
 use crate::root::HostRoot;
 
 /// A host file's text; `Ok(None)` when it does not exist; `Err` says what
@@ -29,24 +30,11 @@ pub(crate) fn expand(root: &HostRoot, pattern: &str) -> Vec<String> {
     let mut out: Vec<String> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !n.starts_with('.') && wildcard(name.as_bytes(), n.as_bytes()))
+        .filter(|n| !n.starts_with('.') && wildcard_match(name, n, false))
         .map(|n| format!("{dir}/{n}"))
         .collect();
     out.sort();
     out
-}
-
-/// Shell-style match of `*` (any run) and `?` (one byte).
-fn wildcard(pat: &[u8], name: &[u8]) -> bool {
-    match (pat.first(), name.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => {
-            wildcard(&pat[1..], name) || (!name.is_empty() && wildcard(pat, &name[1..]))
-        }
-        (Some(b'?'), Some(_)) => wildcard(&pat[1..], &name[1..]),
-        (Some(p), Some(n)) if p == n => wildcard(&pat[1..], &name[1..]),
-        _ => false,
-    }
 }
 
 /// The files of `patterns` that exist, in order, with their text. `Err` when
@@ -66,34 +54,17 @@ pub(crate) fn read_all(
     Ok(out)
 }
 
-/// Open a host file for reading binary records (lastlog, wtmp): like
-/// [`HostRoot::read_optional`], only a regular file, opened non-blocking so a
-/// FIFO or device in its place is an error, never a hang. `Ok(None)` when it
-/// does not exist.
+/// Open a host file for reading binary records (lastlog, wtmp):
+/// [`HostRoot::open_regular`] (a regular file only, never blocking on a FIFO)
+/// with its error in words. `Ok(None)` when it does not exist.
 pub(crate) fn open_regular(
     root: &HostRoot,
     host_path: &str,
 ) -> Result<Option<(std::fs::File, std::fs::Metadata)>, String> {
-    use rustix::fs::OFlags;
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
-        .open(root.resolve(host_path));
-    let file = match file {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {host_path}: {e}")),
-    };
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot stat {host_path}: {e}"))?;
-    if !meta.file_type().is_file() {
-        return Err(format!(
-            "{host_path} is not a regular file (a directory, FIFO or device)"
-        ));
-    }
-    Ok(Some((file, meta)))
+    root.open_regular(host_path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => format!("{host_path} is {e}"),
+        _ => format!("cannot read {host_path}: {e}"),
+    })
 }
 
 /// The existing files of `patterns` (paths or globs), as [`expand`] names them,
@@ -125,13 +96,13 @@ pub(crate) fn is_comment(line: &str, comment: &[char]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::wildcard;
+    use super::wildcard_match;
 
     #[test]
     fn wildcards_match_like_the_shell() {
-        assert!(wildcard(b"*.conf", b"a.conf"));
-        assert!(!wildcard(b"*.conf", b"a.conf.bak"));
-        assert!(wildcard(b"?.sh", b"x.sh"));
-        assert!(wildcard(b"*", b""));
+        assert!(wildcard_match("*.conf", "a.conf", false));
+        assert!(!wildcard_match("*.conf", "a.conf.bak", false));
+        assert!(wildcard_match("?.sh", "x.sh", false));
+        assert!(wildcard_match("*", "", false));
     }
 }

@@ -49,6 +49,9 @@ use algorithms::LIST_KEYWORDS;
 use matching::match_pattern;
 use resolve::{MATCH_KEYWORDS, default_value, normalize};
 use selfcheck_catalog::{Expect, SshdRule};
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// The effective value of `keyword` for `conn` as `sshd -T -C` prints it
 /// (lists comma-separated); `Ok(None)`: not set and no built-in value known.
@@ -67,17 +70,48 @@ pub fn effective_value(
     Ok(cfg.value_for(&kw, conn).map(|v| v.value))
 }
 
+/// A configuration as read: none when the file does not exist, or why it could not be used.
+type ConfigRead = Result<Option<SshdConfig>, String>;
+
+/// What the sshd checks of one audit share, so that the ten of them read
+/// and resolve each configuration once and look for the OpenSSH version
+/// (in the 1 MB `sshd` binary) once.
+#[derive(Default)]
+pub(crate) struct SshdCache {
+    configs: RefCell<HashMap<String, Rc<ConfigRead>>>,
+    version: OnceCell<Option<(String, (u32, u32))>>,
+}
+
+impl SshdCache {
+    fn config(&self, root: &HostRoot, path: &str) -> Rc<ConfigRead> {
+        self.configs
+            .borrow_mut()
+            .entry(path.to_string())
+            .or_insert_with(|| Rc::new(read_config(root, path)))
+            .clone()
+    }
+
+    fn version(&self, root: &HostRoot) -> Option<&(String, (u32, u32))> {
+        self.version.get_or_init(|| detect_version(root)).as_ref()
+    }
+}
+
 /// Evaluate an `sshd` rule.
-pub(crate) fn sshd(root: &HostRoot, rule: &SshdRule) -> RuleResult {
-    let cfg = read_config(root, &rule.config)?.ok_or_else(|| {
-        format!(
-            "{} not found: the OpenSSH server is not installed on the audited root",
-            rule.config
-        )
-    })?;
+pub(crate) fn sshd(root: &HostRoot, rule: &SshdRule, cache: &SshdCache) -> RuleResult {
+    let read = cache.config(root, &rule.config);
+    let cfg = match &*read {
+        Ok(Some(cfg)) => cfg,
+        Ok(None) => {
+            return Err(format!(
+                "{} not found: the OpenSSH server is not installed on the audited root",
+                rule.config
+            ));
+        }
+        Err(e) => return Err(e.clone()),
+    };
     match &rule.expect {
-        Some(expect) => Ok(scalar(&cfg, rule, expect)),
-        None => algorithm_list(root, &cfg, rule),
+        Some(expect) => Ok(scalar(cfg, rule, expect)),
+        None => algorithm_list(cfg, rule, cache.version(root)),
     }
 }
 
@@ -157,9 +191,12 @@ fn scalar(cfg: &SshdConfig, rule: &SshdRule, expect: &Expect) -> Vec<Problem> {
     problems
 }
 
-fn algorithm_list(root: &HostRoot, cfg: &SshdConfig, rule: &SshdRule) -> RuleResult {
-    let version = detect_version(root);
-    let defaults = defaults_for(version.as_ref().map(|v| v.1));
+fn algorithm_list(
+    cfg: &SshdConfig,
+    rule: &SshdRule,
+    version: Option<&(String, (u32, u32))>,
+) -> RuleResult {
+    let defaults = defaults_for(version.map(|v| v.1));
     let (list, entry) = cfg.algorithms(&rule.key, defaults)?;
     let forbidden = |n: &str| {
         let n = n.to_ascii_lowercase();
@@ -190,7 +227,7 @@ fn algorithm_list(root: &HostRoot, cfg: &SshdConfig, rule: &SshdRule) -> RuleRes
     ));
     let configured = names(Origin::Configured);
     let from_default = names(Origin::Default);
-    let whose = match &version {
+    let whose = match version {
         Some((release, _)) => format!("{release} (/usr/sbin/sshd)"),
         None => format!(
             "{} (assumed: no OpenSSH version found in /usr/sbin/sshd)",

@@ -25,6 +25,7 @@
 use super::{Problem, RuleResult};
 use crate::root::HostRoot;
 use selfcheck_catalog::{UnitRule, UnitState};
+use std::cell::OnceCell;
 use std::path::Path;
 
 const UNIT_DIRS: &[&str] = &[
@@ -47,8 +48,8 @@ enum Status {
     Enabled(String),
 }
 
-/// Evaluate a `systemd_unit` rule.
-pub(crate) fn systemd_unit(root: &HostRoot, rule: &UnitRule) -> RuleResult {
+/// The unit directories the root has; `Err` when it has none (not a systemd system).
+fn unit_dirs(root: &HostRoot) -> Result<Vec<&'static str>, String> {
     let dirs: Vec<&str> = UNIT_DIRS
         .iter()
         .copied()
@@ -60,6 +61,18 @@ pub(crate) fn systemd_unit(root: &HostRoot, rule: &UnitRule) -> RuleResult {
             UNIT_DIRS.join(", ")
         ));
     }
+    Ok(dirs)
+}
+
+/// Evaluate a `systemd_unit` rule.
+/// `processes` is the root's process table, read at the first live-state
+/// test of the audit and shared by the others.
+pub(crate) fn systemd_unit(
+    root: &HostRoot,
+    rule: &UnitRule,
+    processes: &OnceCell<Vec<Process>>,
+) -> RuleResult {
+    let dirs = unit_dirs(root)?;
     let wants = wants_dirs(root, &dirs);
     let statuses: Vec<(&String, Status)> = rule
         .units
@@ -73,7 +86,7 @@ pub(crate) fn systemd_unit(root: &HostRoot, rule: &UnitRule) -> RuleResult {
             return None;
         }
         let program = exec_start(root, &dirs, u)?;
-        let seen = process_running(root, u, &program);
+        let seen = process_running(processes.get_or_init(|| self::processes(root)), u, &program);
         Some((program, seen))
     };
     let statuses: Vec<(&String, Status, Running)> = statuses
@@ -163,17 +176,7 @@ fn status(root: &HostRoot, dirs: &[&str], wants: &[String], unit: &str) -> Statu
 /// link, `Ok(None)` when missing, disabled or masked; `Err` when the root does
 /// not use systemd. For function checks that weigh units with other evidence.
 pub(crate) fn enabled_unit(root: &HostRoot, unit: &str) -> Result<Option<String>, String> {
-    let dirs: Vec<&str> = UNIT_DIRS
-        .iter()
-        .copied()
-        .filter(|d| root.resolve(d).is_dir())
-        .collect();
-    if dirs.is_empty() {
-        return Err(format!(
-            "none of {} exists: the audited root does not use systemd",
-            UNIT_DIRS.join(", ")
-        ));
-    }
+    let dirs = unit_dirs(root)?;
     let wants = wants_dirs(root, &dirs);
     Ok(match status(root, &dirs, &wants, unit) {
         Status::Enabled(link) => Some(link),
@@ -211,46 +214,63 @@ fn exec_start(root: &HostRoot, dirs: &[&str], unit: &str) -> Option<String> {
     })
 }
 
-/// Whether the unit runs: a `/proc/PID` in the unit's control group (what
+/// One process of the audited root, as far as the live-state test needs it.
+pub(crate) struct Process {
+    /// Its name (`comm`), cut to 15 bytes by the kernel.
+    comm: String,
+    /// The file name of its executable, when readable.
+    exe: Option<String>,
+    /// Its control-group lines (`0::/system.slice/auditd.service`).
+    cgroup: String,
+}
+
+/// The processes of the root's `/proc`, read once per audit (every read
+/// non-blocking and bounded, like every read of the root).
+pub(crate) fn processes(root: &HostRoot) -> Vec<Process> {
+    let Ok(entries) = std::fs::read_dir(root.resolve("/proc")) else {
+        return Vec::new();
+    };
+    let text = |pid: &str, file: &str| {
+        root.read_optional(format!("/proc/{pid}/{file}"))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let pid = e.file_name().to_string_lossy().into_owned();
+            if !pid.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            Some(Process {
+                comm: text(&pid, "comm").trim_end().to_string(),
+                exe: std::fs::read_link(e.path().join("exe"))
+                    .ok()
+                    .and_then(|exe| {
+                        let name = exe.file_name()?.to_string_lossy().into_owned();
+                        Some(name.trim_end_matches(" (deleted)").to_string())
+                    }),
+                cgroup: text(&pid, "cgroup"),
+            })
+        })
+        .collect()
+}
+
+/// Whether the unit runs: a process in the unit's control group (what
 /// systemd starts, wrapper scripts that exec the daemon included), or whose
 /// name (`comm`, cut to 15 bytes by the kernel) or executable file name is
 /// the `ExecStart=` program's.
-fn process_running(root: &HostRoot, unit: &str, program: &str) -> bool {
+fn process_running(processes: &[Process], unit: &str, program: &str) -> bool {
     let name = program.rsplit('/').next().unwrap_or(program);
     let short: String = name.bytes().take(15).map(char::from).collect();
-    let Ok(entries) = std::fs::read_dir(root.resolve("/proc")) else {
-        return false;
-    };
-    entries.filter_map(Result::ok).any(|e| {
-        let pid = e.file_name();
-        if !pid.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
-            return false;
-        }
-        let pid = pid.to_string_lossy();
-        // Non-blocking and bounded, like every read of the root.
-        let cgroup = root
-            .read_optional(format!("/proc/{pid}/cgroup"))
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        let in_unit = cgroup.lines().any(|l| {
+    let (ends, inside) = (format!("/{unit}"), format!("/{unit}/"));
+    processes.iter().any(|p| {
+        p.cgroup.lines().any(|l| {
             let path = l.splitn(3, ':').nth(2).unwrap_or("");
-            path.ends_with(&format!("/{unit}")) || path.contains(&format!("/{unit}/"))
-        });
-        if in_unit {
-            return true;
-        }
-        let comm = root
-            .read_optional(format!("/proc/{pid}/comm"))
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        if comm.trim_end() == short || comm.trim_end() == name {
-            return true;
-        }
-        std::fs::read_link(e.path().join("exe")).is_ok_and(|exe| {
-            exe.file_name()
-                .is_some_and(|f| f.to_string_lossy().trim_end_matches(" (deleted)") == name)
-        })
+            path.ends_with(&ends) || path.contains(&inside)
+        }) || p.comm == short
+            || p.comm == name
+            || p.exe.as_deref() == Some(name)
     })
 }

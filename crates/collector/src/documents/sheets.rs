@@ -6,10 +6,10 @@
 
 use super::Documents;
 use crate::config::{BUILTIN_PRESETS, LedgerConfig};
-use crate::engine::{InspectionRecord, Status};
+use crate::engine::{InspectionRecord, NotApplicableCheck, Status};
 use crate::ledger::{Column, LedgerRow, risk_label};
 use selfcheck_catalog::Lang;
-use selfcheck_catalog::compliance::Verdict;
+use selfcheck_catalog::compliance::met_of_judged;
 use selfcheck_report::{CheckId, Severity};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -525,6 +525,22 @@ pub fn inspections(docs: &Documents, lang: Lang) -> Sheet {
     )
 }
 
+/// An approved exception in words: check, reason, approver and last day.
+pub(crate) fn exception_text(n: &NotApplicableCheck, lang: Lang) -> String {
+    let approver = n.approver.as_deref().unwrap_or("");
+    let until = n.expires.map(|d| d.to_string()).unwrap_or_default();
+    match lang {
+        Lang::Zh => format!(
+            "{}：{}（批准人 {approver}，有效期至 {until}）",
+            n.check_id, n.reason
+        ),
+        Lang::En => format!(
+            "{}: {} (approved by {approver}, until {until})",
+            n.check_id, n.reason
+        ),
+    }
+}
+
 /// Approved exceptions one per line (check: reason, approver, last day), then
 /// how many checks the level profile left out.
 fn not_applicable_cell(h: &InspectionRecord, lang: Lang) -> String {
@@ -535,20 +551,7 @@ fn not_applicable_cell(h: &InspectionRecord, lang: Lang) -> String {
         .not_applicable
         .iter()
         .filter(|n| n.is_exception())
-        .map(|n| {
-            let approver = n.approver.as_deref().unwrap_or("");
-            let until = n.expires.map(|d| d.to_string()).unwrap_or_default();
-            match lang {
-                Lang::Zh => format!(
-                    "{}：{}（批准人 {approver}，有效期至 {until}）",
-                    n.check_id, n.reason
-                ),
-                Lang::En => format!(
-                    "{}: {} (approved by {approver}, until {until})",
-                    n.check_id, n.reason
-                ),
-            }
-        })
+        .map(|n| exception_text(n, lang))
         .collect();
     let profile = h
         .not_applicable
@@ -568,7 +571,8 @@ fn not_applicable_cell(h: &InspectionRecord, lang: Lang) -> String {
     }
 }
 
-fn level_name(level: u8, lang: Lang) -> String {
+/// A protection level as the ledger names it (二级, level 2).
+pub(crate) fn level_name(level: u8, lang: Lang) -> String {
     match (lang, level) {
         (Lang::Zh, 2) => "二级".into(),
         (Lang::Zh, 3) => "三级".into(),
@@ -607,16 +611,7 @@ fn clauses_cell(h: &InspectionRecord) -> String {
     if h.compliance.is_empty() {
         return "—".into();
     }
-    let met = h
-        .compliance
-        .iter()
-        .filter(|t| t.verdict() == Verdict::Met)
-        .count();
-    let judged = h
-        .compliance
-        .iter()
-        .filter(|t| t.verdict() != Verdict::NotApplicable)
-        .count();
+    let (met, judged) = met_of_judged(&h.compliance);
     format!("{met}/{judged}")
 }
 
@@ -669,8 +664,7 @@ pub fn compliance(docs: &Documents, lang: Lang) -> Sheet {
             let control = selfcheck_catalog::compliance::control_name(&s.clause)
                 .map(|(zh, en)| pick(lang, zh, en).to_string())
                 .unwrap_or_default();
-            let judged = s.hosts() - s.hosts_not_applicable;
-            let met_rate = (judged > 0).then(|| s.hosts_met as f64 / judged as f64);
+            let met_rate = s.met_rate();
             let level = if s.hosts_not_met > 0 {
                 Some(Severity::High)
             } else if s.hosts_partly_met > 0 {

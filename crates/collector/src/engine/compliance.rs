@@ -111,6 +111,13 @@ impl ClauseSummary {
             + self.hosts_unverified
             + self.hosts_not_applicable
     }
+
+    /// 符合率: hosts that meet the clause among those not exempted from it;
+    /// `None` when every host is exempted.
+    pub fn met_rate(&self) -> Option<f64> {
+        let judged = self.hosts() - self.hosts_not_applicable;
+        (judged > 0).then(|| self.hosts_met as f64 / judged as f64)
+    }
 }
 
 /// The unit's view: one summary per clause the hosts' checks map to, level 2

@@ -192,13 +192,7 @@ impl<R: Read + Seek> Archive<R> {
         let mut file = match self.zip.by_index(index) {
             Ok(f) => f,
             Err(e) => {
-                out.problem(
-                    ProblemKind::Unreadable,
-                    Some(name),
-                    format!(
-                        "cannot be read: {e}; the member was damaged or altered inside the zip"
-                    ),
-                );
+                unreadable(out, name, &e);
                 return false;
             }
         };
@@ -216,13 +210,7 @@ impl<R: Read + Seek> Archive<R> {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    out.problem(
-                        ProblemKind::Unreadable,
-                        Some(name),
-                        format!(
-                            "cannot be read: {e}; the member was damaged or altered inside the zip"
-                        ),
-                    );
+                    unreadable(out, name, &e);
                     return false;
                 }
             }
@@ -304,4 +292,13 @@ fn walk_central_directory<R: Read + Seek>(reader: &mut R) -> Option<Vec<String>>
         }
     }
     Some(dups.into_iter().collect())
+}
+
+/// Record that a member could not be read out of the zip.
+fn unreadable(out: &mut VerifyReport, name: &str, e: &dyn std::fmt::Display) {
+    out.problem(
+        ProblemKind::Unreadable,
+        Some(name),
+        format!("cannot be read: {e}; the member was damaged or altered inside the zip"),
+    );
 }

@@ -325,8 +325,7 @@ fn clause_compliance(out: &mut String, docs: &Documents<'_>, lang: Lang) {
         let control = selfcheck_catalog::compliance::control_name(&s.clause)
             .map(|(zh, en)| t(lang, zh, en))
             .unwrap_or("");
-        let judged = s.hosts() - s.hosts_not_applicable;
-        let met_rate = (judged > 0).then(|| s.hosts_met as f64 / judged as f64);
+        let met_rate = s.met_rate();
         let class = if s.hosts_not_met > 0 {
             " class=\"overdue\""
         } else {

@@ -237,7 +237,10 @@ fn the_registry_level_wins_and_an_agent_on_a_lower_profile_leaves_clauses_unveri
     let mut store = Store::open(tmp.path()).unwrap();
     let registry = "资产名称,主机名,IP地址,等保级别\n数据库服务器,db-01,10.1.2.4,三级\n门户网站,web-01,10.1.2.3,二级\n办公终端,pc-07,10.1.9.7,二级\n";
     let assets = parse_csv(registry.as_bytes(), "assets.csv").unwrap();
-    store.replace_assets(&assets, "assets.csv", "张工").unwrap();
+    let november = chrono::DateTime::parse_from_rfc3339("2026-11-02T09:00:00+08:00").unwrap();
+    store
+        .replace_assets_at(&assets, "assets.csv", "张工", november)
+        .unwrap();
     import(&mut store, &db(2));
     // web-01 runs an agent without baseline checks: judged at the registry's level, not "default".
     import(&mut store, &Sample::new(WEB, "2026-11", 3).findings(&[]));

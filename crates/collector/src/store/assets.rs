@@ -21,8 +21,20 @@ impl Store {
         actor: &str,
     ) -> Result<(), StoreError> {
         let now = chrono::Local::now().fixed_offset();
+        self.replace_assets_at(assets, source_name, actor, now)
+    }
+
+    /// [`Store::replace_assets`] with the import time given: a registry imported at `at`
+    /// lists its assets as expected from that month on (tests and back-dated imports).
+    pub fn replace_assets_at(
+        &mut self,
+        assets: &[Asset],
+        source_name: &str,
+        actor: &str,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Result<(), StoreError> {
         let tx = self.write_tx()?;
-        let result = replace_in(&tx, assets, source_name, actor, now).and_then(|()| tx.commit());
+        let result = replace_in(&tx, assets, source_name, actor, at).and_then(|()| tx.commit());
         result.map_err(|e| self.err(e))
     }
 

@@ -293,7 +293,7 @@ pub fn checks_list(catalog: &Catalog, area: Option<&str>, lang: Lang) -> String 
     for c in listed {
         let mut row = vec![
             c.id.to_string(),
-            c.area.clone(),
+            c.area.to_string(),
             risk_label(c.risk, lang).to_string(),
             c.title.get(lang).to_string(),
             c.references.join("\n"),

@@ -80,7 +80,7 @@ fn the_report_carries_the_level_and_marks_what_does_not_apply() {
     let root = root();
     let catalog = Catalog::embedded().unwrap();
     let level3_only: Vec<&str> = catalog
-        .area("baseline")
+        .area(selfcheck_catalog::Area::Baseline)
         .filter(|d| d.levels == [3])
         .map(|d| d.id.as_str())
         .collect();

@@ -478,7 +478,10 @@ fn telnet_on_any_address_is_a_high_finding() {
         vec!["[fe80::1:2:3:4]:5432 LISTEN uid 26 process not visible"]
     );
     assert_eq!(outcome(&out, "ports.mysql"), &CheckOutcome::Passed);
-    assert_eq!(out.checks.len(), catalog.area("ports").count());
+    assert_eq!(
+        out.checks.len(),
+        catalog.area(selfcheck_catalog::Area::Ports).count()
+    );
     assert!(out.checks.windows(2).all(|w| w[0].check_id < w[1].check_id));
     assert!(out.suppressed.is_empty());
     assert_eq!(inventory.unwrap().len(), 7);
@@ -663,7 +666,10 @@ fn root_without_proc_makes_every_ports_check_could_not_run() {
     let (out, inventory) = audit(&root, &catalog, &PortsConfig::default(), ASSET, now()).unwrap();
     assert!(inventory.is_none());
     assert!(out.findings.is_empty() && out.suppressed.is_empty());
-    assert_eq!(out.checks.len(), catalog.area("ports").count());
+    assert_eq!(
+        out.checks.len(),
+        catalog.area(selfcheck_catalog::Area::Ports).count()
+    );
     assert!(out.checks.len() >= 10);
     for run in &out.checks {
         match &run.outcome {

@@ -10,9 +10,34 @@
 //! ([`Catalog::load_dir`]). A malformed file is an error naming the file, the
 //! check and the key.
 
+mod area;
 pub mod compliance;
+mod known;
 mod parse;
 mod rule;
+
+pub use area::Area;
+pub use known::KnownCheck;
+
+/// Every check id of the repository's catalog as a typed constant
+/// (`checks::PORTS_TELNET` is `ports.telnet`), generated from `checks/*.toml` at build
+/// time: code that names a check by a constant cannot misspell it.
+///
+/// ```
+/// use selfcheck_catalog::checks;
+/// assert_eq!(checks::PORTS_TELNET.as_str(), "ports.telnet");
+/// ```
+///
+/// A misspelled name does not compile:
+///
+/// ```compile_fail
+/// use selfcheck_catalog::checks;
+/// let _ = checks::PORTS_TELNETT;
+/// ```
+pub mod checks {
+    use crate::KnownCheck;
+    include!(concat!(env!("OUT_DIR"), "/known_checks.rs"));
+}
 
 pub use rule::{
     AccountCheck, AccountsRule, Expect, FileModeRule, KeyValueRule, LineRule, Missing, Rule,
@@ -39,6 +64,21 @@ pub enum Lang {
     En,
 }
 
+impl Lang {
+    /// The Chinese or the English of a pair of texts written side by side.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// The code `--lang` accepts for this language: `zh` or `en`.
+    pub fn as_str(self) -> &'static str {
+        self.pick("zh", "en")
+    }
+}
+
 impl FromStr for Lang {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -62,10 +102,7 @@ pub struct LocalText {
 impl LocalText {
     /// The text in `lang`.
     pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Zh => &self.zh,
-            Lang::En => &self.en,
-        }
+        lang.pick(&self.zh, &self.en)
     }
 }
 
@@ -74,8 +111,8 @@ impl LocalText {
 pub struct CheckDef {
     /// Stable id, e.g. `ports.telnet`.
     pub id: CheckId,
-    /// Area: `ports`, `patches`, `fim`, `config`, ...; which audit runs it.
-    pub area: String,
+    /// Which audit runs it and under which heading documents list it.
+    pub area: Area,
     /// Default risk level of its findings.
     pub risk: Severity,
     /// Short name of the problem.
@@ -86,7 +123,8 @@ pub struct CheckDef {
     pub why: LocalText,
     /// How to fix it.
     pub remediation: LocalText,
-    /// Standards clauses and advisories, e.g. `GB/T 22239-2019 8.1.4.4 b)`.
+    /// Standards clauses and advisories, e.g. `GB/T 22239-2019 8.1.4.4 b)`; a baseline
+    /// check's clauses come first, each as `GB/T 22239-2019 <clause>`.
     pub references: Vec<String>,
     /// Check-specific parameters, read by the audit that runs the check.
     pub params: toml::Table,
@@ -236,6 +274,12 @@ impl Catalog {
         self.checks.get(id)
     }
 
+    /// A check the code names by a constant of [`checks`]: `None` only when a catalog
+    /// loaded with `--checks DIR` leaves it out (then the check does not run).
+    pub fn get_known(&self, id: KnownCheck) -> Option<&CheckDef> {
+        self.get_str(id.as_str())
+    }
+
     /// The check with this textual id.
     pub fn get_str(&self, id: &str) -> Option<&CheckDef> {
         id.parse::<CheckId>()
@@ -249,7 +293,7 @@ impl Catalog {
     }
 
     /// The checks of one area, ordered by id.
-    pub fn area<'a>(&'a self, area: &'a str) -> impl Iterator<Item = &'a CheckDef> + 'a {
+    pub fn area(&self, area: Area) -> impl Iterator<Item = &CheckDef> + '_ {
         self.checks.values().filter(move |c| c.area == area)
     }
 

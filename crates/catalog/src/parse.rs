@@ -1,6 +1,6 @@
 //! Reading one catalog file, key by key, so every fault names its place.
 
-use crate::{CatalogError, CheckDef, LocalText};
+use crate::{Area, CatalogError, CheckDef, LocalText};
 use selfcheck_report::{CheckId, Severity};
 use toml::{Table, Value};
 
@@ -132,13 +132,15 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<CheckDef>, Catalo
                 en: lang("en")?,
             })
         };
-        let area = string("area")?;
+        let area: Area = string("area")?
+            .parse()
+            .map_err(|e: String| err(check.clone(), Some("area"), e))?;
         let risk: Severity = string("risk")?
             .parse()
             .map_err(|e: selfcheck_report::IdError| {
                 err(check.clone(), Some("risk"), e.to_string())
             })?;
-        let references = match t.get("references") {
+        let mut references = match t.get("references") {
             Some(Value::Array(a)) => a
                 .iter()
                 .map(|v| match v {
@@ -230,7 +232,24 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<CheckDef>, Catalo
                 ));
             }
         };
-        if area == "baseline" {
+        // A clause is written once: it is also the check's first references.
+        if let Some(dup) = references.iter().find(|r| {
+            r.strip_prefix(CLAUSE_REFERENCE)
+                .is_some_and(|c| clauses.iter().any(|k| k == c))
+        }) {
+            return Err(err(
+                check.clone(),
+                Some("references"),
+                format!(
+                    "{dup:?} repeats one of the clauses; every clause is already a reference, list only other references here"
+                ),
+            ));
+        }
+        references.splice(
+            0..0,
+            clauses.iter().map(|c| format!("{CLAUSE_REFERENCE}{c}")),
+        );
+        if area == Area::Baseline {
             if rule.is_none() {
                 return Err(err(
                     check.clone(),
@@ -260,6 +279,9 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<CheckDef>, Catalo
     }
     Ok(out)
 }
+
+/// How a clause reads as a reference.
+const CLAUSE_REFERENCE: &str = "GB/T 22239-2019 ";
 
 /// `8.1.4.1 a)` or `7.1.4.10 b)`: a clause of GB/T 22239-2019's computing-environment controls.
 fn is_clause(s: &str) -> bool {

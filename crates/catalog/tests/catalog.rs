@@ -1,12 +1,12 @@
 //! The embedded catalog loads, and every kind of fault in a catalog file is named.
 
-use selfcheck_catalog::{Catalog, CatalogSource, Lang};
+use selfcheck_catalog::{Area, Catalog, CatalogSource, KnownCheck, Lang, checks};
 use selfcheck_report::Severity;
 
 const GOOD: &str = r#"
 [[check]]
 id = "demo.one"
-area = "demo"
+area = "ports"
 risk = "high"
 title = { zh = "标题", en = "Title" }
 description = { zh = "检查什么", en = "What" }
@@ -26,7 +26,7 @@ fn load(text: &str) -> Result<Catalog, selfcheck_catalog::CatalogError> {
 #[test]
 fn embedded_catalog_has_every_port_check_with_both_languages() {
     let c = Catalog::embedded().expect("the repository catalog is valid");
-    let ports: Vec<_> = c.area("ports").collect();
+    let ports: Vec<_> = c.area(Area::Ports).collect();
     assert!(ports.len() >= 18, "{}", ports.len());
     let telnet = c.get_str("ports.telnet").unwrap();
     assert_eq!(telnet.risk, Severity::High);
@@ -105,7 +105,7 @@ fn a_bad_id_is_refused() {
 #[test]
 fn a_missing_field_is_named() {
     expect_error(
-        &GOOD.replace("area = \"demo\"\n", ""),
+        &GOOD.replace("area = \"ports\"\n", ""),
         Some("demo.one"),
         Some("area"),
         "missing",
@@ -139,4 +139,91 @@ fn load_dir_reads_toml_files_and_refuses_an_empty_dir() {
     std::fs::write(dir.path().join("README.md"), "not a catalog").unwrap();
     assert_eq!(Catalog::load_dir(dir.path()).unwrap().len(), 1);
     assert!(Catalog::load_dir(&dir.path().join("missing")).is_err());
+}
+
+#[test]
+fn an_unknown_area_is_refused_with_the_known_ones() {
+    expect_error(
+        &GOOD.replace("area = \"ports\"", "area = \"port\""),
+        Some("demo.one"),
+        Some("area"),
+        "use one of ports, patches, fim, baseline, collector",
+    );
+}
+
+#[test]
+fn every_generated_constant_is_a_check_of_the_embedded_catalog_and_back() {
+    let c = Catalog::embedded().unwrap();
+    let constants: Vec<&str> = checks::ALL.iter().map(|k| k.as_str()).collect();
+    let catalog: Vec<&str> = c.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(constants, catalog);
+    assert!(checks::ALL.iter().all(|k| c.get_known(*k).is_some()));
+    let telnet: KnownCheck = checks::PORTS_TELNET;
+    assert_eq!(telnet.id().as_str(), "ports.telnet");
+    assert_eq!(c.get_known(telnet).unwrap().area, Area::Ports);
+}
+
+#[test]
+fn every_area_of_the_embedded_catalog_has_checks() {
+    let c = Catalog::embedded().unwrap();
+    for area in Area::ALL {
+        assert!(c.area(area).count() > 0, "{area} has no checks");
+    }
+    assert_eq!(c.area(Area::Baseline).count(), 54);
+}
+
+const BASELINE: &str = r#"
+[[check]]
+id = "baseline.demo"
+area = "baseline"
+risk = "medium"
+title = { zh = "标题", en = "Title" }
+description = { zh = "检查什么", en = "What" }
+why = { zh = "为什么", en = "Why" }
+remediation = { zh = "怎么改", en = "Fix" }
+references = ["sshd_config(5) MaxAuthTries"]
+clauses = ["8.1.4.1 b)", "7.1.4.1 b)"]
+levels = [2, 3]
+
+[check.rule]
+kind = "sysctl"
+key = "kernel.randomize_va_space"
+expect = { equals = "2" }
+"#;
+
+#[test]
+fn clauses_are_written_once_and_lead_the_references() {
+    let c = load(BASELINE).unwrap();
+    assert_eq!(
+        c.get_str("baseline.demo").unwrap().references,
+        [
+            "GB/T 22239-2019 8.1.4.1 b)",
+            "GB/T 22239-2019 7.1.4.1 b)",
+            "sshd_config(5) MaxAuthTries"
+        ]
+    );
+    let embedded = Catalog::embedded().unwrap();
+    let sshd = embedded.get_str("baseline.sshd-weak-kex").unwrap();
+    assert_eq!(
+        sshd.references,
+        [
+            "GB/T 22239-2019 8.1.4.1 c)",
+            "GB/T 22239-2019 7.1.4.1 c)",
+            "CVE-2015-4000 (Logjam)",
+            "sshd_config(5) KexAlgorithms"
+        ]
+    );
+}
+
+#[test]
+fn a_clause_repeated_as_a_reference_is_refused() {
+    expect_error(
+        &BASELINE.replace(
+            "references = [\"sshd_config(5) MaxAuthTries\"]",
+            "references = [\"GB/T 22239-2019 7.1.4.1 b)\"]",
+        ),
+        Some("baseline.demo"),
+        Some("references"),
+        "repeats one of the clauses",
+    );
 }

@@ -271,6 +271,33 @@ impl Period {
             Period((self.year(), self.month() - 1))
         }
     }
+
+    /// The month after this one (December 9999 has none and stays itself).
+    pub fn next(self) -> Period {
+        let (y, m) = if self.month() == 12 {
+            (self.year() + 1, 1)
+        } else {
+            (self.year(), self.month() + 1)
+        };
+        Period::new(y, m).unwrap_or(self)
+    }
+
+    /// The month's first day: where deadlines, trends and "expected since" start counting.
+    pub fn first_day(self) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(self.year(), self.month(), 1)
+            .expect("a Period is always a real month")
+    }
+
+    /// The month's last day: the day a month's ledger is judged on by default.
+    pub fn last_day(self) -> chrono::NaiveDate {
+        let next = self.next();
+        if next == self {
+            return chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("a real day");
+        }
+        next.first_day()
+            .pred_opt()
+            .expect("the day before a month's first day exists")
+    }
 }
 
 impl fmt::Display for Period {
@@ -349,6 +376,21 @@ mod tests {
             "2026-01".parse::<Period>().unwrap().previous().to_string(),
             "2025-12"
         );
+    }
+
+    #[test]
+    fn period_knows_its_days_and_neighbours() {
+        let p = |s: &str| s.parse::<Period>().unwrap();
+        assert_eq!(p("2026-12").next(), p("2027-01"));
+        assert_eq!(p("2026-11").next().previous(), p("2026-11"));
+        assert_eq!(p("9999-12").next(), p("9999-12"));
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(p("2026-11").first_day(), day(2026, 11, 1));
+        assert_eq!(p("2026-11").last_day(), day(2026, 11, 30));
+        assert_eq!(p("2026-12").last_day(), day(2026, 12, 31));
+        assert_eq!(p("2028-02").last_day(), day(2028, 2, 29));
+        assert_eq!(p("2026-02").last_day(), day(2026, 2, 28));
+        assert_eq!(p("9999-12").last_day(), day(9999, 12, 31));
     }
 
     #[test]

@@ -13,10 +13,12 @@ pub mod host;
 pub mod ids;
 pub mod inventory;
 pub mod keyfile;
+pub mod level;
 pub mod packages;
 pub mod report;
 pub mod schema;
 pub mod signing;
+pub mod upload;
 
 pub use finding::{CheckOutcome, CheckRun, Finding, SuppressedFinding};
 pub use host::{HostIdentity, OsRelease};
@@ -25,6 +27,7 @@ pub use inventory::{
     FileChange, FileIntegrity, Inventory, ListeningSocket, SocketProcess, SocketState,
     TransportProtocol,
 };
+pub use level::{LevelError, ProtectionLevel};
 pub use packages::{
     InstalledPackage, PackageFamily, PackageInventory, PackageState, PendingUpdate,
     VulnerabilityFeed,

@@ -38,7 +38,7 @@ use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{Catalog, CheckDef, Rule};
 
 /// The catalog area of configuration-baseline checks.
-pub const AREA: &str = "baseline";
+pub const AREA: selfcheck_catalog::Area = selfcheck_catalog::Area::Baseline;
 
 /// One problem a rule found: what it is about and what shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

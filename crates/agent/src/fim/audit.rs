@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The catalog area whose checks [`audit`] runs.
-pub const AREA: &str = "fim";
+pub const AREA: selfcheck_catalog::Area = selfcheck_catalog::Area::Fim;
 
 const CHANGE: &str = "fim.unexplained-change";
 const INVALID: &str = "fim.baseline-invalid";

@@ -19,7 +19,7 @@ use selfcheck_report::{
 use std::path::Path;
 
 /// The catalog area whose checks [`audit`] runs.
-pub const AREA: &str = "patches";
+pub const AREA: selfcheck_catalog::Area = selfcheck_catalog::Area::Patches;
 
 const SECURITY: &str = "patches.security-updates";
 const PENDING: &str = "patches.pending-updates";

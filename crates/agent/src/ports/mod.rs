@@ -25,7 +25,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// The catalog area whose checks [`audit`] runs.
-pub const AREA: &str = "ports";
+pub const AREA: selfcheck_catalog::Area = selfcheck_catalog::Area::Ports;
 
 /// A file of the audited host, named as the host knows it (`/proc/net/tcp6`),
 /// with the `--root` directory it was read below when that is not `/`.

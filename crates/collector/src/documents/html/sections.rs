@@ -248,7 +248,11 @@ pub(super) fn methods(out: &mut String, docs: &Documents<'_>, lang: Lang) {
     // The embedded catalog: the checks this collector knows (an agent with
     // another catalog is refused at import).
     let catalog = Catalog::embedded().ok();
-    let count = |area: &str| catalog.as_ref().map(|c| c.area(area).count());
+    let count = |area: &str| {
+        catalog
+            .as_ref()
+            .map(|c| c.iter().filter(|d| d.area == area).count())
+    };
     let mut total = 0;
     for (area, zh, en) in AREAS {
         let n = count(area);
@@ -268,7 +272,7 @@ pub(super) fn methods(out: &mut String, docs: &Documents<'_>, lang: Lang) {
             .filter(|a| !known.contains(a) && *a != "collector")
             .collect();
         for area in others {
-            let n = c.area(area).count();
+            let n = c.iter().filter(|d| d.area == area).count();
             total += n;
             put!(
                 out,

@@ -1,0 +1,100 @@
+"""Normalise one side's outputs so that only behaviour is compared.
+
+Replaced (everything else must match exactly):
+  - the side's temporary work directory            -> <WORK>
+  - report ids (random, 32 hex), also their 8+ digit
+    prefixes                                        -> <REPORT:HOST:PERIOD:N>
+    (N = order of the host's reports in that period: the same on both sides)
+  - Ed25519 signature values (128 hex)              -> <SIG>
+  - RFC 3339 / 'YYYY-MM-DD HH:MM[:SS]' times: the
+    time of day and the offset (the date is kept)   -> YYYY-MM-DDT<TIME>
+  - Unix-epoch ctimes/inode numbers in file-integrity
+    records, durations ('1.23 s', '12ms', ...)        -> <CTIME> <INODE> <DURATION>
+  - uuids                                           -> <UUID>
+  - digests of evidence-package members (they hash
+    files that carry timestamps)                    -> <DIGEST>
+The agent and collector keys are fixed by the scenario, so public keys and
+key fingerprints are compared as they are.
+"""
+
+import os
+import re
+
+TIME_RE = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2}|\s?UTC|\s?CST)?(?![\d])")
+SIG_RE = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{128}(?![0-9a-fA-F])")
+UUID_RE = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+DURATION_RE = re.compile(
+    r"(?<![\w.])\d+(?:\.\d+)?\s?(?:ms|µs|us|ns|s|secs?|seconds?|秒|毫秒)(?![\w])")
+# "in 0.12 s", "took 12ms", "用时 0.3 秒", "(1.2s)"
+DURATION_CTX_RE = re.compile(
+    r"((?:in|took|elapsed|duration|用时|耗时)\s*[:：]?\s*)\d+(?:\.\d+)?\s?(?:ms|µs|us|ns|s|秒|毫秒)")
+JSON_NUM_FIELD_RE = re.compile(
+    r'("(?:ctime|ctime_ns|inode|ino|duration_ms|elapsed_ms|duration_secs|elapsed|duration|took_ms|'
+    r'imported_at_unix|mtime_ns)"\s*:\s*)-?\d+(?:\.\d+)?')
+DIGEST_FIELD_RE = re.compile(r'("(?:sha256|digest|sha256_hex|sm3)"\s*:\s*")[0-9a-f]{64}(")')
+
+
+def make_id_map(ids):
+    """ids: (report_id, host, period, started_at) -> {id: placeholder}."""
+    groups = {}
+    for rid, host, period, started in sorted(set(ids), key=lambda t: (t[1], t[2], t[3], t[0])):
+        groups.setdefault((host, period), []).append(rid)
+    out = {}
+    for (host, period), rids in groups.items():
+        for n, rid in enumerate(rids, 1):
+            out[rid] = f"<REPORT:{host}:{period}:{n}>"
+    return out
+
+
+class Normalizer:
+    def __init__(self, work, ids, extra_paths=()):
+        self.paths = sorted({p for p in [work, os.path.realpath(work), *extra_paths] if p}, key=len, reverse=True)
+        self.ids = make_id_map(ids)
+        if self.ids:
+            alts = sorted(self.ids, key=len, reverse=True)
+            # full ids, or a prefix of 8 or more digits (short forms in tables)
+            self.id_re = re.compile(r"(?<![0-9a-f])(" + "|".join(
+                f"{rid[:8]}[0-9a-f]{{0,{len(rid) - 8}}}" for rid in alts) + r")(?![0-9a-f])")
+            self.prefix = {}
+            for rid in alts:
+                self.prefix.setdefault(rid[:8], []).append(rid)
+        else:
+            self.id_re = None
+
+    def _id(self, m):
+        s = m.group(1)
+        for rid in self.prefix.get(s[:8], []):
+            if rid.startswith(s):
+                return self.ids[rid] if s == rid else self.ids[rid] + "~"
+        return s
+
+    def text(self, t, rel=""):
+        for p in self.paths:
+            t = t.replace(p, "<WORK>")
+        if self.id_re is not None:
+            t = self.id_re.sub(self._id, t)
+        t = UUID_RE.sub("<UUID>", t)
+        t = SIG_RE.sub("<SIG>", t)
+        t = TIME_RE.sub(lambda m: f"{m.group(1)}T<TIME>", t)
+        t = JSON_NUM_FIELD_RE.sub(lambda m: m.group(1) + "0", t)
+        t = DURATION_CTX_RE.sub(lambda m: m.group(1) + "<DURATION>", t)
+        if "/evidence" in rel or "verify" in rel or "manifest" in rel:
+            t = DIGEST_FIELD_RE.sub(lambda m: m.group(1) + "<DIGEST>" + m.group(2), t)
+        return t
+
+    def tree(self, src, dst):
+        """Normalise every file below src into dst (same relative paths)."""
+        n = 0
+        for dirpath, _, files in os.walk(src):
+            for fn in files:
+                s = os.path.join(dirpath, fn)
+                rel = os.path.relpath(s, src)
+                d = os.path.join(dst, rel)
+                os.makedirs(os.path.dirname(d), exist_ok=True)
+                with open(s, encoding="utf-8", errors="replace") as f:
+                    t = f.read()
+                with open(d, "w", encoding="utf-8") as f:
+                    f.write(self.text(t, rel))
+                n += 1
+        return n

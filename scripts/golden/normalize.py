@@ -22,6 +22,8 @@ import re
 
 TIME_RE = re.compile(
     r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2}|\s?UTC|\s?CST)?(?![\d])")
+HEX_RE = re.compile(r"(?<![0-9a-f])[0-9a-f]{8,64}(?![0-9a-f])")
+SM3_RE = re.compile(r"sm3:[0-9a-f]{64}")
 SIG_RE = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{128}(?![0-9a-fA-F])")
 UUID_RE = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 DURATION_RE = re.compile(
@@ -30,55 +32,43 @@ DURATION_RE = re.compile(
 DURATION_CTX_RE = re.compile(
     r"((?:in|took|elapsed|duration|用时|耗时)\s*[:：]?\s*)\d+(?:\.\d+)?\s?(?:ms|µs|us|ns|s|秒|毫秒)")
 JSON_NUM_FIELD_RE = re.compile(
-    r'("(?:ctime|ctime_ns|inode|ino|duration_ms|elapsed_ms|duration_secs|elapsed|duration|took_ms|'
-    r'imported_at_unix|mtime_ns)"\s*:\s*)-?\d+(?:\.\d+)?')
+    r'("(?:ctime|ctime_ns|inode|ino|elapsed|duration|[a-z_]*_(?:millis|ms|us|nanos|ns|secs|seconds|kib|kb|bytes_rss)|'
+    r'peak_rss[a-z_]*|rss[a-z_]*)"\s*:\s*)-?\d+(?:\.\d+)?')
+BYTES_RE = re.compile(r"\b\d+( bytes?| 字节)\b")
 DIGEST_FIELD_RE = re.compile(r'("(?:sha256|digest|sha256_hex|sm3)"\s*:\s*")[0-9a-f]{64}(")')
 
 
-def make_id_map(ids):
-    """ids: (report_id, host, period, started_at) -> {id: placeholder}."""
-    groups = {}
-    for rid, host, period, started in sorted(set(ids), key=lambda t: (t[1], t[2], t[3], t[0])):
-        groups.setdefault((host, period), []).append(rid)
-    out = {}
-    for (host, period), rids in groups.items():
-        for n, rid in enumerate(rids, 1):
-            out[rid] = f"<REPORT:{host}:{period}:{n}>"
-    return out
-
-
 class Normalizer:
-    def __init__(self, work, ids, extra_paths=()):
+    def __init__(self, work, tokens, extra_paths=()):
+        """tokens: {random hex value (report id, report digest): placeholder}."""
         self.paths = sorted({p for p in [work, os.path.realpath(work), *extra_paths] if p}, key=len, reverse=True)
-        self.ids = make_id_map(ids)
-        if self.ids:
-            alts = sorted(self.ids, key=len, reverse=True)
-            # full ids, or a prefix of 8 or more digits (short forms in tables)
-            self.id_re = re.compile(r"(?<![0-9a-f])(" + "|".join(
-                f"{rid[:8]}[0-9a-f]{{0,{len(rid) - 8}}}" for rid in alts) + r")(?![0-9a-f])")
-            self.prefix = {}
-            for rid in alts:
-                self.prefix.setdefault(rid[:8], []).append(rid)
-        else:
-            self.id_re = None
+        self.tokens = dict(tokens)
+        self.prefix = {}
+        for tok in self.tokens:
+            self.prefix.setdefault(tok[:8], []).append(tok)
 
-    def _id(self, m):
-        s = m.group(1)
-        for rid in self.prefix.get(s[:8], []):
-            if rid.startswith(s):
-                return self.ids[rid] if s == rid else self.ids[rid] + "~"
+    def _hex(self, m):
+        s = m.group(0)
+        for tok in self.prefix.get(s[:8], ()):
+            if tok == s:
+                return self.tokens[tok]
+            if tok.startswith(s):
+                return self.tokens[tok] + "[:" + str(len(s)) + "]"
         return s
 
     def text(self, t, rel=""):
         for p in self.paths:
             t = t.replace(p, "<WORK>")
-        if self.id_re is not None:
-            t = self.id_re.sub(self._id, t)
+        if self.tokens:
+            # a known random value, or a prefix of 8 or more of its digits
+            t = HEX_RE.sub(self._hex, t)
+        t = SM3_RE.sub("sm3:<CHAIN>", t)
         t = UUID_RE.sub("<UUID>", t)
         t = SIG_RE.sub("<SIG>", t)
         t = TIME_RE.sub(lambda m: f"{m.group(1)}T<TIME>", t)
         t = JSON_NUM_FIELD_RE.sub(lambda m: m.group(1) + "0", t)
         t = DURATION_CTX_RE.sub(lambda m: m.group(1) + "<DURATION>", t)
+        t = BYTES_RE.sub(lambda m: "<SIZE>" + m.group(1), t) if "evidence" in rel else t
         if "/evidence" in rel or "verify" in rel or "manifest" in rel:
             t = DIGEST_FIELD_RE.sub(lambda m: m.group(1) + "<DIGEST>" + m.group(2), t)
         return t

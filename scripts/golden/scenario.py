@@ -12,6 +12,7 @@ A command's file holds the command line, its exit status, stdout and stderr.
 Binary outputs (xlsx, html, zip) are turned into text by extract.py.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -63,6 +64,10 @@ class Runner:
         self.out = out
         self.faketime = faketime
         self.count = 0
+        # Report files seen so far, and the placeholder of each random report id
+        # and report digest: named after the output of the command that made it.
+        self.seen = set()
+        self.tokens = {}
         home = os.path.join(work, "home")
         os.makedirs(home, exist_ok=True)
         self.env = {
@@ -99,10 +104,50 @@ class Runner:
         text = ("$ " + " ".join(shown) + "\n" + f"--- exit {rc}\n" + "--- stdout\n"
                 + so.decode("utf-8", "replace") + "\n--- stderr\n" + se.decode("utf-8", "replace"))
         self.save(rel, text)
+        self.new_reports(rel)
         return rc, so
+
+    def new_reports(self, rel):
+        """Name the reports the last command wrote (state dirs, --out files)."""
+        ids = {}
+        # File-integrity baselines: their digest names them in reports.
+        for top in ("state", "state-umbrella"):
+            for dirpath, _, files in os.walk(os.path.join(self.work, top)):
+                if "/fim" not in dirpath:
+                    continue
+                for fn in sorted(files):
+                    p = os.path.join(dirpath, fn)
+                    st = os.stat(p)
+                    key = (p, st.st_size, st.st_mtime_ns)
+                    if key in self.seen:
+                        continue
+                    self.seen.add(key)
+                    with open(p, "rb") as f:
+                        digest = hashlib.sha256(f.read()).hexdigest()
+                    host = os.path.relpath(p, os.path.join(self.work, top)).split(os.sep)[0]
+                    self.tokens.setdefault(digest, f"<FIM-SHA256 {host}/{fn} by {rel}>")
+        for top in ("state", "state-umbrella", "reports"):
+            for dirpath, _, files in os.walk(os.path.join(self.work, top)):
+                for fn in sorted(files):
+                    p = os.path.join(dirpath, fn)
+                    if not fn.endswith(".json") or p in self.seen or "/fim" in p or "/spool" in p:
+                        continue
+                    self.seen.add(p)
+                    try:
+                        with open(p, "rb") as f:
+                            data = f.read()
+                        rid = json.loads(data)["report"]["report_id"]
+                    except (OSError, ValueError, KeyError, TypeError):
+                        continue
+                    n = ids.setdefault(rid, len(ids) + 1)
+                    name = rel if n == 1 else f"{rel}#{n}"
+                    self.tokens.setdefault(rid, f"<REPORT-ID {name}>")
+                    self.tokens.setdefault(hashlib.sha256(data).hexdigest(), f"<REPORT-SHA256 {name}>")
 
     def save(self, rel, text):
         p = os.path.join(self.out, rel)
+        if os.path.exists(p):
+            raise RuntimeError(f"two outputs named {rel}")
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "w", encoding="utf-8") as f:
             f.write(text)
@@ -180,13 +225,13 @@ def subcommands(help_text):
 def help_outputs(r):
     for binary in ["selfcheck", "selfcheck-agent", "selfcheck-collector"]:
         def walk(path, depth):
-            name = "-".join([binary] + path)
-            _, so = r.run(f"help/{name}.txt", binary, path + ["--help"])
+            name = " ".join(path) if path else "_top"
+            _, so = r.run(f"help/{binary}/{name}.txt", binary, path + ["--help"])
             if depth < 2:
                 for sub in subcommands(so.decode("utf-8", "replace")):
                     walk(path + [sub], depth + 1)
         walk([], 0)
-        r.run(f"help/{binary}--version.txt", binary, ["--version"])
+        r.run(f"help/{binary}/_version.txt", binary, ["--version"])
 
 
 def collector_month(r, data, cfg, month, as_of, at, tmp):
@@ -333,18 +378,4 @@ def run_scenario(bins, work, out, repo, faketime):
 
     help_outputs(r)
 
-    # The ids of every report this side wrote, for the normaliser.
-    ids = []
-    for h, s in sorted(states.items()) + [("kylin-app-01", os.path.join(work, "state-umbrella"))]:
-        rep = os.path.join(s, "reports")
-        for dirpath, _, files in os.walk(rep):
-            for fn in files:
-                if fn.endswith(".json"):
-                    try:
-                        with open(os.path.join(dirpath, fn), encoding="utf-8") as f:
-                            rp = json.load(f)["report"]
-                        ids.append((rp["report_id"], rp.get("host", {}).get("hostname", h),
-                                    rp.get("period", "?"), rp.get("started_at", "")))
-                    except (OSError, ValueError, KeyError, TypeError):
-                        ids.append((fn[:-5], h, "?", ""))
-    return r.count, ids
+    return r.count, r.tokens

@@ -1,20 +1,23 @@
 """Normalise one side's outputs so that only behaviour is compared.
 
 Replaced (everything else must match exactly):
-  - the side's temporary work directory            -> <WORK>
-  - report ids (random, 32 hex), also their 8+ digit
-    prefixes                                        -> <REPORT:HOST:PERIOD:N>
-    (N = order of the host's reports in that period: the same on both sides)
-  - Ed25519 signature values (128 hex)              -> <SIG>
-  - RFC 3339 / 'YYYY-MM-DD HH:MM[:SS]' times: the
-    time of day and the offset (the date is kept)   -> YYYY-MM-DDT<TIME>
-  - Unix-epoch ctimes/inode numbers in file-integrity
-    records, durations ('1.23 s', '12ms', ...)        -> <CTIME> <INODE> <DURATION>
-  - uuids                                           -> <UUID>
-  - digests of evidence-package members (they hash
-    files that carry timestamps)                    -> <DIGEST>
+  - the temporary work directory, the bin dir, the repo   -> <WORK> (...)
+  - random report ids (32 hex) and the sha256 of each report file, in full
+    or as a prefix of 8+ digits                           -> <REPORT-ID cmd>, <REPORT-SHA256 cmd>
+    where cmd is the output file of the command that wrote the report, so
+    the same name on both sides (scenario.Runner.new_reports)
+  - the sha256 of the file-integrity baseline files        -> <FIM-SHA256 host/file by cmd>
+  - Ed25519 signature values (128 hex)                     -> <SIG>
+  - history hash-chain values (sm3:64 hex; they hash timestamps) -> sm3:<CHAIN>
+  - times of day in RFC 3339 / 'YYYY-MM-DD HH:MM[:SS]' (the date is kept) -> DATE T<TIME>
+  - JSON numbers of timing/resource/inode fields (scan_millis, peak_rss_kib,
+    ctime, inode, *_ms, ...)                               -> 0
+  - durations after 'in'/'took'/'用时' ('in 0.0 s')        -> <DURATION>
+  - uuids                                                  -> <UUID>
+  - in evidence outputs: byte counts and member digests    -> <SIZE>, <DIGEST>
 The agent and collector keys are fixed by the scenario, so public keys and
-key fingerprints are compared as they are.
+key fingerprints are compared as they are; finding fingerprints are
+deterministic and compared too.
 """
 
 import os
@@ -26,8 +29,6 @@ HEX_RE = re.compile(r"(?<![0-9a-f])[0-9a-f]{8,64}(?![0-9a-f])")
 SM3_RE = re.compile(r"sm3:[0-9a-f]{64}")
 SIG_RE = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{128}(?![0-9a-fA-F])")
 UUID_RE = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
-DURATION_RE = re.compile(
-    r"(?<![\w.])\d+(?:\.\d+)?\s?(?:ms|µs|us|ns|s|secs?|seconds?|秒|毫秒)(?![\w])")
 # "in 0.12 s", "took 12ms", "用时 0.3 秒", "(1.2s)"
 DURATION_CTX_RE = re.compile(
     r"((?:in|took|elapsed|duration|用时|耗时)\s*[:：]?\s*)\d+(?:\.\d+)?\s?(?:ms|µs|us|ns|s|秒|毫秒)")

@@ -185,6 +185,9 @@ def agent_outputs(r, host, root, state, cfg, osv, vuln):
         r.run(f"{d}/baseline.level{level}.json", a, base + ["baseline", "--level", level, "--format", "json"], at)
     r.run(f"{d}/fim-check.txt", a, base + ["fim", "check", "--threads", "1"], at)
     r.run(f"{d}/fim-check.json", a, base + ["fim", "check", "--threads", "1", "--format", "json"], at)
+    if host == "deb12-web-01":
+        r.run(f"{d}/fim-accept.txt", a, base + ["fim", "accept", "/etc/nginx/nginx.conf", "--reason", "CR-42 nginx user", "--threads", "1"], at)
+        r.run(f"{d}/fim-check-after-accept.txt", a, base + ["fim", "check", "--threads", "1"], at)
     r.run(f"{d}/fim-verify-packages.txt", a, base + ["fim", "verify-packages"], at)
     r.run(f"{d}/submit-list.txt", a, base + ["submit", "--list"], at)
 

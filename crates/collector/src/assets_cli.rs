@@ -1,10 +1,10 @@
 //! `selfcheck-collector assets`: import the asset registry (资产台账) from a
 //! CSV or XLSX file, replacing the stored one, and list it as a table, CSV or
-//! JSON. Parsing and checking are in [`crate::assets`], storing in [`crate::store`].
+//! JSON. Parsing and checking are in [`selfcheck_ledger::assets`], storing in [`selfcheck_ledger::store`].
 
-use crate::assets::{self, Asset, Field};
+use selfcheck_ledger::assets::{self, Asset, Field};
 use crate::cli::{GlobalArgs, parse_lang};
-use crate::store::Store;
+use selfcheck_ledger::store::Store;
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};

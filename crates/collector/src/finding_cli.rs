@@ -2,11 +2,11 @@
 //! actions on findings, each appended to the hash-chained history.
 
 use crate::cli::{GlobalArgs, parse_lang};
-use crate::config::CollectorConfig;
-use crate::engine::{Action, Rules, Status, may_set};
-use crate::history;
-use crate::ledger::risk_label;
-use crate::store::{RegistryEntry, Store};
+use selfcheck_ledger::config::CollectorConfig;
+use selfcheck_ledger::engine::{Action, Rules, Status, may_set};
+use selfcheck_ledger::history;
+use selfcheck_ledger::ledger::risk_label;
+use selfcheck_ledger::store::{RegistryEntry, Store};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
@@ -257,7 +257,7 @@ fn resolve_asset(store: &Store, asset: Option<&str>) -> Result<Vec<Option<String
         .map(|r| r.asset_key.clone())
         .collect();
     let assets = store.assets()?;
-    let registry = crate::assets::AssetIndex::new(&assets);
+    let registry = selfcheck_ledger::assets::AssetIndex::new(&assets);
     for r in &reports {
         if registry
             .find(r.machine_id.as_deref(), &r.hostname, &r.ip_addresses)
@@ -277,11 +277,11 @@ fn resolve_asset(store: &Store, asset: Option<&str>) -> Result<Vec<Option<String
 fn current_states(
     store: &mut Store,
     config: &CollectorConfig,
-) -> Result<std::collections::HashMap<selfcheck_report::Fingerprint, crate::engine::FindingState>> {
+) -> Result<std::collections::HashMap<selfcheck_report::Fingerprint, selfcheck_ledger::engine::FindingState>> {
     let now = chrono::Local::now();
     let period = selfcheck_report::Period::of(&now);
     let input = store.ledger_input(period)?;
-    let month = crate::engine::build(
+    let month = selfcheck_ledger::engine::build(
         &input,
         period,
         now.date_naive(),

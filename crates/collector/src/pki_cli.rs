@@ -4,7 +4,7 @@
 use crate::cli::{GlobalArgs, ListFormat};
 use crate::pki::register::{self, RevokeTarget};
 use crate::pki::{Authority, CaOptions, CertRequest, PkiError};
-use crate::store::Store;
+use selfcheck_ledger::store::Store;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};

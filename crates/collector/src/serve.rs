@@ -15,7 +15,7 @@ pub mod tls;
 pub mod writer;
 
 use crate::pki::{Authority, PeerIdentity, RevokedSerials};
-use crate::store::Store;
+use selfcheck_ledger::store::Store;
 use anyhow::{Context, Result};
 use axum::Extension;
 use hyper_util::rt::{TokioIo, TokioTimer};

@@ -13,8 +13,8 @@ use super::manifest::{
 use super::sm2::{SM2_ALGORITHM, SM2_DISTID, Sm2Key};
 use super::writer::{ZipSink, write_new_file};
 use super::{EvidenceError, unsafe_name};
-use crate::history::{self, HistoryEntry};
-use crate::store::{Store, StoredReport};
+use selfcheck_ledger::history::{self, HistoryEntry};
+use selfcheck_ledger::store::{Store, StoredReport};
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use selfcheck_report::canonical::to_canonical_bytes;
 use selfcheck_report::{AgentKey, Period};

@@ -4,8 +4,8 @@
 //! history entries too.
 
 use super::authority::IssuedCert;
-use crate::history::{self, NewEntry};
-use crate::store::{Store, StoreError};
+use selfcheck_ledger::history::{self, NewEntry};
+use selfcheck_ledger::store::{Store, StoreError};
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use rusqlite::{Connection, params};
 use std::collections::HashSet;

@@ -18,7 +18,7 @@
 
 use super::ratelimit::RateLimiter;
 use super::writer::WriteJob;
-use crate::import::{ImportError, ImportOutcome, verify_report};
+use selfcheck_ledger::import::{ImportError, ImportOutcome, verify_report};
 use crate::pki::PeerIdentity;
 use axum::Router;
 use axum::body::Body;

@@ -19,8 +19,8 @@ mod sections;
 mod steps;
 
 use super::Documents;
-use crate::engine::NOT_INSPECTED_CHECK;
-use crate::ledger::LedgerRow;
+use selfcheck_ledger::engine::NOT_INSPECTED_CHECK;
+use selfcheck_ledger::ledger::LedgerRow;
 use selfcheck_catalog::Lang;
 use selfcheck_report::Severity;
 use std::fmt::Write;
@@ -307,7 +307,7 @@ fn cover(out: &mut String, docs: &Documents<'_>, lang: Lang, info: &ReportInfo) 
     let period = format!(
         "{start} {} {}",
         t(lang, "至", "to"),
-        crate::engine::month_end(l.period)
+        selfcheck_ledger::engine::month_end(l.period)
     );
     info_row(out, t(lang, "单位名称", "Unit"), info.unit.as_deref());
     info_row(out, t(lang, "检查周期", "Period"), Some(&period));
@@ -327,7 +327,7 @@ fn cover(out: &mut String, docs: &Documents<'_>, lang: Lang, info: &ReportInfo) 
         Some(&l.judged_on.to_string()),
     );
     out.push_str("</table>\n<div class=\"figures\">\n");
-    let total = |f: fn(&crate::engine::LevelSummary) -> usize| -> usize {
+    let total = |f: fn(&selfcheck_ledger::engine::LevelSummary) -> usize| -> usize {
         s.by_level.iter().map(|(_, c)| f(c)).sum()
     };
     let overdue = total(|c| c.overdue);

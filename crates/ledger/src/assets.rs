@@ -368,9 +368,9 @@ pub(crate) fn split_ips(text: &str) -> impl Iterator<Item = &str> {
         .filter(|p| !p.is_empty())
 }
 
-/// Read a protection level: `Ok(Some(n))` for a level, `Ok(None)` for "none",
+/// Read a protection level (a registry cell, a report's level text): `Ok(Some(n))` for a level, `Ok(None)` for "none",
 /// `Err(())` for text that is neither.
-pub(crate) fn parse_level(text: &str) -> Result<Option<u8>, ()> {
+pub fn parse_level(text: &str) -> Result<Option<u8>, ()> {
     let t: String = text
         .chars()
         .filter(|c| !c.is_whitespace())

@@ -10,9 +10,9 @@
 //! today's, so an asset since removed from it is not counted in earlier months.
 
 use super::TrendPoint;
-use crate::config::CollectorConfig;
-use crate::engine::{NOT_INSPECTED_CHECK, Rules, build, month_end};
-use crate::store::{Store, StoreError};
+use selfcheck_ledger::config::CollectorConfig;
+use selfcheck_ledger::engine::{NOT_INSPECTED_CHECK, Rules, build, month_end};
+use selfcheck_ledger::store::{Store, StoreError};
 use chrono::NaiveDate;
 use selfcheck_catalog::Catalog;
 use selfcheck_report::{Period, Severity};

@@ -4,9 +4,9 @@
 //! (rectangles, polylines and text), so the file needs nothing else to print.
 
 use super::{escape, level_class, level_fill, put, rate, t, table_head};
-use crate::documents::{Documents, TrendPoint};
-use crate::engine::{LevelSummary, Status};
-use crate::ledger::risk_label;
+use crate::{Documents, TrendPoint};
+use selfcheck_ledger::engine::{LevelSummary, Status};
+use selfcheck_ledger::ledger::risk_label;
 use selfcheck_catalog::Lang;
 use selfcheck_report::{CheckId, Severity};
 use std::collections::BTreeMap;
@@ -286,7 +286,7 @@ fn level_chart(out: &mut String, by_level: &[(Severity, LevelSummary)], lang: La
 /// Hosts per verdict for each GB/T 22239-2019 clause the configuration
 /// baseline checks (the 条款符合情况 sheet); nothing without baseline checks.
 fn clause_compliance(out: &mut String, docs: &Documents<'_>, lang: Lang) {
-    let summaries = crate::engine::compliance::unit_summary(
+    let summaries = selfcheck_ledger::engine::compliance::unit_summary(
         docs.ledger.hosts.iter().map(|h| h.compliance.as_slice()),
     );
     if summaries.is_empty() {

@@ -8,12 +8,13 @@
 
 pub mod csv;
 pub mod html;
+pub mod present;
 pub mod sheets;
 pub mod trend;
 pub mod xlsx;
 
-use crate::engine::Summary;
-use crate::ledger::Ledger;
+use selfcheck_ledger::engine::Summary;
+use selfcheck_ledger::ledger::Ledger;
 use selfcheck_report::Period;
 
 /// One month of the trend: its summary.

@@ -5,9 +5,9 @@
 //! writers only lay these out.
 
 use super::Documents;
-use crate::config::{BUILTIN_PRESETS, LedgerConfig};
-use crate::engine::{InspectionRecord, NotApplicableCheck, Status};
-use crate::ledger::{Column, LedgerRow, risk_label};
+use selfcheck_ledger::config::{BUILTIN_PRESETS, LedgerConfig};
+use selfcheck_ledger::engine::{InspectionRecord, NotApplicableCheck, Status};
+use selfcheck_ledger::ledger::{Column, LedgerRow, risk_label};
 use selfcheck_catalog::Lang;
 use selfcheck_catalog::compliance::met_of_judged;
 use selfcheck_report::{CheckId, Severity};
@@ -598,7 +598,7 @@ fn level_cell(h: &InspectionRecord, lang: Lang) -> String {
             .asset
             .as_ref()
             .and_then(|a| a.protection_level.as_deref())
-            .and_then(|l| crate::assets::parse_level(l).ok().flatten())
+            .and_then(|l| selfcheck_ledger::assets::parse_level(l).ok().flatten())
             .is_some() => {}
         None => text.push_str(pick(lang, "（默认）", " (default)")),
         _ => {}
@@ -655,7 +655,7 @@ pub fn compliance(docs: &Documents, lang: Lang) -> Sheet {
     .into_iter()
     .map(String::from)
     .collect();
-    let summaries = crate::engine::compliance::unit_summary(
+    let summaries = selfcheck_ledger::engine::compliance::unit_summary(
         docs.ledger.hosts.iter().map(|h| h.compliance.as_slice()),
     );
     let mut rows: Vec<SheetRow> = summaries
@@ -838,7 +838,7 @@ pub fn summary(docs: &Documents, lang: Lang) -> Sheet {
             .collect(),
     )));
     for point in &docs.trend {
-        let sum = |f: fn(&crate::engine::LevelSummary) -> usize| -> usize {
+        let sum = |f: fn(&selfcheck_ledger::engine::LevelSummary) -> usize| -> usize {
             point.summary.by_level.iter().map(|(_, c)| f(c)).sum()
         };
         rows.push(SheetRow::new(
@@ -934,7 +934,7 @@ mod tests {
         assert!(!layout.group_rows);
         config.presets.insert(
             "市网信办2026".into(),
-            crate::config::LedgerPreset {
+            selfcheck_ledger::config::LedgerPreset {
                 columns: vec![Column::Description],
                 group_rows: Some(true),
             },

@@ -5,7 +5,7 @@
 //! 提示 grey); A4 landscape, fitted to the page width, page numbers below.
 
 use super::sheets::{Sheet, SheetRow};
-use crate::ledger::Column;
+use selfcheck_ledger::ledger::Column;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 use selfcheck_catalog::Lang;
 use selfcheck_report::Severity;
@@ -217,7 +217,7 @@ mod tests {
 
     #[test]
     fn a_large_sheet_streams_and_reads_back() {
-        use crate::documents::sheets::{Sheet, SheetRow};
+        use crate::sheets::{Sheet, SheetRow};
         use calamine::{Reader, Xlsx};
         let rows = CONSTANT_MEMORY_ROWS + 100;
         let sheet = Sheet {

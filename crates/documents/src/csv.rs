@@ -42,7 +42,7 @@ fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::sheets::SheetRow;
+    use crate::sheets::SheetRow;
 
     #[test]
     fn bom_crlf_quoting_and_no_formulas() {

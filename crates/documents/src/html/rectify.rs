@@ -10,9 +10,9 @@ use super::{
     GROUP_ABOVE, asset_cell, escape, level_class, lines, put, rate, short_description, t, t_w,
     table_head,
 };
-use crate::documents::Documents;
-use crate::engine::Status;
-use crate::ledger::{Column, LedgerRow, risk_label};
+use crate::Documents;
+use selfcheck_ledger::engine::Status;
+use selfcheck_ledger::ledger::{Column, LedgerRow, risk_label};
 use selfcheck_catalog::Lang;
 use selfcheck_report::{CheckId, Fingerprint, Severity};
 use std::collections::{BTreeMap, HashMap};
@@ -21,7 +21,7 @@ use std::fmt::Write;
 /// How many subjects a grouped description names before “…”.
 const SHOWN_SUBJECTS: usize = 8;
 
-/// The rows of one check on one asset ([`crate::documents::sheets::groups`]),
+/// The rows of one check on one asset ([`crate::sheets::groups`]),
 /// or one row per group when `group` is false.
 fn groups<'a>(rows: &[&'a LedgerRow], group: bool) -> Vec<Vec<&'a LedgerRow>> {
     if !group {

@@ -2,9 +2,9 @@
 //! with the inspection record (检查范围) and the methods (检查方法).
 
 use super::{escape, level_class, month_name, put, t, t_w, table_head};
-use crate::documents::Documents;
-use crate::engine::InspectionRecord;
-use crate::ledger::risk_label;
+use crate::Documents;
+use selfcheck_ledger::engine::InspectionRecord;
+use selfcheck_ledger::ledger::risk_label;
 use selfcheck_catalog::{Catalog, Lang};
 use selfcheck_report::Severity;
 use std::collections::BTreeSet;

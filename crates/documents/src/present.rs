@@ -1,12 +1,12 @@
 //! Output for people and programs: the ledger as a table, CSV or JSON, the
 //! list of stored reports, and the per-file lines of an import.
 //!
-//! Presenters only format; what goes into a ledger is decided in [`crate::ledger`].
+//! Presenters only format; what goes into a ledger is decided in [`selfcheck_ledger::ledger`].
 
-use crate::engine::{FindingRow, InspectionRecord, Summary};
-use crate::import::ImportOutcome;
-use crate::ledger::{Column, Ledger, LedgerRow, risk_label};
-use crate::store::StoredReport;
+use selfcheck_ledger::engine::{FindingRow, InspectionRecord, Summary};
+use selfcheck_ledger::import::ImportOutcome;
+use selfcheck_ledger::ledger::{Column, Ledger, LedgerRow, risk_label};
+use selfcheck_ledger::store::StoredReport;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use selfcheck_catalog::Lang;
 use serde::Serialize;
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
     /// A table for the terminal, wrapped to its width, with the columns that fit a
-    /// screen ([`crate::ledger::Column::SCREEN`]); csv and json carry every column.
+    /// screen ([`selfcheck_ledger::ledger::Column::SCREEN`]); csv and json carry every column.
     #[default]
     Table,
     /// CSV, UTF-8 with a byte-order mark so Excel shows Chinese correctly.
@@ -25,11 +25,11 @@ pub enum Format {
     /// JSON with stable English field names: every row and the summary.
     Json,
     /// An xlsx workbook: 整改台账 (in the configured columns, rows grouped),
-    /// 明细, 检查记录 and 统计 sheets ([`crate::documents::xlsx`]). Binary:
+    /// 明细, 检查记录 and 统计 sheets ([`crate::xlsx`]). Binary:
     /// written to a file only.
     Xlsx,
     /// The printable monthly self-inspection report (月度网络安全自查报告): one
-    /// self-contained html file for A4 ([`crate::documents::html`]).
+    /// self-contained html file for A4 ([`crate::html`]).
     Html,
 }
 
@@ -213,7 +213,7 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             }
         }
     }
-    let exceptions: Vec<(&InspectionRecord, &crate::engine::NotApplicableCheck)> = ledger
+    let exceptions: Vec<(&InspectionRecord, &selfcheck_ledger::engine::NotApplicableCheck)> = ledger
         .hosts
         .iter()
         .flat_map(|h| {
@@ -233,7 +233,7 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             out.push_str(&format!(
                 "  {} {}\n",
                 name_of(h),
-                crate::documents::sheets::exception_text(n, lang)
+                crate::sheets::exception_text(n, lang)
             ));
         }
     }
@@ -496,7 +496,7 @@ fn clauses_met(h: &InspectionRecord, lang: Lang) -> String {
     };
     let (met, judged) = selfcheck_catalog::compliance::met_of_judged(&h.compliance);
     let level = match lang {
-        Lang::Zh => crate::documents::sheets::level_name(level, lang),
+        Lang::Zh => crate::sheets::level_name(level, lang),
         Lang::En => format!("L{level}"),
     };
     format!("{level} {met}/{judged}")

@@ -2,9 +2,9 @@
 //! the month's data, most urgent first.
 
 use super::{escape, put, t};
-use crate::documents::Documents;
-use crate::engine::{NOT_INSPECTED_CHECK, Status};
-use crate::ledger::{Column, LedgerRow, risk_label};
+use crate::Documents;
+use selfcheck_ledger::engine::{NOT_INSPECTED_CHECK, Status};
+use selfcheck_ledger::ledger::{Column, LedgerRow, risk_label};
 use selfcheck_catalog::Lang;
 use selfcheck_report::Severity;
 use std::fmt::Write;

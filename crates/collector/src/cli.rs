@@ -2,16 +2,16 @@
 //! umbrella `selfcheck` binary). It only parses flags, calls the library and
 //! picks a presenter.
 
-use selfcheck_ledger::config::CollectorConfig;
-use selfcheck_documents::sheets::{self, LedgerLayout};
-use selfcheck_documents::{Documents, csv, html, trend, xlsx};
-use selfcheck_ledger::import::{ImportOptions, import_paths};
-use selfcheck_ledger::ledger::Ledger;
-use selfcheck_documents::present::{self, Format};
-use selfcheck_ledger::store::Store;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use selfcheck_catalog::{Catalog, Lang};
+use selfcheck_documents::present::{self, Format};
+use selfcheck_documents::sheets::{self, LedgerLayout};
+use selfcheck_documents::{Documents, csv, html, trend, xlsx};
+use selfcheck_ledger::config::CollectorConfig;
+use selfcheck_ledger::import::{ImportOptions, import_paths};
+use selfcheck_ledger::ledger::Ledger;
+use selfcheck_ledger::store::Store;
 use selfcheck_report::Period;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -20,10 +20,10 @@ pub mod serve;
 pub mod serve_cli;
 
 pub use cli::{CollectorCli, default_data_dir, run};
+pub use selfcheck_documents::present::{Format, render};
 pub use selfcheck_documents::{self as documents, present};
+pub use selfcheck_ledger::{ImportError, ImportOptions, ImportOutcome, import_bytes, import_paths};
 pub use selfcheck_ledger::{
     Ledger, LedgerRow, Store, StoreError, assets, calendar, config, deadlines, engine, history,
     import, ledger, store,
 };
-pub use selfcheck_ledger::{ImportError, ImportOptions, ImportOutcome, import_bytes, import_paths};
-pub use selfcheck_documents::present::{Format, render};

@@ -19,9 +19,9 @@ mod sections;
 mod steps;
 
 use super::Documents;
+use selfcheck_catalog::Lang;
 use selfcheck_ledger::engine::NOT_INSPECTED_CHECK;
 use selfcheck_ledger::ledger::LedgerRow;
-use selfcheck_catalog::Lang;
 use selfcheck_report::Severity;
 use std::fmt::Write;
 

@@ -6,6 +6,8 @@
 //!
 //! [`Documents`] is the input every renderer shares.
 
+pub mod assets;
+pub mod certs;
 pub mod csv;
 pub mod html;
 pub mod present;

@@ -3,12 +3,12 @@
 //!
 //! Presenters only format; what goes into a ledger is decided in [`selfcheck_ledger::ledger`].
 
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use selfcheck_catalog::Lang;
 use selfcheck_ledger::engine::{FindingRow, InspectionRecord, Summary};
 use selfcheck_ledger::import::ImportOutcome;
 use selfcheck_ledger::ledger::{Column, Ledger, LedgerRow, risk_label};
 use selfcheck_ledger::store::StoredReport;
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use selfcheck_catalog::Lang;
 use serde::Serialize;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -213,7 +213,10 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             }
         }
     }
-    let exceptions: Vec<(&InspectionRecord, &selfcheck_ledger::engine::NotApplicableCheck)> = ledger
+    let exceptions: Vec<(
+        &InspectionRecord,
+        &selfcheck_ledger::engine::NotApplicableCheck,
+    )> = ledger
         .hosts
         .iter()
         .flat_map(|h| {
@@ -314,18 +317,18 @@ fn csv_text(ledger: &Ledger, lang: Lang) -> String {
 }
 
 /// Write the rectification list as CSV (UTF-8 with a byte-order mark, every
-/// column) to `w`, row by row.
+/// column, formulas defused by [`crate::csv::write_csv`]) to `w`, row by row.
 pub fn write_csv(ledger: &Ledger, lang: Lang, w: impl std::io::Write) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::new(w);
-    w.write_all("\u{feff}".as_bytes())?;
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(w);
-    writer.write_record(Column::ALL.iter().map(|c| c.header(lang)))?;
-    for row in &ledger.rows {
-        writer.write_record(Column::ALL.iter().map(|&c| row.cell(c, lang)))?;
-    }
-    writer.flush()
+    crate::csv::write_csv(
+        Column::ALL.iter().map(|c| c.header(lang)),
+        ledger
+            .rows
+            .iter()
+            .map(|row| Column::ALL.iter().map(move |&c| row.cell(c, lang))),
+        &mut w,
+    )?;
+    w.flush()
 }
 
 /// The JSON document of a ledger (`docs/ledger.md` describes every field).

@@ -5,11 +5,11 @@
 //! writers only lay these out.
 
 use super::Documents;
+use selfcheck_catalog::Lang;
+use selfcheck_catalog::compliance::met_of_judged;
 use selfcheck_ledger::config::{BUILTIN_PRESETS, LedgerConfig};
 use selfcheck_ledger::engine::{InspectionRecord, NotApplicableCheck, Status};
 use selfcheck_ledger::ledger::{Column, LedgerRow, risk_label};
-use selfcheck_catalog::Lang;
-use selfcheck_catalog::compliance::met_of_judged;
 use selfcheck_report::{CheckId, Severity};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -10,11 +10,11 @@
 //! today's, so an asset since removed from it is not counted in earlier months.
 
 use super::TrendPoint;
+use chrono::NaiveDate;
+use selfcheck_catalog::Catalog;
 use selfcheck_ledger::config::CollectorConfig;
 use selfcheck_ledger::engine::{NOT_INSPECTED_CHECK, Rules, build, month_end};
 use selfcheck_ledger::store::{Store, StoreError};
-use chrono::NaiveDate;
-use selfcheck_catalog::Catalog;
 use selfcheck_report::{Period, Severity};
 
 /// How many months the trend covers, ending with the ledger's month.

@@ -5,9 +5,9 @@
 //! 提示 grey); A4 landscape, fitted to the page width, page numbers below.
 
 use super::sheets::{Sheet, SheetRow};
-use selfcheck_ledger::ledger::Column;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 use selfcheck_catalog::Lang;
+use selfcheck_ledger::ledger::Column;
 use selfcheck_report::Severity;
 
 /// The longest text an Excel cell holds is 32,767 characters; longer cells are cut here.

@@ -18,6 +18,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use certs::{CertRecord, NewCert, RevokeTarget};
+
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "collector.sqlite3";
 
@@ -25,6 +27,8 @@ pub const DB_FILE: &str = "collector.sqlite3";
 pub const STORE_SCHEMA_VERSION: i32 = 4;
 
 mod assets;
+mod certs;
+mod history;
 mod ledger_input;
 mod read;
 mod schema;
@@ -324,14 +328,47 @@ impl Store {
         tx.commit().map_err(sql)
     }
 
-    /// The connection, for modules that read and write their own tables
-    /// (the history, the asset registry).
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+    /// Open the database file read-only, without migrating it: for a thread
+    /// that only re-reads (the revoked serials) while another owns the store.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let sql = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open_with_flags(path, flags).map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            batch_open: false,
+        })
+    }
+
+    /// Run `read` on one consistent snapshot of the store: every read inside
+    /// sees the same data even while another process imports (the evidence
+    /// package lists reports, history and raw files that must agree).
+    pub fn read_snapshot<T, E: From<StoreError>>(
+        &self,
+        read: impl FnOnce(&Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let value = read(self)?;
+        tx.finish().map_err(|e| self.err(e))?;
+        Ok(value)
+    }
+
+    /// Set `PRAGMA synchronous` (`FULL` by default): for measuring what the
+    /// commits' syncs to disk cost, never for real data.
+    pub fn set_synchronous_for_diagnostics(&self, mode: &str) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "synchronous", mode)
+            .map_err(|e| self.err(e))
     }
 
     /// A write transaction that waits for other writers.
-    pub fn write_tx(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+    pub(crate) fn write_tx(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
         let path = self.path.clone();
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -339,7 +376,7 @@ impl Store {
     }
 
     /// Wrap a SQLite error with the store's path.
-    pub fn err(&self, source: rusqlite::Error) -> StoreError {
+    pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),
             source,
@@ -544,7 +581,7 @@ mod tests {
         let store = Store::open(tmp.path()).unwrap();
         assert!(store.dump().unwrap().starts_with("user_version 4\n"));
         let runs: Vec<(String, String, Option<String>)> = store
-            .conn()
+            .conn
             .prepare("SELECT check_id, status, reason FROM check_runs")
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -560,14 +597,14 @@ mod tests {
             )]
         );
         store
-            .conn()
+            .conn
             .execute(
                 "INSERT INTO check_runs VALUES ('r1', 'ports.ftp', 'not_applicable', 0, 'x', 'W', '2027-01-31')",
                 [],
             )
             .unwrap();
         let level: Option<i64> = store
-            .conn()
+            .conn
             .query_row("SELECT baseline_level FROM reports", [], |r| r.get(0))
             .unwrap();
         assert_eq!(level, None);

@@ -5,9 +5,9 @@
 
 use super::{escape, level_class, level_fill, put, rate, t, table_head};
 use crate::{Documents, TrendPoint};
+use selfcheck_catalog::Lang;
 use selfcheck_ledger::engine::{LevelSummary, Status};
 use selfcheck_ledger::ledger::risk_label;
-use selfcheck_catalog::Lang;
 use selfcheck_report::{CheckId, Severity};
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -11,9 +11,9 @@ use super::{
     table_head,
 };
 use crate::Documents;
+use selfcheck_catalog::Lang;
 use selfcheck_ledger::engine::Status;
 use selfcheck_ledger::ledger::{Column, LedgerRow, risk_label};
-use selfcheck_catalog::Lang;
 use selfcheck_report::{CheckId, Fingerprint, Severity};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;

@@ -3,9 +3,9 @@
 
 use super::{escape, level_class, month_name, put, t, t_w, table_head};
 use crate::Documents;
+use selfcheck_catalog::{Catalog, Lang};
 use selfcheck_ledger::engine::InspectionRecord;
 use selfcheck_ledger::ledger::risk_label;
-use selfcheck_catalog::{Catalog, Lang};
 use selfcheck_report::Severity;
 use std::collections::BTreeSet;
 use std::fmt::Write;

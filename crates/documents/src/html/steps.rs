@@ -3,9 +3,9 @@
 
 use super::{escape, put, t};
 use crate::Documents;
+use selfcheck_catalog::Lang;
 use selfcheck_ledger::engine::{NOT_INSPECTED_CHECK, Status};
 use selfcheck_ledger::ledger::{Column, LedgerRow, risk_label};
-use selfcheck_catalog::Lang;
 use selfcheck_report::Severity;
 use std::fmt::Write;
 

@@ -114,7 +114,7 @@ fn replace_in(
         ])?;
     }
     let listed = assets_json(assets);
-    history::append(
+    super::history::append(
         tx,
         &NewEntry {
             actor,
@@ -157,14 +157,14 @@ mod tests {
         store.replace_assets(&assets[..1], "b.csv", "李工").unwrap();
         assert_eq!(store.assets().unwrap(), assets[..1]);
 
-        let entries = history::read(store.conn(), Some(history::kind::ASSETS_IMPORTED)).unwrap();
+        let entries = store.history(Some(history::kind::ASSETS_IMPORTED)).unwrap();
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[0].actor, "张工");
         assert_eq!(entries[0].body["rows"], 2);
         assert_eq!(entries[0].body["source"], "a.csv");
         assert_eq!(entries[0].body["sha256"], assets_sha256(&assets));
         assert_eq!(entries[0].body["assets"][0]["protection_level"], "三级");
-        assert!(history::verify(store.conn()).unwrap().is_intact());
+        assert!(store.verify_history().unwrap().is_intact());
     }
 
     #[test]

@@ -145,7 +145,7 @@ impl Store {
     ) -> Result<BTreeMap<Fingerprint, Vec<Action>>, StoreError> {
         let mut out: BTreeMap<Fingerprint, Vec<Action>> = BTreeMap::new();
         for entry in
-            history::read(conn, Some(history::kind::STATUS_SET)).map_err(|e| self.err(e))?
+            super::history::read(conn, Some(history::kind::STATUS_SET)).map_err(|e| self.err(e))?
         {
             let Some(fp) = entry.fingerprint.as_deref() else {
                 continue;
@@ -164,8 +164,8 @@ impl Store {
         conn: &rusqlite::Connection,
     ) -> Result<BTreeMap<String, Period>, StoreError> {
         let mut out = BTreeMap::new();
-        for entry in
-            history::read(conn, Some(history::kind::ASSETS_IMPORTED)).map_err(|e| self.err(e))?
+        for entry in super::history::read(conn, Some(history::kind::ASSETS_IMPORTED))
+            .map_err(|e| self.err(e))?
         {
             let at =
                 DateTime::parse_from_rfc3339(&entry.at).map_err(|e| self.err(conversion(1, e)))?;
@@ -247,7 +247,7 @@ impl Store {
         };
         let body = serde_json::to_value(action).map_err(|e| sql(conversion(0, e)))?;
         let tx = self.write_tx()?;
-        let entry = history::append(
+        let entry = super::history::append(
             &tx,
             &NewEntry {
                 actor: &action.by,

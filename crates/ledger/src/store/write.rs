@@ -158,7 +158,7 @@ pub(super) fn insert_in(
             new_findings += 1;
         }
     }
-    crate::history::append(
+    super::history::append(
         tx,
         &crate::history::NewEntry {
             actor: "selfcheck-collector",

@@ -26,8 +26,8 @@
 //! that exists; without either, the defaults apply (see [`DeadlinePolicy`]).
 
 use crate::calendar::{Calendar, CalendarError};
+use crate::columns::Column;
 use crate::deadlines::{DeadlinePolicy, Term, TermError};
-use crate::ledger::Column;
 use selfcheck_report::Severity;
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 //!
 //! Defaults follow `COMPLIANCE.md` §4: 超危 3 days, 高危 7 days, 中危 15 working
 //! days, 低危 90 days, 提示 none. A notice's own deadline always wins; units
-//! set theirs in `collector.toml` (see [`crate::config`]).
+//! set theirs in `collector.toml` (see the `config` module).
 
 use crate::calendar::Calendar;
 use chrono::NaiveDate;

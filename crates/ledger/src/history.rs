@@ -7,7 +7,7 @@
 //! entry here. An entry's digest is SM3 (GB/T 32905) over its canonical JSON
 //! (seq, time, actor, kind, fingerprint, body and the previous digest), so
 //! editing, reordering or deleting an entry breaks the chain at that entry,
-//! and [`Store::verify_history`](crate::store::Store::verify_history) names it. Deleting the newest entries leaves a shorter
+//! and the store's `verify_history` names it. Deleting the newest entries leaves a shorter
 //! valid chain; the head digest and count it prints are what an
 //! evidence package records to catch that.
 

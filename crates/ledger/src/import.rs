@@ -12,6 +12,7 @@
 //! or a link cycle under a USB stick's report folder is never walked; pass each
 //! folder (or a shell glob) to import several.
 
+use crate::file_kind::not_regular;
 use crate::store::{InsertOutcome, NewReport, Store, StoreError};
 use selfcheck_catalog::Catalog;
 use selfcheck_report::{
@@ -19,7 +20,7 @@ use selfcheck_report::{
 };
 use std::fs::{File, FileType, OpenOptions};
 use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Choices the person importing makes.
@@ -395,25 +396,6 @@ fn check_regular(t: FileType) -> Result<(), ImportError> {
         None => Ok(()),
         Some(kind) => Err(ImportError::NotRegularFile { kind }),
     }
-}
-
-/// What a file that is not a regular file is, in words (`None`: it is regular).
-pub(crate) fn not_regular(t: FileType) -> Option<&'static str> {
-    Some(if t.is_file() {
-        return None;
-    } else if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else {
-        "not a file"
-    })
 }
 
 fn check_size(len: u64) -> Result<(), ImportError> {

@@ -14,9 +14,11 @@
 
 pub mod assets;
 pub mod calendar;
+pub mod columns;
 pub mod config;
 pub mod deadlines;
 pub mod engine;
+mod file_kind;
 pub mod history;
 pub mod import;
 pub mod ledger;

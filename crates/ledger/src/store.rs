@@ -9,14 +9,12 @@
 use chrono::{DateTime, FixedOffset};
 use rusqlite::types::Type;
 use rusqlite::{Connection, TransactionBehavior};
-use selfcheck_report::{
-    CheckId, CheckRun, Finding, Fingerprint, Period, ReportId, Severity, VerifiedReport,
-};
-use serde::Serialize;
+use selfcheck_report::{CheckId, CheckRun, Finding, Fingerprint, Period, VerifiedReport};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+pub use crate::engine::{FindingNo, StoredReport};
 
 pub use certs::{CertRecord, NewCert, RevokeTarget};
 
@@ -81,36 +79,6 @@ pub enum StoreError {
     },
 }
 
-/// Ledger number of a finding, `YYYY-MM-L-NNN`: the month it was first
-/// numbered, its risk letter then, and its sequence within that month.
-/// Assigned once per fingerprint and never changed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct FindingNo(String);
-
-impl FindingNo {
-    /// The number for the `seq`-th finding first numbered in `period` (at least three digits).
-    pub fn new(period: Period, risk: Severity, seq: u32) -> FindingNo {
-        FindingNo(format!("{period}-{}-{seq:03}", risk.letter()))
-    }
-
-    /// The number as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// A number as the store holds it.
-    pub(crate) fn from_stored(text: String) -> FindingNo {
-        FindingNo(text)
-    }
-}
-
-impl fmt::Display for FindingNo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// What is written for one report: the verified report and where it came from.
 #[derive(Debug, Clone, Copy)]
 pub struct NewReport<'a> {
@@ -146,51 +114,6 @@ pub enum InsertOutcome {
         /// The pinned key's fingerprint.
         pinned: String,
     },
-}
-
-/// One stored report as listed by `reports` and read by the ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StoredReport {
-    /// Report id.
-    pub report_id: ReportId,
-    /// Machine id, or `hostname:NAME` for hosts without one.
-    pub asset_key: String,
-    /// Host name.
-    pub hostname: String,
-    /// Machine id, when the host has one.
-    pub machine_id: Option<String>,
-    /// Operating system and version, e.g. `Debian GNU/Linux 12 (bookworm)`.
-    pub os_name: String,
-    /// The host's IP addresses as the report lists them.
-    pub ip_addresses: Vec<String>,
-    /// Kernel release, when known.
-    pub kernel: Option<String>,
-    /// Inspection month.
-    pub period: Period,
-    /// When the audit started.
-    pub started_at: DateTime<FixedOffset>,
-    /// When the audit finished.
-    pub finished_at: DateTime<FixedOffset>,
-    /// Version of the agent that wrote it.
-    pub agent_version: String,
-    /// `sha256:HEX` of the agent key that signed it.
-    pub key_fingerprint: String,
-    /// SHA-256 of the stored file, hex.
-    pub file_sha256: String,
-    /// Where it was imported from.
-    pub source_name: String,
-    /// When it was imported.
-    pub imported_at: DateTime<FixedOffset>,
-    /// Checks that ran (passed or with findings).
-    pub checks_run: usize,
-    /// Checks that could not run.
-    pub checks_could_not_run: usize,
-    /// Checks that do not apply to the host (level profile, approved exception).
-    pub checks_not_applicable: usize,
-    /// Findings in the report (suppressed ones not counted).
-    pub findings: usize,
-    /// The protection level whose baseline profile the agent applied.
-    pub baseline_level: Option<u8>,
 }
 
 /// The registry entry of one fingerprint: its ledger number and first sighting.
@@ -492,19 +415,6 @@ pub(crate) fn conversion(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finding_numbers_have_month_letter_and_three_digits() {
-        let p: Period = "2026-11".parse().unwrap();
-        assert_eq!(
-            FindingNo::new(p, Severity::High, 7).as_str(),
-            "2026-11-H-007"
-        );
-        assert_eq!(
-            FindingNo::new(p, Severity::Critical, 1234).as_str(),
-            "2026-11-C-1234"
-        );
-    }
 
     #[test]
     fn opening_creates_a_private_directory_and_a_versioned_schema() {

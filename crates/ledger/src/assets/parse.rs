@@ -156,7 +156,7 @@ fn check_len(len: u64, file: &str) -> Result<(), AssetError> {
 /// Read a file without blocking on a FIFO or reading more than the limit:
 /// type and size are checked before opening, the file is opened
 /// non-blocking, and both are checked again once it is open. (The same steps
-/// as [`crate::import::read_report_file`], with the registry's limit.)
+/// as reading a report file, with the registry's limit.)
 pub(super) fn read_bounded(path: &Path, file: &str) -> Result<Vec<u8>, AssetError> {
     let read = |source| AssetError::Read {
         file: file.to_string(),
@@ -183,7 +183,7 @@ pub(super) fn read_bounded(path: &Path, file: &str) -> Result<Vec<u8>, AssetErro
 }
 
 fn check_regular(t: FileType, file: &str) -> Result<(), AssetError> {
-    match crate::import::not_regular(t) {
+    match crate::file_kind::not_regular(t) {
         None => Ok(()),
         Some(kind) => Err(AssetError::NotRegularFile {
             file: file.to_string(),

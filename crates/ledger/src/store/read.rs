@@ -303,7 +303,7 @@ pub(super) fn read_registry_entry(r: &Row<'_>) -> rusqlite::Result<RegistryEntry
         asset_key: r.get(1)?,
         check_id: parsed(r, 2)?,
         subject: r.get(3)?,
-        finding_no: FindingNo(r.get(4)?),
+        finding_no: FindingNo::from_stored(r.get(4)?),
         first_seen_at: parsed_time(r, 5)?,
         first_seen_period: parsed(r, 6)?,
     })

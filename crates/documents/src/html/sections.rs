@@ -206,7 +206,7 @@ pub(super) fn scope(out: &mut String, docs: &Documents<'_>, lang: Lang) {
 }
 
 /// What the agent checks in each area, by the catalog's area names.
-const AREAS: [(&str, &str, &str); 3] = [
+const AREAS: [(&str, &str, &str); 4] = [
     (
         "ports",
         "监听端口与高危服务（Telnet、FTP、数据库、远程管理等端口的暴露情况）",
@@ -221,6 +221,11 @@ const AREAS: [(&str, &str, &str); 3] = [
         "fim",
         "重要文件完整性（账户、口令、sudo、SSH、PAM、计划任务及系统程序与基线比对）",
         "file integrity of important files (accounts, passwords, sudo, SSH, PAM, cron, system binaries) against a baseline",
+    ),
+    (
+        "baseline",
+        "配置基线（GB/T 22239-2019 主机安全控制：口令策略、登录失败处理、SSH 有效配置、账户、文件权限、审计与日志、服务、防火墙、备份）",
+        "Configuration baseline (GB/T 22239-2019 host controls: password policy, login lockout, sshd's effective settings, accounts, file permissions, audit and logging, services, firewall, backup)",
     ),
 ];
 

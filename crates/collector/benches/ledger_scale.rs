@@ -73,8 +73,7 @@ fn main() -> ExitCode {
     if let Ok(sync) = std::env::var("SELFCHECK_BENCH_SYNC") {
         // Diagnostic only: what the commits' fsyncs cost.
         store
-            .conn()
-            .pragma_update(None, "synchronous", &sync)
+            .set_synchronous_for_diagnostics(&sync)
             .expect("set synchronous");
         println!("(diagnostic) PRAGMA synchronous = {sync}");
     }

@@ -2,16 +2,16 @@
 //! umbrella `selfcheck` binary). It only parses flags, calls the library and
 //! picks a presenter.
 
-use crate::config::CollectorConfig;
-use crate::documents::sheets::{self, LedgerLayout};
-use crate::documents::{Documents, csv, html, trend, xlsx};
-use crate::import::{ImportOptions, import_paths};
-use crate::ledger::Ledger;
-use crate::present::{self, Format};
-use crate::store::Store;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use selfcheck_catalog::{Catalog, Lang};
+use selfcheck_documents::present::{self, Format};
+use selfcheck_documents::sheets::{self, LedgerLayout};
+use selfcheck_documents::{Documents, csv, html, trend, xlsx};
+use selfcheck_ledger::config::CollectorConfig;
+use selfcheck_ledger::import::{ImportOptions, import_paths};
+use selfcheck_ledger::ledger::Ledger;
+use selfcheck_ledger::store::Store;
 use selfcheck_report::Period;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -465,7 +465,7 @@ fn month_context(
     catalog: &Catalog,
     config: &CollectorConfig,
     ledger: &Ledger,
-) -> Result<(Vec<crate::documents::TrendPoint>, Option<Ledger>)> {
+) -> Result<(Vec<selfcheck_documents::TrendPoint>, Option<Ledger>)> {
     let trend = month_trend(store, period, catalog, config, ledger)?;
     Ok((trend, previous_ledger(store, period, catalog, config)?))
 }
@@ -477,7 +477,7 @@ fn month_trend(
     catalog: &Catalog,
     config: &CollectorConfig,
     ledger: &Ledger,
-) -> Result<Vec<crate::documents::TrendPoint>> {
+) -> Result<Vec<selfcheck_documents::TrendPoint>> {
     let mut trend = trend::trend(store, period, config, catalog)
         .with_context(|| format!("cannot read the 12 months up to {period}"))?;
     // The month itself as the ledger judged it (--as-of may differ from the month's end).

@@ -2,16 +2,16 @@
 //! package, and check one offline (no store needed, as the cyber office does).
 
 use crate::cli::GlobalArgs;
-use crate::config::CollectorConfig;
 use crate::evidence::verify::MAX_TOTAL_BYTES;
 use crate::evidence::{
     Signers, Sm2Key, VerifyOptions, VerifyReport, key, load_or_create_collector_key, sm2,
     verify_file, write_package,
 };
-use crate::store::Store;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use selfcheck_catalog::Lang;
+use selfcheck_ledger::config::CollectorConfig;
+use selfcheck_ledger::store::Store;
 use selfcheck_report::Period;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

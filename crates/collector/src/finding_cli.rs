@@ -2,15 +2,14 @@
 //! actions on findings, each appended to the hash-chained history.
 
 use crate::cli::{GlobalArgs, parse_lang};
-use crate::config::CollectorConfig;
-use crate::engine::{Action, Rules, Status, may_set};
-use crate::history;
-use crate::ledger::risk_label;
-use crate::store::{RegistryEntry, Store};
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use selfcheck_catalog::Lang;
+use selfcheck_ledger::config::CollectorConfig;
+use selfcheck_ledger::engine::{Action, Rules, Status, may_set};
+use selfcheck_ledger::ledger::risk_label;
+use selfcheck_ledger::store::{RegistryEntry, Store};
 use std::process::ExitCode;
 
 /// `finding` subcommands.
@@ -257,7 +256,7 @@ fn resolve_asset(store: &Store, asset: Option<&str>) -> Result<Vec<Option<String
         .map(|r| r.asset_key.clone())
         .collect();
     let assets = store.assets()?;
-    let registry = crate::assets::AssetIndex::new(&assets);
+    let registry = selfcheck_ledger::assets::AssetIndex::new(&assets);
     for r in &reports {
         if registry
             .find(r.machine_id.as_deref(), &r.hostname, &r.ip_addresses)
@@ -277,11 +276,16 @@ fn resolve_asset(store: &Store, asset: Option<&str>) -> Result<Vec<Option<String
 fn current_states(
     store: &mut Store,
     config: &CollectorConfig,
-) -> Result<std::collections::HashMap<selfcheck_report::Fingerprint, crate::engine::FindingState>> {
+) -> Result<
+    std::collections::HashMap<
+        selfcheck_report::Fingerprint,
+        selfcheck_ledger::engine::FindingState,
+    >,
+> {
     let now = chrono::Local::now();
     let period = selfcheck_report::Period::of(&now);
     let input = store.ledger_input(period)?;
-    let month = crate::engine::build(
+    let month = selfcheck_ledger::engine::build(
         &input,
         period,
         now.date_naive(),
@@ -303,7 +307,7 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
     let store = Store::open_existing(&dir)?;
     match cmd {
         HistoryCommand::Verify { json } => {
-            let v = history::verify(store.conn()).map_err(|e| anyhow!(store.err(e)))?;
+            let v = store.verify_history()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else if v.is_intact() {
@@ -329,8 +333,8 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
                 .as_deref()
                 .map(|id| one_finding(&store, id).map(|e| e.fingerprint))
                 .transpose()?;
-            let entries: Vec<_> = history::read(store.conn(), None)
-                .map_err(|e| anyhow!(store.err(e)))
+            let entries: Vec<_> = store
+                .history(None)
                 .context("cannot read the history")?
                 .into_iter()
                 .filter(|e| {

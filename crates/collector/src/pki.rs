@@ -102,5 +102,5 @@ pub enum PkiError {
     },
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] selfcheck_ledger::store::StoreError),
 }

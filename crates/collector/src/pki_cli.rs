@@ -2,12 +2,11 @@
 //! a client certificate per agent host, revocation, and the register.
 
 use crate::cli::{GlobalArgs, ListFormat};
-use crate::pki::register::{self, RevokeTarget};
+use crate::pki::register::{self, RevokeWhich};
 use crate::pki::{Authority, CaOptions, CertRequest, PkiError};
-use crate::store::Store;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use selfcheck_ledger::store::Store;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -192,7 +191,7 @@ pub fn run_ca(global: &GlobalArgs, command: CaCommand) -> Result<ExitCode> {
                 ca.ca_fingerprint()
             );
             let store = Store::open_existing(&dir)?;
-            let certs = register::list(store.conn()).map_err(|e| store.err(e))?;
+            let certs = store.certificates()?;
             let now = chrono::Utc::now();
             for c in certs.iter().filter(|c| c.role == "server") {
                 println!(
@@ -270,8 +269,8 @@ pub fn run_revoke(global: &GlobalArgs, args: &RevokeArgs) -> Result<ExitCode> {
     let dir = global.data_dir()?;
     let mut store = Store::open_existing(&dir)?;
     let target = match (&args.host, &args.serial) {
-        (_, Some(serial)) => RevokeTarget::Serial(serial),
-        (Some(host), None) => RevokeTarget::Host(host),
+        (_, Some(serial)) => RevokeWhich::Serial(serial),
+        (Some(host), None) => RevokeWhich::Host(host),
         (None, None) => bail!("name a host or --serial"),
     };
     let revoked = register::revoke(&mut store, target.clone(), &args.by, &args.reason, now())?;
@@ -279,8 +278,8 @@ pub fn run_revoke(global: &GlobalArgs, args: &RevokeArgs) -> Result<ExitCode> {
         bail!(
             "nothing to revoke: no unrevoked certificate matches {}; `certs list` shows the register",
             match target {
-                RevokeTarget::Host(h) => format!("host {h:?}"),
-                RevokeTarget::Serial(s) => format!("serial {s}"),
+                RevokeWhich::Host(h) => format!("host {h:?}"),
+                RevokeWhich::Serial(s) => format!("serial {s}"),
             }
         );
     }
@@ -295,50 +294,11 @@ pub fn run_certs(global: &GlobalArgs, command: CertsCommand) -> Result<ExitCode>
     let CertsCommand::List(args) = command;
     let dir = global.data_dir()?;
     let store = Store::open_existing(&dir)?;
-    let certs = register::list(store.conn()).map_err(|e| store.err(e))?;
+    let certs = store.certificates()?;
     let now = chrono::Utc::now();
     match args.format {
-        ListFormat::Json => {
-            let rows: Vec<serde_json::Value> = certs
-                .iter()
-                .map(|c| {
-                    let mut v = serde_json::to_value(c).unwrap_or_default();
-                    v["state"] = c.state(now).into();
-                    v
-                })
-                .collect();
-            println!("{}", serde_json::to_string_pretty(&rows)?);
-        }
-        ListFormat::Table => {
-            let mut table = Table::new();
-            table.load_style(UTF8_FULL_CONDENSED);
-            table.set_header([
-                "name",
-                "role",
-                "serial",
-                "valid until",
-                "state",
-                "issued by",
-                "revoked",
-            ]);
-            for c in &certs {
-                table.add_row([
-                    c.name.clone(),
-                    c.role.clone(),
-                    c.serial.clone(),
-                    c.not_after.clone(),
-                    c.state(now).to_string(),
-                    c.issued_by.clone(),
-                    match (&c.revoked_at, &c.revoke_reason) {
-                        (Some(at), Some(why)) => format!("{at}: {why}"),
-                        (Some(at), None) => at.clone(),
-                        _ => String::new(),
-                    },
-                ]);
-            }
-            println!("{table}");
-            println!("{} certificate(s)", certs.len());
-        }
+        ListFormat::Json => print!("{}", selfcheck_documents::certs::certs_json(&certs, now)),
+        ListFormat::Table => print!("{}", selfcheck_documents::certs::certs_table(&certs, now)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -15,12 +15,12 @@ pub mod tls;
 pub mod writer;
 
 use crate::pki::{Authority, PeerIdentity, RevokedSerials};
-use crate::store::Store;
 use anyhow::{Context, Result};
 use axum::Extension;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use selfcheck_catalog::Catalog;
+use selfcheck_ledger::store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -92,7 +92,7 @@ impl Server {
         let authority = Authority::open(data_dir)?;
         let store = Store::open_existing(data_dir)?;
         let db_path = store.path().to_path_buf();
-        let revoked = crate::pki::RevokedSerials::load(store.conn()).map_err(|e| store.err(e))?;
+        let revoked = RevokedSerials::load(&store)?;
         let config = tls::server_config(&authority, revoked.clone())
             .map_err(anyhow::Error::msg)
             .context("cannot set up TLS")?;
@@ -265,16 +265,13 @@ fn spawn_revocation_refresh(
     stop: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        use rusqlite::OpenFlags;
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = match rusqlite::Connection::open_with_flags(&db_path, flags) {
+        let store = match Store::open_read_only(&db_path) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "cannot open the store to re-read revocations; restart serve after a revoke");
                 return;
             }
         };
-        let _ = conn.busy_timeout(Duration::from_secs(5));
         let tick = Duration::from_millis(100).min(every);
         let mut waited = Duration::ZERO;
         while !stop.load(Ordering::Relaxed) {
@@ -284,7 +281,7 @@ fn spawn_revocation_refresh(
                 continue;
             }
             waited = Duration::ZERO;
-            if let Err(e) = revoked.refresh(&conn) {
+            if let Err(e) = revoked.refresh(&store) {
                 tracing::warn!(error = %e, "cannot re-read the revoked certificates");
             }
         }

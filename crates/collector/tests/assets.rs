@@ -240,7 +240,7 @@ fn every_bad_file_is_refused_naming_row_and_column_and_changes_nothing() {
         assert!(assets_cli::run(&global, cmd).is_err(), "{name}");
         assert_eq!(store.assets().unwrap(), before, "{name}");
     }
-    let entries = history::read(store.conn(), Some(history::kind::ASSETS_IMPORTED)).unwrap();
+    let entries = store.history(Some(history::kind::ASSETS_IMPORTED)).unwrap();
     assert_eq!(entries.len(), 1);
 }
 
@@ -286,13 +286,13 @@ fn each_import_replaces_the_registry_and_adds_one_history_entry() {
     let stored: Vec<Asset> = store.assets().unwrap();
     let names: Vec<&str> = stored.iter().map(|a| a.asset_name.as_str()).collect();
     assert_eq!(names, ["门户网站服务器", "邮件服务器"]);
-    let entries = history::read(store.conn(), Some(history::kind::ASSETS_IMPORTED)).unwrap();
+    let entries = store.history(Some(history::kind::ASSETS_IMPORTED)).unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[1].actor, "张工");
     assert_eq!(entries[1].body["rows"], 2);
     assert_eq!(entries[1].body["source"], second.display().to_string());
     assert_eq!(entries[1].body["assets"][1]["hostname"], "mail-01");
-    assert!(history::verify(store.conn()).unwrap().is_intact());
+    assert!(store.verify_history().unwrap().is_intact());
 
     let list = AssetsCommand::List {
         format: assets_cli::AssetsFormat::Json,

@@ -639,3 +639,34 @@ fn report_prints_to_a4_pdf_with_headless_chromium() {
     }
     eprintln!("the report printed to {pages} A4 pages");
 }
+
+#[test]
+fn a_baseline_finding_is_under_the_configuration_baseline_area_not_other_checks() {
+    let (_tmp, mut store) = store_with(&[Sample::new(WEB, "2026-11", 1)
+        .finished("2026-11-20T10:00:00+08:00")
+        .findings(&[(
+            "baseline.pass-max-days",
+            "/etc/login.defs",
+            Severity::Medium,
+        )])]);
+    let nov = ledger_of(&mut store, "2026-11");
+    let docs = Documents {
+        ledger: &nov,
+        trend: trend_of(&[&nov]),
+        previous: None,
+    };
+    let zh = monthly_report_html(&docs, Lang::Zh, &info());
+    let methods = section(&zh, "methods");
+    assert!(
+        methods.contains("<td>baseline</td><td>配置基线"),
+        "{methods}"
+    );
+    assert!(!methods.contains("其他检查"), "{methods}");
+    let en = monthly_report_html(&docs, Lang::En, &info());
+    let methods = section(&en, "methods");
+    assert!(
+        methods.contains("<td>baseline</td><td>Configuration baseline"),
+        "{methods}"
+    );
+    assert!(!methods.contains("other checks"), "{methods}");
+}

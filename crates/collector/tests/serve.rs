@@ -24,9 +24,7 @@ fn stored_reports(data: &Path) -> usize {
 
 fn history_intact(data: &Path) -> bool {
     let store = Store::open_existing(data).unwrap();
-    selfcheck_collector::history::verify(store.conn())
-        .unwrap()
-        .is_intact()
+    store.verify_history().unwrap().is_intact()
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
@@ -380,9 +378,9 @@ fn kill_9_during_uploads_loses_no_confirmed_report_and_stores_no_half_report() {
         assert!(ids.contains(id), "confirmed report {id} was lost");
     }
     // Every stored report is whole: its findings are there.
+    let conn = rusqlite::Connection::open(store.path()).unwrap();
     for r in &stored {
-        let n: i64 = store
-            .conn()
+        let n: i64 = conn
             .query_row(
                 "SELECT count(*) FROM findings WHERE report_id = ?1",
                 [r.report_id.to_string()],
@@ -391,11 +389,11 @@ fn kill_9_during_uploads_loses_no_confirmed_report_and_stores_no_half_report() {
             .unwrap();
         assert_eq!(n, 1, "report {} is incomplete", r.report_id);
     }
-    let check: String = store
-        .conn()
+    let check: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
+    drop(conn);
     drop(store);
     assert!(history_intact(&data));
 

@@ -45,7 +45,7 @@ use std::path::PathBuf;
 pub enum EvidenceError {
     /// Reading the store failed.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] selfcheck_ledger::store::StoreError),
     /// A stored report's file is missing from the store.
     #[error(
         "the store lists report {report_id} but holds no file for it; the store is damaged, restore it from a backup"

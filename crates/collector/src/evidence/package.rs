@@ -13,9 +13,9 @@ use super::manifest::{
 use super::sm2::{SM2_ALGORITHM, SM2_DISTID, Sm2Key};
 use super::writer::{ZipSink, write_new_file};
 use super::{EvidenceError, unsafe_name};
-use crate::history::{self, HistoryEntry};
-use crate::store::{Store, StoredReport};
 use chrono::{DateTime, FixedOffset, SecondsFormat};
+use selfcheck_ledger::history::{self, HistoryEntry};
+use selfcheck_ledger::store::{Store, StoredReport};
 use selfcheck_report::canonical::to_canonical_bytes;
 use selfcheck_report::{AgentKey, Period};
 use std::collections::BTreeSet;
@@ -187,92 +187,92 @@ pub fn write_package_to<'a, W: Write + Seek>(
 ) -> Result<(W, PackageSummary), EvidenceError> {
     let signers = signers.into();
     check_document_names(&documents)?;
-    let tx = store
-        .conn()
-        .unchecked_transaction()
-        .map_err(|e| store.err(e))?;
-    let reports = store.reports(Some(period))?;
-    let report_count = reports.len();
-    let all = history::read(store.conn(), None).map_err(|e| store.err(e))?;
-    let run = month_run(&all, period);
-    let history_info = HistoryInfo {
-        member: history_member_name(period),
-        head: all
-            .last()
-            .map_or_else(|| history::GENESIS.to_string(), |e| e.digest.clone()),
-        count: all.len() as u64,
-        entries: run.len() as u64,
-        first_seq: run.first().map(|e| e.seq),
-        last_seq: run.last().map(|e| e.seq),
-    };
-    let mut lines = Vec::new();
-    for entry in run {
-        // A history entry is strings, integers and JSON: it always serialises.
-        let value = serde_json::to_value(entry).unwrap_or_default();
-        lines.extend_from_slice(&to_canonical_bytes(&value));
-        lines.push(b'\n');
-    }
-    drop(all);
-
-    // Every listed member, in name order; only reports are read later.
-    let mut plan: Vec<(String, MemberKind, Source)> = vec![
-        (
-            history_info.member.clone(),
-            MemberKind::History,
-            Source::Bytes(lines),
-        ),
-        (
-            names::PUBLIC_KEY.to_string(),
-            MemberKind::PublicKey,
-            Source::Bytes(public_key_pem(signers.collector)?.into_bytes()),
-        ),
-    ];
-    if let Some(sm2) = signers.sm2 {
-        plan.push((
-            names::SM2_PUBLIC_KEY.to_string(),
-            MemberKind::PublicKey,
-            Source::Bytes(sm2.public_key_pem()?.into_bytes()),
-        ));
-    }
-    for doc in documents {
-        let source = match doc.content {
-            Content::Bytes(b) => Source::Bytes(b),
-            Content::File(p) => Source::File(p),
+    // One snapshot: the reports, the history and the raw files agree even
+    // while another process imports.
+    let (history_info, report_count, listed, mut zip) = store.read_snapshot(|store| {
+        let reports = store.reports(Some(period))?;
+        let report_count = reports.len();
+        let all = store.history(None)?;
+        let run = month_run(&all, period);
+        let history_info = HistoryInfo {
+            member: history_member_name(period),
+            head: all
+                .last()
+                .map_or_else(|| history::GENESIS.to_string(), |e| e.digest.clone()),
+            count: all.len() as u64,
+            entries: run.len() as u64,
+            first_seq: run.first().map(|e| e.seq),
+            last_seq: run.last().map(|e| e.seq),
         };
-        plan.push((doc.name, MemberKind::Document, source));
-    }
-    for report in reports {
-        plan.push((
-            report_member_name(&report),
-            MemberKind::Report,
-            Source::Report(Box::new(report)),
-        ));
-    }
-    plan.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut lines = Vec::new();
+        for entry in run {
+            // A history entry is strings, integers and JSON: it always serialises.
+            let value = serde_json::to_value(entry).unwrap_or_default();
+            lines.extend_from_slice(&to_canonical_bytes(&value));
+            lines.push(b'\n');
+        }
+        drop(all);
 
-    let mut zip = ZipSink::new(out, created_at);
-    let mut listed = Vec::with_capacity(plan.len());
-    for (name, kind, source) in plan {
-        let entry = match source {
-            Source::Bytes(bytes) => zip.bytes(&name, kind, &bytes)?,
-            Source::File(path) => zip.file(&name, kind, &path)?,
-            Source::Report(report) => {
-                let bytes = store.raw_report(&report.report_id)?.ok_or_else(|| {
-                    EvidenceError::MissingRaw {
-                        report_id: report.report_id.to_string(),
-                    }
-                })?;
-                let mut entry = zip.bytes(&name, kind, &bytes)?;
-                entry.report_id = Some(report.report_id.to_string());
-                entry.asset_key = Some(report.asset_key);
-                entry.hostname = Some(report.hostname);
-                entry.agent_key_fingerprint = Some(report.key_fingerprint);
-                entry
-            }
-        };
-        listed.push(entry);
-    }
-    tx.finish().map_err(|e| store.err(e))?;
+        // Every listed member, in name order; only reports are read later.
+        let mut plan: Vec<(String, MemberKind, Source)> = vec![
+            (
+                history_info.member.clone(),
+                MemberKind::History,
+                Source::Bytes(lines),
+            ),
+            (
+                names::PUBLIC_KEY.to_string(),
+                MemberKind::PublicKey,
+                Source::Bytes(public_key_pem(signers.collector)?.into_bytes()),
+            ),
+        ];
+        if let Some(sm2) = signers.sm2 {
+            plan.push((
+                names::SM2_PUBLIC_KEY.to_string(),
+                MemberKind::PublicKey,
+                Source::Bytes(sm2.public_key_pem()?.into_bytes()),
+            ));
+        }
+        for doc in documents {
+            let source = match doc.content {
+                Content::Bytes(b) => Source::Bytes(b),
+                Content::File(p) => Source::File(p),
+            };
+            plan.push((doc.name, MemberKind::Document, source));
+        }
+        for report in reports {
+            plan.push((
+                report_member_name(&report),
+                MemberKind::Report,
+                Source::Report(Box::new(report)),
+            ));
+        }
+        plan.sort_by(|a, b| a.0.cmp(&b.0));
+
+        let mut zip = ZipSink::new(out, created_at);
+        let mut listed = Vec::with_capacity(plan.len());
+        for (name, kind, source) in plan {
+            let entry = match source {
+                Source::Bytes(bytes) => zip.bytes(&name, kind, &bytes)?,
+                Source::File(path) => zip.file(&name, kind, &path)?,
+                Source::Report(report) => {
+                    let bytes = store.raw_report(&report.report_id)?.ok_or_else(|| {
+                        EvidenceError::MissingRaw {
+                            report_id: report.report_id.to_string(),
+                        }
+                    })?;
+                    let mut entry = zip.bytes(&name, kind, &bytes)?;
+                    entry.report_id = Some(report.report_id.to_string());
+                    entry.asset_key = Some(report.asset_key);
+                    entry.hostname = Some(report.hostname);
+                    entry.agent_key_fingerprint = Some(report.key_fingerprint);
+                    entry
+                }
+            };
+            listed.push(entry);
+        }
+        Ok::<_, EvidenceError>((history_info, report_count, listed, zip))
+    })?;
 
     let history_entries = history_info.entries;
     let key = signers.collector;

@@ -1,62 +1,15 @@
-//! The store's register of certificates: every one the CA issued, and which
-//! are revoked. `serve` reads the revoked serials to refuse them at the TLS
-//! handshake; `certs list` shows the register. Issuing and revoking are
-//! history entries too.
+//! The store's register of certificates as the PKI uses it: recording what
+//! the CA issued, revoking, and the set of revoked serials `serve` checks at
+//! every TLS handshake. The table itself is the store's
+//! ([`Store::certificates`]); issuing and revoking are history entries too.
 
 use super::authority::IssuedCert;
-use crate::history::{self, NewEntry};
-use crate::store::{Store, StoreError};
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
-use rusqlite::{Connection, params};
+use chrono::{DateTime, FixedOffset};
+use selfcheck_ledger::store::{NewCert, RevokeTarget, Store, StoreError};
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
-/// One certificate of the register.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CertRecord {
-    /// Serial number, lowercase hex.
-    pub serial: String,
-    /// `client` or `server`.
-    pub role: String,
-    /// Common name: the agent's host name.
-    pub name: String,
-    /// SHA-256 of the certificate's DER.
-    pub sha256: String,
-    /// Valid from (RFC 3339).
-    pub not_before: String,
-    /// Valid until (RFC 3339).
-    pub not_after: String,
-    /// When it was issued.
-    pub issued_at: String,
-    /// Who issued it.
-    pub issued_by: String,
-    /// When it was revoked, if it was.
-    pub revoked_at: Option<String>,
-    /// Who revoked it.
-    pub revoked_by: Option<String>,
-    /// Why.
-    pub revoke_reason: Option<String>,
-}
-
-impl CertRecord {
-    /// `valid`, `revoked`, `expired` or `not yet valid` at `now`.
-    pub fn state(&self, now: DateTime<Utc>) -> &'static str {
-        let parse = |s: &str| DateTime::parse_from_rfc3339(s).ok();
-        if self.revoked_at.is_some() {
-            "revoked"
-        } else if parse(&self.not_after).is_some_and(|t| t < now) {
-            "expired"
-        } else if parse(&self.not_before).is_some_and(|t| t > now) {
-            "not yet valid"
-        } else {
-            "valid"
-        }
-    }
-}
-
-fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+pub use selfcheck_ledger::store::CertRecord;
 
 /// Record an issued certificate (and a history entry) in one transaction.
 pub fn record_issued(
@@ -65,51 +18,24 @@ pub fn record_issued(
     by: &str,
     at: DateTime<FixedOffset>,
 ) -> Result<(), StoreError> {
-    let tx = store.write_tx()?;
-    let result = (|| {
-        tx.execute(
-            "INSERT INTO certificates (serial, role, name, sha256, not_before, not_after, issued_at, issued_by, pem)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                cert.serial,
-                cert.role.as_str(),
-                cert.name,
-                cert.sha256,
-                rfc3339(cert.not_before),
-                rfc3339(cert.not_after),
-                at.to_rfc3339_opts(SecondsFormat::Secs, false),
-                by,
-                cert.cert_pem,
-            ],
-        )?;
-        history::append(
-            &tx,
-            &NewEntry {
-                actor: by,
-                kind: history::kind::CERT_ISSUED,
-                fingerprint: None,
-                body: serde_json::json!({
-                    "role": cert.role.as_str(),
-                    "name": cert.name,
-                    "serial": cert.serial,
-                    "sha256": cert.sha256,
-                    "not_before": rfc3339(cert.not_before),
-                    "not_after": rfc3339(cert.not_after),
-                }),
-            },
-            at,
-        )?;
-        tx.commit()
-    })();
-    result.map_err(|e| store.err(e))
+    let new = NewCert {
+        role: cert.role.as_str(),
+        name: &cert.name,
+        serial: &cert.serial,
+        sha256: &cert.sha256,
+        not_before: cert.not_before,
+        not_after: cert.not_after,
+        cert_pem: &cert.cert_pem,
+    };
+    store.record_cert_issued(new, by, at)
 }
 
-/// Which certificates to revoke.
+/// Which certificates to revoke, as typed on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RevokeTarget<'a> {
+pub enum RevokeWhich<'a> {
     /// Every unrevoked client certificate of this host.
     Host(&'a str),
-    /// The certificate with this serial (hex).
+    /// The certificate with this serial (hex, with or without `:`).
     Serial(&'a str),
 }
 
@@ -117,52 +43,18 @@ pub enum RevokeTarget<'a> {
 /// Returns the ones revoked now; already revoked ones are left as they are.
 pub fn revoke(
     store: &mut Store,
-    target: RevokeTarget<'_>,
+    which: RevokeWhich<'_>,
     by: &str,
     reason: &str,
     at: DateTime<FixedOffset>,
 ) -> Result<Vec<CertRecord>, StoreError> {
-    let tx = store.write_tx()?;
-    let result = (|| {
-        let matching: Vec<CertRecord> = list(&tx)?
-            .into_iter()
-            .filter(|c| c.revoked_at.is_none())
-            .filter(|c| match target {
-                RevokeTarget::Host(h) => c.role == "client" && c.name == h,
-                RevokeTarget::Serial(s) => c.serial == normalize_serial(s),
-            })
-            .collect();
-        let when = at.to_rfc3339_opts(SecondsFormat::Secs, false);
-        let mut revoked = Vec::new();
-        for mut cert in matching {
-            tx.execute(
-                "UPDATE certificates SET revoked_at = ?1, revoked_by = ?2, revoke_reason = ?3 WHERE serial = ?4",
-                params![when, by, reason, cert.serial],
-            )?;
-            history::append(
-                &tx,
-                &NewEntry {
-                    actor: by,
-                    kind: history::kind::CERT_REVOKED,
-                    fingerprint: None,
-                    body: serde_json::json!({
-                        "serial": cert.serial,
-                        "name": cert.name,
-                        "role": cert.role,
-                        "reason": reason,
-                    }),
-                },
-                at,
-            )?;
-            cert.revoked_at = Some(when.clone());
-            cert.revoked_by = Some(by.to_string());
-            cert.revoke_reason = Some(reason.to_string());
-            revoked.push(cert);
+    match which {
+        RevokeWhich::Host(h) => store.revoke_certs(RevokeTarget::Host(h), by, reason, at),
+        RevokeWhich::Serial(s) => {
+            let serial = normalize_serial(s);
+            store.revoke_certs(RevokeTarget::Serial(&serial), by, reason, at)
         }
-        tx.commit()?;
-        Ok(revoked)
-    })();
-    result.map_err(|e: rusqlite::Error| store.err(e))
+    }
 }
 
 /// A serial as typed (`1F:02:…` as openssl prints it, or hex) in the
@@ -182,30 +74,6 @@ pub fn normalize_serial(serial: &str) -> String {
     hex
 }
 
-/// Every certificate of the register, oldest first.
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<CertRecord>> {
-    let mut stmt = conn.prepare(
-        "SELECT serial, role, name, sha256, not_before, not_after, issued_at, issued_by, revoked_at, revoked_by, revoke_reason
-         FROM certificates ORDER BY issued_at, rowid",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(CertRecord {
-            serial: r.get(0)?,
-            role: r.get(1)?,
-            name: r.get(2)?,
-            sha256: r.get(3)?,
-            not_before: r.get(4)?,
-            not_after: r.get(5)?,
-            issued_at: r.get(6)?,
-            issued_by: r.get(7)?,
-            revoked_at: r.get(8)?,
-            revoked_by: r.get(9)?,
-            revoke_reason: r.get(10)?,
-        })
-    })?;
-    rows.collect()
-}
-
 /// The serials `serve` refuses, shared between the TLS handshake and the
 /// task that re-reads them from the store, so a revocation takes effect on
 /// the next handshake without a restart.
@@ -216,19 +84,15 @@ pub struct RevokedSerials {
 
 impl RevokedSerials {
     /// Read the revoked serials from the store.
-    pub fn load(conn: &Connection) -> rusqlite::Result<RevokedSerials> {
+    pub fn load(store: &Store) -> Result<RevokedSerials, StoreError> {
         let set = RevokedSerials::default();
-        set.refresh(conn)?;
+        set.refresh(store)?;
         Ok(set)
     }
 
     /// Re-read them; returns how many there are.
-    pub fn refresh(&self, conn: &Connection) -> rusqlite::Result<usize> {
-        let mut stmt =
-            conn.prepare_cached("SELECT serial FROM certificates WHERE revoked_at IS NOT NULL")?;
-        let fresh: HashSet<String> = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<_>>()?;
+    pub fn refresh(&self, store: &Store) -> Result<usize, StoreError> {
+        let fresh: HashSet<String> = store.revoked_serials()?;
         let n = fresh.len();
         match self.serials.write() {
             Ok(mut guard) => *guard = fresh,

@@ -18,7 +18,6 @@
 
 use super::ratelimit::RateLimiter;
 use super::writer::WriteJob;
-use crate::import::{ImportError, ImportOutcome, verify_report};
 use crate::pki::PeerIdentity;
 use axum::Router;
 use axum::body::Body;
@@ -27,6 +26,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use selfcheck_catalog::Catalog;
+use selfcheck_ledger::import::{ImportError, ImportOutcome, verify_report};
 use selfcheck_report::MAX_REPORT_BYTES;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

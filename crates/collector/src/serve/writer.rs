@@ -5,8 +5,8 @@
 //! report is confirmed to an agent only once it is durably stored; a crash
 //! before the commit loses only reports nobody was told were stored.
 
-use crate::import::{ImportError, ImportOptions, ImportOutcome, store_verified};
-use crate::store::Store;
+use selfcheck_ledger::import::{ImportError, ImportOptions, ImportOutcome, store_verified};
+use selfcheck_ledger::store::Store;
 use selfcheck_report::VerifiedReport;
 use tokio::sync::{mpsc, oneshot};
 

@@ -6,7 +6,7 @@ use super::{ProblemKind, VerifyReport};
 use crate::evidence::archive::Archive;
 use crate::evidence::manifest::{Manifest, ManifestMember, MemberKind, names};
 use crate::evidence::{Digests, unsafe_name};
-use crate::history::{self, HistoryEntry};
+use selfcheck_ledger::history::{self, HistoryEntry};
 use selfcheck_report::{Period, SignedReport};
 use serde::Deserialize;
 use serde_json::Value;

@@ -1,0 +1,506 @@
+//! Output for people and programs: the ledger as a table, CSV or JSON, the
+//! list of stored reports, and the per-file lines of an import.
+//!
+//! Presenters only format; what goes into a ledger is decided in [`selfcheck_ledger::ledger`].
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use selfcheck_catalog::Lang;
+use selfcheck_ledger::engine::{FindingRow, InspectionRecord, Summary};
+use selfcheck_ledger::import::ImportOutcome;
+use selfcheck_ledger::ledger::{Column, Ledger, LedgerRow, risk_label};
+use selfcheck_ledger::store::StoredReport;
+use serde::Serialize;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// How a ledger is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// A table for the terminal, wrapped to its width, with the columns that fit a
+    /// screen ([`selfcheck_ledger::ledger::Column::SCREEN`]); csv and json carry every column.
+    #[default]
+    Table,
+    /// CSV, UTF-8 with a byte-order mark so Excel shows Chinese correctly.
+    Csv,
+    /// JSON with stable English field names: every row and the summary.
+    Json,
+    /// An xlsx workbook: 整改台账 (in the configured columns, rows grouped),
+    /// 明细, 检查记录 and 统计 sheets ([`crate::xlsx`]). Binary:
+    /// written to a file only.
+    Xlsx,
+    /// The printable monthly self-inspection report (月度网络安全自查报告): one
+    /// self-contained html file for A4 ([`crate::html`]).
+    Html,
+}
+
+impl Format {
+    /// Whether the format is binary (needs a file to go to).
+    pub fn is_binary(self) -> bool {
+        matches!(self, Format::Xlsx)
+    }
+
+    /// The format's name on the command line and its file extension.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Xlsx => "xlsx",
+            Format::Html => "html",
+        }
+    }
+}
+
+fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// Render a ledger; a table wraps to the terminal width when there is one.
+pub fn render(ledger: &Ledger, format: Format, lang: Lang) -> String {
+    render_with_width(ledger, format, lang, None)
+}
+
+/// Render a ledger; `width` fixes a table's width instead of asking the terminal.
+pub fn render_with_width(
+    ledger: &Ledger,
+    format: Format,
+    lang: Lang,
+    width: Option<u16>,
+) -> String {
+    match format {
+        Format::Table => table(ledger, lang, width),
+        Format::Csv => csv_text(ledger, lang),
+        Format::Json => json(ledger, lang),
+        // Binary formats are written from the documents' sheets, never as text.
+        Format::Xlsx => pick(
+            lang,
+            "xlsx 是二进制格式，请用 --out FILE.xlsx 写入文件。\n",
+            "xlsx is a binary format; write it to a file with --out FILE.xlsx.\n",
+        )
+        .to_string(),
+        // The report needs the trend and last month: `selfcheck-collector ledger --format html`.
+        Format::Html => pick(
+            lang,
+            "月度自查报告需要近 12 个月的数据，请用 ledger --format html 生成。\n",
+            "The monthly report needs the last 12 months; make it with ledger --format html.\n",
+        )
+        .to_string(),
+    }
+}
+
+fn new_table(width: Option<u16>) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(w) = width.or_else(fallback_width) {
+        t.set_width(w);
+    }
+    t
+}
+
+/// Table width when none is given: `COLUMNS`, else the terminal's, else 160 (files, pipes).
+fn fallback_width() -> Option<u16> {
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    columns.or_else(|| (!std::io::IsTerminal::is_terminal(&std::io::stdout())).then_some(160))
+}
+
+fn name_of(h: &InspectionRecord) -> String {
+    h.asset
+        .as_ref()
+        .map_or_else(|| h.hostname.clone(), |a| a.asset_name.clone())
+}
+
+fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
+    let mut out = format!(
+        "{} {}（{} {}）\n",
+        pick(lang, "检查整改台账", "Inspection and rectification ledger"),
+        ledger.period,
+        pick(lang, "状态判定日", "statuses as of"),
+        ledger.judged_on
+    );
+    if ledger.hosts.is_empty() && ledger.rows.is_empty() {
+        out.push_str(pick(
+            lang,
+            "本月没有已导入的报告，也没有登记的资产。先用 import 导入各主机的报告。\n",
+            "No reports are stored for this month and no assets are registered. Import the hosts' reports first.\n",
+        ));
+        return out;
+    }
+    if ledger.rows.is_empty() {
+        out.push_str(pick(
+            lang,
+            "本月没有需要整改的问题。\n",
+            "Nothing to rectify this month.\n",
+        ));
+    } else {
+        let mut t = new_table(width);
+        t.set_header(Column::SCREEN.iter().map(|c| c.header(lang)));
+        for row in &ledger.rows {
+            t.add_row(Column::SCREEN.iter().map(|&c| row.cell(c, lang)));
+        }
+        out.push_str(&format!("{t}\n"));
+    }
+
+    out.push_str(&format!(
+        "\n{}\n",
+        pick(lang, "检查记录", "Inspection record")
+    ));
+    let mut t = new_table(width);
+    t.set_header(if lang == Lang::Zh {
+        [
+            "资产名称",
+            "IP地址",
+            "检查日期",
+            "已运行检查",
+            "未能运行",
+            "不适用",
+            "条款符合",
+            "问题（超危/高危/中危/低危/提示）",
+        ]
+    } else {
+        [
+            "Asset name",
+            "IP address",
+            "Inspected on",
+            "Checks run",
+            "Could not run",
+            "Not applicable",
+            "Clauses met",
+            "Findings (C/H/M/L/I)",
+        ]
+    });
+    for h in &ledger.hosts {
+        let mut name = name_of(h);
+        if h.unregistered {
+            name.push_str(pick(lang, "（未登记）", " (unregistered)"));
+        }
+        t.add_row([
+            name,
+            h.ip_addresses.join(", "),
+            match &h.report {
+                Some((_, at, _)) => at.date_naive().to_string(),
+                None => pick(lang, "未检查", "not inspected").into(),
+            },
+            h.checks_run.to_string(),
+            h.could_not_run.len().to_string(),
+            h.not_applicable.len().to_string(),
+            clauses_met(h, lang),
+            h.findings_by_level
+                .iter()
+                .map(|(_, n)| n.to_string())
+                .collect::<Vec<_>>()
+                .join("/"),
+        ]);
+    }
+    out.push_str(&format!("{t}\n"));
+    let not_run: Vec<&InspectionRecord> = ledger
+        .hosts
+        .iter()
+        .filter(|h| !h.could_not_run.is_empty())
+        .collect();
+    if !not_run.is_empty() {
+        out.push_str(pick(
+            lang,
+            "未能运行的检查（不能视为无问题）：\n",
+            "Checks that could not run (not evidence of no problem):\n",
+        ));
+        for h in not_run {
+            for (id, reason) in &h.could_not_run {
+                out.push_str(&format!("  {} {id}: {reason}\n", name_of(h)));
+            }
+        }
+    }
+    let exceptions: Vec<(
+        &InspectionRecord,
+        &selfcheck_ledger::engine::NotApplicableCheck,
+    )> = ledger
+        .hosts
+        .iter()
+        .flat_map(|h| {
+            h.not_applicable
+                .iter()
+                .filter(|n| n.is_exception())
+                .map(move |n| (h, n))
+        })
+        .collect();
+    if !exceptions.is_empty() {
+        out.push_str(pick(
+            lang,
+            "经批准不适用的检查：\n",
+            "Checks exempted by an approved exception:\n",
+        ));
+        for (h, n) in exceptions {
+            out.push_str(&format!(
+                "  {} {}\n",
+                name_of(h),
+                crate::sheets::exception_text(n, lang)
+            ));
+        }
+    }
+    let s = &ledger.summary;
+    out.push_str(&format!("\n{}\n", pick(lang, "统计", "Summary")));
+    out.push_str(&match lang {
+        Lang::Zh => format!(
+            "应检资产 {}，已检 {}，未检 {}；报告主机 {}（未登记 {}）\n",
+            s.assets_expected,
+            s.assets_inspected,
+            s.assets_expected - s.assets_inspected,
+            s.hosts_reporting,
+            s.hosts_unregistered
+        ),
+        Lang::En => format!(
+            "assets expected {}, inspected {}, not inspected {}; hosts reporting {} ({} unregistered)\n",
+            s.assets_expected,
+            s.assets_inspected,
+            s.assets_expected - s.assets_inspected,
+            s.hosts_reporting,
+            s.hosts_unregistered
+        ),
+    });
+    let mut t = new_table(width);
+    t.set_header(if lang == Lang::Zh {
+        [
+            "风险等级",
+            "问题",
+            "新增",
+            "上月结转",
+            "本月销号",
+            "逾期",
+            "待整改",
+            "风险接受",
+            "误报",
+        ]
+    } else {
+        [
+            "Risk",
+            "Rows",
+            "New",
+            "Carried over",
+            "Closed",
+            "Overdue",
+            "Pending",
+            "Accepted",
+            "False positive",
+        ]
+    });
+    for (level, c) in &s.by_level {
+        t.add_row([
+            risk_label(*level, lang).to_string(),
+            c.rows.to_string(),
+            c.new.to_string(),
+            c.carried_over.to_string(),
+            c.closed_this_month.to_string(),
+            c.overdue.to_string(),
+            c.pending.to_string(),
+            c.risk_accepted.to_string(),
+            c.false_positive.to_string(),
+        ]);
+    }
+    out.push_str(&format!("{t}\n"));
+    out.push_str(&format!(
+        "{}{}\n",
+        pick(lang, "整改率：", "Rectification rate: "),
+        s.rectification_rate
+            .map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
+    ));
+    out
+}
+
+fn csv_text(ledger: &Ledger, lang: Lang) -> String {
+    let mut out = Vec::new();
+    // Writing to memory does not fail.
+    let _ = write_csv(ledger, lang, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Write the rectification list as CSV (UTF-8 with a byte-order mark, every
+/// column, formulas defused by [`crate::csv::write_csv`]) to `w`, row by row.
+pub fn write_csv(ledger: &Ledger, lang: Lang, w: impl std::io::Write) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::new(w);
+    crate::csv::write_csv(
+        Column::ALL.iter().map(|c| c.header(lang)),
+        ledger
+            .rows
+            .iter()
+            .map(|row| Column::ALL.iter().map(move |&c| row.cell(c, lang))),
+        &mut w,
+    )?;
+    w.flush()
+}
+
+/// The JSON document of a ledger (`docs/ledger.md` describes every field).
+#[derive(Serialize)]
+struct JsonLedger<'a> {
+    format: &'static str,
+    period: String,
+    judged_on: String,
+    lang: &'static str,
+    summary: &'a Summary,
+    inspections: &'a [InspectionRecord],
+    rows: JsonRows<'a>,
+}
+
+/// The rows, serialised one at a time (a month can have 100,000s of them).
+struct JsonRows<'a> {
+    ledger: &'a Ledger,
+    lang: Lang,
+}
+
+impl Serialize for JsonRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.ledger.rows.iter().map(|r| json_row(r, self.lang)))
+    }
+}
+
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    #[serde(flatten)]
+    row: &'a FindingRow,
+    check_title: &'a str,
+    references: &'a [String],
+    remediation: &'a str,
+    status_label: String,
+    risk_label: &'static str,
+    description: String,
+    evidence_ref: String,
+}
+
+fn json_row(r: &LedgerRow, lang: Lang) -> JsonRow<'_> {
+    JsonRow {
+        row: &r.row,
+        check_title: r.check_title.get(lang),
+        references: &r.references,
+        remediation: r.remediation.get(lang),
+        status_label: r.cell(Column::Status, lang),
+        risk_label: risk_label(r.row.state.risk, lang),
+        description: r.description(lang),
+        evidence_ref: r.evidence_ref(),
+    }
+}
+
+/// Write the ledger as JSON to `w`, row by row, without building it in memory.
+pub fn write_json(ledger: &Ledger, lang: Lang, w: impl std::io::Write) -> std::io::Result<()> {
+    let doc = JsonLedger {
+        format: "selfcheck-ledger-v1",
+        period: ledger.period.to_string(),
+        judged_on: ledger.judged_on.to_string(),
+        lang: pick(lang, "zh", "en"),
+        summary: &ledger.summary,
+        inspections: &ledger.hosts,
+        rows: JsonRows { ledger, lang },
+    };
+    let mut w = std::io::BufWriter::new(w);
+    serde_json::to_writer_pretty(&mut w, &doc)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
+fn json(ledger: &Ledger, lang: Lang) -> String {
+    let mut out = Vec::new();
+    // Writing to memory does not fail.
+    let _ = write_json(ledger, lang, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The stored reports as a table.
+pub fn reports_table(reports: &[StoredReport], lang: Lang) -> String {
+    if reports.is_empty() {
+        return pick(lang, "没有已存储的报告。\n", "No reports are stored.\n").to_string();
+    }
+    let mut t = new_table(None);
+    t.set_header(if lang == Lang::Zh {
+        [
+            "批次",
+            "资产名称",
+            "IP地址",
+            "报告编号",
+            "完成时间",
+            "已运行",
+            "未能运行",
+            "不适用",
+            "问题数",
+            "来源文件",
+        ]
+    } else {
+        [
+            "Period",
+            "Asset name",
+            "IP address",
+            "Report id",
+            "Finished",
+            "Ran",
+            "Could not run",
+            "Not applicable",
+            "Findings",
+            "Source file",
+        ]
+    });
+    for r in reports {
+        t.add_row([
+            r.period.to_string(),
+            r.hostname.clone(),
+            r.ip_addresses.join(", "),
+            r.report_id.to_string(),
+            r.finished_at.format("%Y-%m-%d %H:%M %:z").to_string(),
+            r.checks_run.to_string(),
+            r.checks_could_not_run.to_string(),
+            r.checks_not_applicable.to_string(),
+            r.findings.to_string(),
+            r.source_name.clone(),
+        ]);
+    }
+    format!("{t}\n")
+}
+
+/// The stored reports as JSON (metadata, not the report files).
+pub fn reports_json(reports: &[StoredReport]) -> String {
+    let mut text = serde_json::to_string_pretty(reports).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// One line about one imported file, naming the file and what happened.
+pub fn import_line(path: &Path, outcome: &ImportOutcome) -> String {
+    let path = path.display();
+    match outcome {
+        ImportOutcome::Stored {
+            report_id,
+            findings,
+            new_findings,
+        } => format!(
+            "stored          {path}: report {report_id}, {findings} finding(s), {new_findings} new"
+        ),
+        ImportOutcome::AlreadyStored { report_id } => format!(
+            "already stored  {path}: report {report_id} was imported before; nothing changed"
+        ),
+        ImportOutcome::Refused { error } => format!("refused         {path}: {error}"),
+    }
+}
+
+/// The closing line of an import: how many files were stored, already stored, refused.
+pub fn import_summary(results: &[(PathBuf, ImportOutcome)]) -> String {
+    let count = |f: fn(&ImportOutcome) -> bool| results.iter().filter(|(_, o)| f(o)).count();
+    let stored = count(|o| matches!(o, ImportOutcome::Stored { .. }));
+    let already = count(|o| matches!(o, ImportOutcome::AlreadyStored { .. }));
+    let refused = count(ImportOutcome::is_refused);
+    format!(
+        "{} file(s): {stored} stored, {already} already stored, {refused} refused",
+        results.len()
+    )
+}
+
+/// `met/judged` clauses of the host's level (`L3 12/20`), or `—` without baseline checks.
+fn clauses_met(h: &InspectionRecord, lang: Lang) -> String {
+    let (Some(level), false) = (h.judged_level, h.compliance.is_empty()) else {
+        return "—".into();
+    };
+    let (met, judged) = selfcheck_catalog::compliance::met_of_judged(&h.compliance);
+    let level = match lang {
+        Lang::Zh => crate::sheets::level_name(level, lang),
+        Lang::En => format!("L{level}"),
+    };
+    format!("{level} {met}/{judged}")
+}

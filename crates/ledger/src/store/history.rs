@@ -1,0 +1,278 @@
+//! The history table: appending an entry to the chain, reading entries back
+//! and verifying the chain as stored. The chain's rules (digests, what a
+//! break means) are in [`crate::history`].
+
+use super::{Store, StoreError};
+use crate::history::{GENESIS, HistoryEntry, NewEntry, Verification, digest_of};
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+use rusqlite::{Connection, OptionalExtension, params};
+use selfcheck_report::canonical::to_canonical_bytes;
+use serde_json::Value;
+
+impl Store {
+    /// Every history entry in chain order, or only those of one [`crate::history::kind`].
+    pub fn history(&self, kind: Option<&str>) -> Result<Vec<HistoryEntry>, StoreError> {
+        read(&self.conn, kind).map_err(|e| self.err(e))
+    }
+
+    /// Walk the stored chain and say where it is broken, with its head digest
+    /// and length (what an evidence package records).
+    pub fn verify_history(&self) -> Result<Verification, StoreError> {
+        verify(&self.conn).map_err(|e| self.err(e))
+    }
+}
+
+/// Append an entry inside the caller's transaction (so the entry and the
+/// change it records commit together, or neither does).
+pub(crate) fn append(
+    tx: &Connection,
+    entry: &NewEntry<'_>,
+    at: DateTime<FixedOffset>,
+) -> rusqlite::Result<HistoryEntry> {
+    let last: Option<(i64, String)> = tx
+        .prepare_cached("SELECT seq, digest FROM history ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (seq, prev) = match last {
+        Some((seq, digest)) => (seq + 1, digest),
+        None => (1, GENESIS.to_string()),
+    };
+    let at = at.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let body_text =
+        String::from_utf8(to_canonical_bytes(&entry.body)).expect("canonical JSON is UTF-8");
+    let digest = digest_of(
+        seq,
+        &at,
+        entry.actor,
+        entry.kind,
+        entry.fingerprint,
+        &entry.body,
+        &prev,
+    );
+    tx.prepare_cached(
+        "INSERT INTO history (seq, at, actor, kind, fingerprint, body, prev, digest)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        seq,
+        at,
+        entry.actor,
+        entry.kind,
+        entry.fingerprint,
+        body_text,
+        prev,
+        digest
+    ])?;
+    Ok(HistoryEntry {
+        seq,
+        at,
+        actor: entry.actor.to_string(),
+        kind: entry.kind.to_string(),
+        fingerprint: entry.fingerprint.map(str::to_string),
+        body: entry.body.clone(),
+        prev,
+        digest,
+    })
+}
+
+/// Entries of `kind` (all kinds when `None`), in chain order.
+pub(crate) fn read(
+    conn: &rusqlite::Connection,
+    kind: Option<&str>,
+) -> rusqlite::Result<Vec<HistoryEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, kind, fingerprint, body, prev, digest FROM history
+         WHERE ?1 IS NULL OR kind = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([kind], |r| {
+        let body: String = r.get(5)?;
+        Ok(HistoryEntry {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            kind: r.get(3)?,
+            fingerprint: r.get(4)?,
+            // A body that is not JSON is kept as a string, and fails verification.
+            body: serde_json::from_str(&body).unwrap_or(Value::String(body)),
+            prev: r.get(6)?,
+            digest: r.get(7)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Check every entry: sequence without gaps, each `prev` equal to the digest
+/// of the entry before, each digest equal to the digest of its own content.
+pub(crate) fn verify(conn: &rusqlite::Connection) -> rusqlite::Result<Verification> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, kind, fingerprint, body, prev, digest FROM history ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut expected_seq = 1i64;
+    let mut prev_digest = GENESIS.to_string();
+    let mut problems = Vec::new();
+    let mut entries = 0u64;
+    while let Some(r) = rows.next()? {
+        entries += 1;
+        let seq: i64 = r.get(0)?;
+        let at: String = r.get(1)?;
+        let actor: String = r.get(2)?;
+        let kind: String = r.get(3)?;
+        let fingerprint: Option<String> = r.get(4)?;
+        let body_text: String = r.get(5)?;
+        let prev: String = r.get(6)?;
+        let digest: String = r.get(7)?;
+        if seq != expected_seq {
+            problems.push(format!(
+                "entry {seq}: expected entry {expected_seq} here; entries {expected_seq}..{} are missing (deleted)",
+                seq - 1
+            ));
+        }
+        if prev != prev_digest {
+            problems.push(format!(
+                "entry {seq} ({kind} by {actor} at {at}): its link to the previous entry does not match (an entry before it was edited, removed or reordered)"
+            ));
+        }
+        let body: Option<Value> = serde_json::from_str(&body_text).ok();
+        let canonical_body = body
+            .as_ref()
+            .map(|b| String::from_utf8(to_canonical_bytes(b)).unwrap_or_default());
+        let recomputed = body
+            .as_ref()
+            .map(|b| digest_of(seq, &at, &actor, &kind, fingerprint.as_deref(), b, &prev));
+        if canonical_body.as_deref() != Some(body_text.as_str())
+            || recomputed.as_deref() != Some(digest.as_str())
+        {
+            problems.push(format!(
+                "entry {seq} ({kind} by {actor} at {at}): its content does not match its digest (the entry was edited)"
+            ));
+        }
+        prev_digest = digest;
+        expected_seq = seq + 1;
+    }
+    Ok(Verification {
+        entries,
+        head: prev_digest,
+        problems,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{kind, verify_entries};
+    use rusqlite::Connection;
+    use serde_json::json;
+
+    fn db() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&super::super::schema_for_tests())
+            .unwrap();
+        conn
+    }
+
+    fn add(conn: &mut Connection, n: usize) {
+        for i in 0..n {
+            let tx = conn.transaction().unwrap();
+            append(
+                &tx,
+                &NewEntry {
+                    actor: "张工",
+                    kind: kind::STATUS_SET,
+                    fingerprint: Some("fp"),
+                    body: json!({"status": "in_progress", "i": i}),
+                },
+                DateTime::parse_from_rfc3339("2026-11-20T10:00:00+08:00").unwrap(),
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+    }
+
+    #[test]
+    fn an_intact_chain_verifies_and_names_its_head() {
+        let mut conn = db();
+        assert_eq!(verify(&conn).unwrap().head, GENESIS);
+        add(&mut conn, 3);
+        let v = verify(&conn).unwrap();
+        assert!(v.is_intact(), "{:?}", v.problems);
+        assert_eq!(v.entries, 3);
+        let entries = read(&conn, None).unwrap();
+        assert_eq!(v.head, entries[2].digest);
+        assert_eq!(entries[1].prev, entries[0].digest);
+    }
+
+    #[test]
+    fn a_run_of_entries_verifies_without_the_database() {
+        let mut conn = db();
+        add(&mut conn, 4);
+        let entries = read(&conn, None).unwrap();
+        assert!(verify_entries(&entries).is_empty());
+        assert!(
+            verify_entries(&entries[1..]).is_empty(),
+            "a later run verifies too"
+        );
+        let mut edited = entries.clone();
+        edited[2].body = json!({"status": "closed"});
+        let problems = verify_entries(&edited);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("entry 3 (") && problems[0].contains("edited"));
+        let mut gap = entries.clone();
+        gap.remove(1);
+        let problems = verify_entries(&gap);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("entry 3: expected entry 2"))
+        );
+        assert!(problems.iter().any(|p| p.contains("link")), "{problems:?}");
+    }
+
+    #[test]
+    fn edits_deletions_and_reordering_are_named() {
+        let mut conn = db();
+        add(&mut conn, 4);
+        conn.execute(
+            "UPDATE history SET body = '{\"i\":1,\"status\":\"closed\"}' WHERE seq = 2",
+            [],
+        )
+        .unwrap();
+        let v = verify(&conn).unwrap();
+        assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
+        assert!(v.problems[0].starts_with("entry 2 "), "{:?}", v.problems);
+        assert!(v.problems[0].contains("edited"));
+
+        let mut conn = db();
+        add(&mut conn, 4);
+        conn.execute("DELETE FROM history WHERE seq = 2", [])
+            .unwrap();
+        let v = verify(&conn).unwrap();
+        assert!(
+            v.problems
+                .iter()
+                .any(|p| p.starts_with("entry 3: expected entry 2"))
+        );
+        assert!(
+            v.problems
+                .iter()
+                .any(|p| p.starts_with("entry 3 (") && p.contains("link"))
+        );
+
+        // Swapping two entries' places (renumbering them) breaks both links.
+        let mut conn = db();
+        add(&mut conn, 4);
+        conn.execute_batch(
+            "UPDATE history SET seq = 100 WHERE seq = 2;
+             UPDATE history SET seq = 2 WHERE seq = 3;
+             UPDATE history SET seq = 3 WHERE seq = 100;",
+        )
+        .unwrap();
+        let v = verify(&conn).unwrap();
+        assert!(!v.is_intact());
+        assert!(
+            v.problems.iter().any(|p| p.starts_with("entry 2 ")),
+            "{:?}",
+            v.problems
+        );
+    }
+}

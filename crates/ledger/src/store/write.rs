@@ -1,0 +1,234 @@
+//! Writing one report inside the caller's transaction: the report, its check
+//! runs and findings, ledger numbers for new fingerprints, and the key pin.
+
+use super::{FindingNo, InsertOutcome, NewReport, conversion, json_text};
+use chrono::DateTime;
+use rusqlite::{Connection, OptionalExtension, params};
+use selfcheck_report::{CheckOutcome, Finding, Report};
+
+/// Write `new` in `tx`. Returns without writing anything (so the caller can roll
+/// back) unless the outcome is [`InsertOutcome::Stored`].
+pub(super) fn insert_in(
+    tx: &Connection,
+    new: NewReport<'_>,
+    accept_new_key: bool,
+) -> rusqlite::Result<InsertOutcome> {
+    let report: &Report = &new.verified.signed.report;
+    let id = report.report_id.as_str();
+    let file_sha256 = &new.verified.file_sha256;
+    let stored: Option<String> = tx
+        .prepare_cached("SELECT file_sha256 FROM reports WHERE report_id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    if let Some(stored_sha256) = stored {
+        return Ok(if &stored_sha256 == file_sha256 {
+            InsertOutcome::AlreadyStored
+        } else {
+            InsertOutcome::Conflict { stored_sha256 }
+        });
+    }
+
+    let asset = report.host.asset_key();
+    let key = &new.verified.signed.signature.key_fingerprint;
+    let imported_at = new.imported_at.to_rfc3339();
+    let pinned: Option<String> = tx
+        .prepare_cached("SELECT key_fingerprint FROM asset_keys WHERE asset_key = ?1")?
+        .query_row([&asset], |r| r.get(0))
+        .optional()?;
+    match pinned {
+        None => {
+            tx.prepare_cached("INSERT INTO asset_keys (asset_key, key_fingerprint, first_seen_at, pinned_at, pinned_report_id)
+                 VALUES (?1, ?2, ?3, ?3, ?4)")?.execute(
+                params![asset, key, imported_at, id],
+            )?;
+        }
+        Some(p) if &p == key => {}
+        Some(_) if accept_new_key => {
+            tx.prepare_cached(
+                "UPDATE asset_keys SET key_fingerprint = ?2, pinned_at = ?3, pinned_report_id = ?4
+                 WHERE asset_key = ?1",
+            )?
+            .execute(params![asset, key, imported_at, id])?;
+        }
+        Some(pinned) => return Ok(InsertOutcome::KeyChanged { pinned }),
+    }
+
+    let host = &report.host;
+    let ips: Vec<String> = host.ip_addresses.iter().map(|ip| ip.to_string()).collect();
+    tx.prepare_cached(
+        "INSERT INTO reports (report_id, asset_key, hostname, machine_id, os_name, ip_addresses,
+             kernel, period, started_at, finished_at, agent_version, key_fingerprint, file_sha256,
+             source_name, imported_at, raw, raw_encoding, baseline_level)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'lz4', ?17)",
+    )?
+    .execute(params![
+        id,
+        asset,
+        host.hostname,
+        host.machine_id,
+        host.os.display_name(),
+        json_text(&ips),
+        host.kernel,
+        report.period.to_string(),
+        report.started_at.to_rfc3339(),
+        report.finished_at.to_rfc3339(),
+        report.agent.version,
+        key,
+        file_sha256,
+        new.source_name,
+        imported_at,
+        lz4_flex::block::compress_prepend_size(new.bytes),
+        report.baseline_level,
+    ])?;
+
+    for run in &report.checks {
+        let (count, reason, approver, expires) = match &run.outcome {
+            CheckOutcome::Passed => (0, None, None, None),
+            CheckOutcome::Findings { count } => (*count, None, None, None),
+            CheckOutcome::CouldNotRun { reason } => (0, Some(reason.as_str()), None, None),
+            CheckOutcome::NotApplicable {
+                reason,
+                approver,
+                expires,
+            } => (
+                0,
+                Some(reason.as_str()),
+                approver.as_deref(),
+                expires.map(|d| d.to_string()),
+            ),
+        };
+        tx.prepare_cached(
+            "INSERT INTO check_runs (report_id, check_id, status, finding_count, reason, approver, expires)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            id,
+            run.check_id.as_str(),
+            run.outcome.as_str(),
+            count,
+            reason,
+            approver,
+            expires
+        ])?;
+    }
+    for f in &report.findings {
+        tx.prepare_cached("INSERT INTO findings (report_id, fingerprint, check_id, risk, subject, evidence, detected_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(
+            params![
+                id,
+                f.fingerprint.as_str(),
+                f.check_id.as_str(),
+                f.risk.as_str(),
+                f.subject,
+                json_text(&f.evidence),
+                f.detected_at.to_rfc3339(),
+            ],
+        )?;
+    }
+    for s in &report.suppressed {
+        let f = &s.finding;
+        tx.prepare_cached("INSERT INTO suppressed_findings (report_id, fingerprint, check_id, risk, subject, evidence, detected_at, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(
+            params![
+                id,
+                f.fingerprint.as_str(),
+                f.check_id.as_str(),
+                f.risk.as_str(),
+                f.subject,
+                json_text(&f.evidence),
+                f.detected_at.to_rfc3339(),
+                s.reason,
+            ],
+        )?;
+    }
+
+    // Number new fingerprints in a stable order: most severe first.
+    let mut ordered: Vec<&Finding> = report.findings.iter().collect();
+    ordered.sort_by(|a, b| {
+        (b.risk, &a.check_id, &a.subject, &a.fingerprint).cmp(&(
+            a.risk,
+            &b.check_id,
+            &b.subject,
+            &b.fingerprint,
+        ))
+    });
+    let mut new_findings = 0;
+    for f in ordered {
+        if register(tx, &asset, report, f)? {
+            new_findings += 1;
+        }
+    }
+    super::history::append(
+        tx,
+        &crate::history::NewEntry {
+            actor: "selfcheck-collector",
+            kind: crate::history::kind::REPORT_IMPORTED,
+            fingerprint: None,
+            body: serde_json::json!({
+                "report_id": id,
+                "asset_key": asset,
+                "hostname": report.host.hostname,
+                "period": report.period.to_string(),
+                "file_sha256": file_sha256,
+                "key_fingerprint": key,
+                "source": new.source_name,
+            }),
+        },
+        new.imported_at,
+    )?;
+    Ok(InsertOutcome::Stored {
+        findings: report.findings.len(),
+        new_findings,
+    })
+}
+
+/// Record a sighting in the registry; true when the fingerprint got a new number.
+fn register(tx: &Connection, asset: &str, report: &Report, f: &Finding) -> rusqlite::Result<bool> {
+    let first: Option<String> = tx
+        .prepare_cached("SELECT first_seen_at FROM finding_registry WHERE fingerprint = ?1")?
+        .query_row([f.fingerprint.as_str()], |r| r.get(0))
+        .optional()?;
+    match first {
+        Some(first) => {
+            let first = DateTime::parse_from_rfc3339(&first).map_err(|e| conversion(0, e))?;
+            if f.detected_at < first {
+                // An older report imported late: it was seen earlier than we knew.
+                // The ledger number stays as it is.
+                tx.prepare_cached("UPDATE finding_registry SET first_seen_at = ?2, first_seen_period = ?3, first_report_id = ?4
+                     WHERE fingerprint = ?1")?.execute(
+                    params![
+                        f.fingerprint.as_str(),
+                        f.detected_at.to_rfc3339(),
+                        report.period.to_string(),
+                        report.report_id.as_str()
+                    ],
+                )?;
+            }
+            Ok(false)
+        }
+        None => {
+            let period = report.period.to_string();
+            let seq: u32 = tx.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM finding_registry WHERE numbered_period = ?1")?.query_row(
+                [&period],
+                |r| r.get(0),
+            )?;
+            let no = FindingNo::new(report.period, f.risk, seq);
+            tx.prepare_cached("INSERT INTO finding_registry (fingerprint, asset_key, check_id, subject, finding_no,
+                     numbered_period, seq, first_seen_at, first_seen_period, first_report_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6, ?9)")?.execute(
+                params![
+                    f.fingerprint.as_str(),
+                    asset,
+                    f.check_id.as_str(),
+                    f.subject,
+                    no.as_str(),
+                    period,
+                    seq,
+                    f.detected_at.to_rfc3339(),
+                    report.report_id.as_str(),
+                ],
+            )?;
+            Ok(true)
+        }
+    }
+}

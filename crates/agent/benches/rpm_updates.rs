@@ -22,7 +22,7 @@
 mod rpm_fixture;
 
 use selfcheck_agent::packages::rpm::updates::pending_updates;
-use selfcheck_agent::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;

@@ -11,7 +11,7 @@
 //!
 //! Run: `cargo bench -p selfcheck-agent --bench upgradable_vs_apt`.
 
-use selfcheck_agent::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::PackageInventory;
 use std::collections::BTreeSet;
 use std::process::{Command, ExitCode};

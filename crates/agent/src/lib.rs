@@ -1,6 +1,6 @@
 //! selfcheck agent: audits one host, read-only and offline, and writes a signed report.
 //!
-//! Each area audit is a module with plain inputs (a [`root::HostRoot`], the check
+//! Each area audit is a module with plain inputs (a [`selfcheck_hostfs::HostRoot`], the check
 //! catalog, the agent configuration) and plain outputs ([`audit::AuditOutput`]
 //! plus an inventory section). [`run`] assembles them into a signed report;
 //! [`present`] shows it; [`cli`] only parses flags and picks a presenter.
@@ -20,7 +20,6 @@ pub mod ports;
 pub mod present;
 pub mod profile;
 pub mod progress;
-pub mod root;
 pub mod run;
 pub mod state;
 pub mod submit;

@@ -6,10 +6,10 @@ use crate::host::{IdentityError, read_identity};
 use crate::packages::{self, audit::PatchOptions};
 use crate::ports;
 use crate::profile::Profile;
-use crate::root::HostRoot;
 use crate::state::{StateDir, StateError, random_bytes, write_file_atomically};
 use chrono::{DateTime, FixedOffset, Local};
 use selfcheck_catalog::{Catalog, CatalogError};
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{
     AgentInfo, Inventory, Period, Report, ReportError, ReportId, SCHEMA_VERSION, SignedReport,
 };

@@ -15,7 +15,7 @@
 
 use selfcheck_agent::packages::debian::apt::{self, AptError, AptView};
 use selfcheck_agent::packages::debian::status;
-use selfcheck_agent::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;

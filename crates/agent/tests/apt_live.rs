@@ -5,7 +5,7 @@
 //! Skipped, with a message, where apt or dpkg's status file is missing.
 
 use selfcheck_agent::packages::debian::{apt, status};
-use selfcheck_agent::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use std::collections::BTreeSet;
 use std::process::Command;
 

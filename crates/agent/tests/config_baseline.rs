@@ -6,8 +6,8 @@
 use chrono::{DateTime, FixedOffset};
 use selfcheck_agent::audit::AuditOutput;
 use selfcheck_agent::config_baseline::{AREA, audit};
-use selfcheck_agent::root::HostRoot;
 use selfcheck_catalog::{Catalog, CatalogSource};
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::CheckOutcome;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

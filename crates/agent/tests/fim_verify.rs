@@ -10,7 +10,7 @@ use selfcheck_agent::cli::{CommonArgs, OutputFormat};
 use selfcheck_agent::fim::verify::{Problem, VerifyResult, verify_packages};
 use selfcheck_agent::fim_verify_cli::{self, VerifyArgs, render};
 use selfcheck_agent::packages::files::{PackageFiles, PkgDigestAlg, file_digests};
-use selfcheck_agent::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

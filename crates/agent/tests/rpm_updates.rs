@@ -14,7 +14,7 @@
 //! hello 9.0-1, disabledonly 2.0-1.
 
 use selfcheck_agent::packages::rpm::updates::{RepoError, RpmUpdates, pending_updates};
-use selfcheck_agent::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{PendingUpdate, Severity};
 use std::path::{Path, PathBuf};
 

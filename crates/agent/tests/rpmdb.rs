@@ -13,8 +13,8 @@ use selfcheck_agent::packages::rpm::rpmdb::{
     self, DbKind, RpmDatabase, RpmDbError, find_rpm_binary, package_from_header, query_rpm,
     query_rpm_on_copy, read_installed, read_installed_using, read_sqlite,
 };
-use selfcheck_agent::packages::rpm::sqlite::{SqliteFile, Value, local_payload, varint};
-use selfcheck_agent::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::sqlite::{SqliteFile, Value, local_payload, varint};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -55,13 +55,7 @@ fn ledger_json(data: &Path) -> serde_json::Value {
     let (code, out, err) = run(
         data,
         &[
-            "ledger",
-            "--month",
-            "2026-11",
-            "--format",
-            "json",
-            "--as-of",
-            &as_of,
+            "ledger", "--month", "2026-11", "--format", "json", "--as-of", &as_of,
         ],
     );
     assert_eq!(code, 0, "{err}");

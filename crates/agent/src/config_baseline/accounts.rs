@@ -16,8 +16,8 @@
 
 use super::read::read_text;
 use super::{Problem, RuleResult};
-use crate::root::HostRoot;
 use selfcheck_catalog::{AccountCheck, AccountsRule};
+use selfcheck_hostfs::root::HostRoot;
 use std::collections::BTreeMap;
 
 /// One passwd entry.

@@ -8,8 +8,8 @@
 
 use super::accounts::{read_group_ids, read_user_ids};
 use super::{Problem, RuleResult};
-use crate::root::HostRoot;
 use selfcheck_catalog::{FileModeRule, Missing};
+use selfcheck_hostfs::root::HostRoot;
 use std::os::unix::fs::MetadataExt;
 
 /// Evaluate a `file_mode` rule.

@@ -19,8 +19,8 @@
 
 use super::read::{expand, is_comment, read_text};
 use super::{Problem, RuleResult};
-use crate::root::HostRoot;
 use selfcheck_catalog::{KeyValueRule, Missing, Separator, SysctlRule, Take};
+use selfcheck_hostfs::root::HostRoot;
 
 /// One occurrence of the key.
 struct Hit {

@@ -13,9 +13,9 @@
 
 use super::read::{is_comment, read_all};
 use super::{Problem, RuleResult};
-use crate::root::HostRoot;
 use regex::Regex;
 use selfcheck_catalog::{LineRule, Missing};
+use selfcheck_hostfs::root::HostRoot;
 
 /// Evaluate a `line` rule.
 pub(crate) fn line(root: &HostRoot, rule: &LineRule) -> RuleResult {

@@ -30,12 +30,11 @@ mod lines;
 mod read;
 pub mod sshd;
 mod units;
-mod wildcard;
 
 use crate::audit::{AuditOutput, CheckCollector};
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{Catalog, CheckDef, Rule};
+use selfcheck_hostfs::root::HostRoot;
 
 /// The catalog area of configuration-baseline checks.
 pub const AREA: &str = "baseline";

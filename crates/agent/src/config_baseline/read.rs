@@ -1,8 +1,8 @@
 //! Reading configuration files below the root safely: never blocking on a
 //! FIFO, never reading a device, bounded in size, globs in the last component.
 
-use super::wildcard::wildcard_match;
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::wildcard::wildcard_match;
 
 /// A host file's text; `Ok(None)` when it does not exist; `Err` says what
 /// failed ([`HostRoot::read_optional`] never blocks on a FIFO and bounds the size).

@@ -44,11 +44,11 @@ pub use config::{Block, Entry, SshdConfig, read_config};
 pub use matching::{Connection, Criterion};
 
 use super::{Problem, RuleResult};
-use crate::root::HostRoot;
 use algorithms::LIST_KEYWORDS;
 use matching::match_pattern;
 use resolve::{MATCH_KEYWORDS, default_value, normalize};
 use selfcheck_catalog::{Expect, SshdRule};
+use selfcheck_hostfs::root::HostRoot;
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;

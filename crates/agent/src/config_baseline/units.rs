@@ -23,8 +23,8 @@
 //! Images and containers without systemd have no live state: enabled is enough.
 
 use super::{Problem, RuleResult};
-use crate::root::HostRoot;
 use selfcheck_catalog::{UnitRule, UnitState};
+use selfcheck_hostfs::root::HostRoot;
 use std::cell::OnceCell;
 use std::path::Path;
 

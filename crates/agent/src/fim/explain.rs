@@ -22,7 +22,7 @@
 use super::diff::{Change, ChangeKind};
 use super::entry::{DigestAlg, Entries, Kind};
 use crate::packages::files::{PackageFiles, file_digests};
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 

@@ -1,7 +1,7 @@
 //! File integrity monitoring (FIM): the scan engine.
 //!
 //! [`scope`] reads what to watch from the catalog check `fim.unexplained-change`
-//! (`checks/fim.toml`), [`scan`] walks it below a [`crate::root::HostRoot`]
+//! (`checks/fim.toml`), [`scan`] walks it below a [`selfcheck_hostfs::root::HostRoot`]
 //! without following links and hashes file contents in parallel, and [`entry`]
 //! holds the results compactly (one byte arena for all paths). [`baseline`]
 //! stores a scan's entries as a signed, chained baseline in the state

@@ -12,7 +12,7 @@
 
 use super::entry::{DigestAlg, Entries, Entry, Kind};
 use super::scope::{Attrs, Rule, Scope};
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use sha2::Digest as _;
 use std::ffi::OsStr;
 use std::io::Read;

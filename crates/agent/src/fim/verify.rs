@@ -10,7 +10,7 @@
 //! opened `O_NOFOLLOW|O_NONBLOCK|O_NOCTTY` and checked with `fstat`.
 
 use crate::packages::files::{OwnedFile, PackageFiles, digest_stream, open_nofollow};
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileTypeExt;

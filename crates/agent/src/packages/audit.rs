@@ -9,9 +9,9 @@ use super::backend::{compare_versions, scan, version_order};
 use super::osv::{FeedMatch, VulnMatch, ecosystem_for, load_and_match};
 use crate::audit::{AuditOutput, CheckCollector};
 use crate::config::PatchesConfig;
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{
     InstalledPackage, OsRelease, PackageFamily, PackageInventory, PendingUpdate, Severity,
     VulnerabilityFeed,

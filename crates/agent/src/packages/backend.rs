@@ -8,8 +8,8 @@ use super::debian::status::{DpkgStatus, parse_status};
 use super::osv::{DebianOrder, VersionOrder};
 use super::reboot;
 use super::rpm::version::RpmOrder;
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{InstalledPackage, PackageFamily, PendingUpdate};
 use std::cmp::Ordering;
 

@@ -13,7 +13,7 @@
 //! dpkg's), the database decides: it is what the audit can read. An OS that
 //! none of this recognises is reported as "could not run", never guessed.
 
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{OsRelease, PackageFamily};
 
 /// Where each family's package database lives below the root.

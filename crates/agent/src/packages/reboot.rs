@@ -8,7 +8,7 @@
 
 use super::debian::version;
 use super::rpm::version::compare_evr;
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{InstalledPackage, PackageState};
 
 /// What says a reboot is needed, as evidence lines; empty when none.

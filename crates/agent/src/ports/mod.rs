@@ -17,9 +17,9 @@ mod procnet;
 
 use crate::audit::AuditOutput;
 use crate::config::PortsConfig;
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{Catalog, CatalogError};
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{CheckOutcome, CheckRun, ListeningSocket};
 use std::fmt;
 use std::path::PathBuf;

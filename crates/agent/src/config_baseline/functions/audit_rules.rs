@@ -22,9 +22,9 @@
 use super::super::read::read_some;
 use super::super::{Problem, RuleResult};
 use super::param_paths;
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
 
 const RULES_D: &str = "/etc/audit/rules.d/*.rules";
 const AUDIT_RULES: &str = "/etc/audit/audit.rules";

@@ -21,10 +21,10 @@
 use super::super::read::{expand, read_some, read_text};
 use super::super::{Problem, RuleResult};
 use super::param_strings;
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use regex::Regex;
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
 
 const DEFAULT_PATTERNS: &[&str] = &[
     r"backup",

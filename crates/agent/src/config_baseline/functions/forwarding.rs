@@ -12,10 +12,10 @@
 use super::super::read::read_some;
 use super::super::units::enabled_unit;
 use super::super::{Problem, RuleResult};
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use regex::Regex;
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
 
 /// `baseline.remote-logging`.
 pub(crate) fn remote_logging(

@@ -20,9 +20,9 @@
 use super::super::read::{is_comment, read_text};
 use super::super::{Problem, RuleResult};
 use super::param_u64;
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
 
 /// The PAM auth stacks read, in order.
 const STACKS: [&str; 3] = [

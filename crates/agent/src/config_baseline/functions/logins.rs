@@ -26,10 +26,10 @@ use super::super::accounts::{Account, is_login_shell, read_passwd};
 use super::super::read::{open_regular, read_text};
 use super::super::{Problem, RuleResult};
 use super::{param_strings, param_u64};
-use crate::packages::rpm::sqlite::{SqliteFile, Value};
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::sqlite::{SqliteFile, Value};
 use std::collections::BTreeMap;
 use std::os::unix::fs::FileExt;
 

@@ -24,10 +24,10 @@
 use super::super::read::{expand, read_some, read_text};
 use super::super::{Problem, RuleResult};
 use super::{param_paths, param_u64};
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use regex::Regex;
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
 use std::os::unix::fs::MetadataExt;
 
 const DAY: f64 = 86_400.0;
@@ -245,7 +245,7 @@ pub fn logrotate_retention(files: &[(String, String)], log: &str) -> Option<Rete
 
 /// Shell-style glob match of a whole host path (`*` does not cross `/`).
 fn glob_match(pattern: &str, path: &str) -> bool {
-    pattern.len() <= 4096 && crate::config_baseline::wildcard::path_match(pattern, path)
+    pattern.len() <= 4096 && selfcheck_hostfs::wildcard::path_match(pattern, path)
 }
 
 /// A systemd time span (`6month`, `1y 2d`, `180d`, `3600`) in seconds.

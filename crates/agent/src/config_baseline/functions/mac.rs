@@ -17,9 +17,9 @@
 
 use super::super::read::read_text;
 use super::super::{Problem, RuleResult};
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
 
 fn setting(text: &str, key: &str) -> Option<String> {
     text.lines()

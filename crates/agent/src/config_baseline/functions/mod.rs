@@ -25,9 +25,9 @@ mod sudo;
 mod world_writable;
 
 use super::RuleResult;
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
 
 /// A function check: the root, the check (for its params) and the audit's time.
 pub type CheckFn = fn(&HostRoot, &CheckDef, DateTime<FixedOffset>) -> RuleResult;

@@ -26,10 +26,10 @@
 use super::super::read::{read_all, read_some};
 use super::super::units::enabled_unit;
 use super::super::{Problem, RuleResult};
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use regex::Regex;
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
 
 /// Non-comment lines of a text (`#` comments, also trailing ones).
 fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {

@@ -8,9 +8,9 @@
 
 use super::super::units::{default_target, enabled_unit};
 use super::super::{Problem, RuleResult};
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
 
 const CUPS: &[&str] = &["cups.service", "cups.socket", "cups.path"];
 

@@ -17,9 +17,9 @@ use super::super::accounts::read_passwd;
 use super::super::read::{expand, read_text};
 use super::super::{Problem, RuleResult};
 use super::param_strings;
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
 use std::collections::BTreeMap;
 
 /// One logical sudoers line.

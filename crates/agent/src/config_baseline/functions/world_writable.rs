@@ -16,9 +16,9 @@
 
 use super::super::{Problem, RuleResult};
 use super::{param_paths, param_u64};
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::CheckDef;
+use selfcheck_hostfs::root::HostRoot;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::PathBuf;

@@ -20,7 +20,7 @@
 //! differ; an explicit list in sshd_config never depends on this.
 
 use super::matching::match_pattern;
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 
 /// The lists of one OpenSSH version range.
 #[derive(Debug)]

@@ -11,7 +11,7 @@
 
 use super::matching::{Criterion, parse_criteria};
 use crate::config_baseline::read::read_text;
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 
 /// Where relative `Include` paths are taken from (servconf.c: `SSHDIR`).
 pub const SSH_DIR: &str = "/etc/ssh";
@@ -266,7 +266,7 @@ pub fn glob(root: &HostRoot, pattern: &str) -> Vec<String> {
 
 /// fnmatch(3) of one component: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`.
 fn glob_match(pat: &str, name: &str) -> bool {
-    crate::config_baseline::wildcard::wildcard_match(pat, name, true)
+    selfcheck_hostfs::wildcard::wildcard_match(pat, name, true)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! pattern lists with `*`, `?`, `!` negation (a negated hit wins) and comma
 //! lists; CIDR for addresses; groups looked up in the root's passwd and group.
 
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use std::net::IpAddr;
 
 /// One criterion of a `Match` line.
@@ -194,7 +194,7 @@ pub fn parse_criteria(args: &[String]) -> Result<Vec<Criterion>, String> {
 
 /// match.c `match_pattern`: `*` any run, `?` one character, whole string.
 pub fn match_pattern(s: &str, pattern: &str) -> bool {
-    crate::config_baseline::wildcard::wildcard_match(pattern, s, false)
+    selfcheck_hostfs::wildcard::wildcard_match(pattern, s, false)
 }
 
 /// match.c `match_pattern_list`: 1 a pattern matched, 0 none, -1 a negated one matched.

@@ -5,8 +5,8 @@
 //! `upgrade`, `remove` or `purge` line is a package change. Times are the host's
 //! local time without a zone; they are read in the agent's local offset.
 
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset, Local, NaiveDateTime, TimeZone};
+use selfcheck_hostfs::root::HostRoot;
 use std::io::Read;
 
 /// The newest package change in one log's text.

@@ -13,8 +13,8 @@
 //! compressed list is used up to the point where it breaks; the break is
 //! reported as a problem of that file.
 
-use crate::root::HostRoot;
 use memchr::memmem;
+use selfcheck_hostfs::root::HostRoot;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

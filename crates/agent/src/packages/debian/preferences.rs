@@ -10,7 +10,7 @@
 //! type) is a warning and the record is skipped.
 
 use super::policy::ReleaseSpec;
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 
 /// The priority of `Pin-Priority: never` (only for `Package: *`).
 pub const NEVER: i32 = i16::MIN as i32;

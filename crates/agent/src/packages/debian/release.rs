@@ -6,8 +6,8 @@
 //! "not set" (a pin on it never matches, and `apt list` shows the suite of such
 //! a file as `unknown`).
 
-use crate::root::HostRoot;
 use chrono::{DateTime, FixedOffset};
+use selfcheck_hostfs::root::HostRoot;
 use std::path::PathBuf;
 
 /// The fields of a release file that apt's policy and `apt list` use.

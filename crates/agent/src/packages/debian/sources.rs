@@ -12,7 +12,7 @@
 //! All of this was checked against `apt-get update --print-uris`.
 
 use super::lists;
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use std::path::PathBuf;
 
 /// A sources file apt cannot read; apt refuses to work then, and so do we.

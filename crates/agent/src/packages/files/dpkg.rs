@@ -9,7 +9,7 @@ use super::{Builder, PackageFiles, PkgDigestAlg, decode_hex};
 use crate::packages::backend::DPKG_STATUS;
 use crate::packages::debian::control::paragraphs;
 use crate::packages::debian::status::parse_status;
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::PackageState;
 use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;

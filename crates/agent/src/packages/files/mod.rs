@@ -17,7 +17,7 @@
 pub mod dpkg;
 pub mod rpm;
 
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use sha2::Digest as _;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;

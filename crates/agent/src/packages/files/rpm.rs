@@ -12,8 +12,8 @@ use crate::packages::rpm::header::{
 };
 use crate::packages::rpm::rpmdb::{DB_DIRS, find_rpm_binary};
 use crate::packages::rpm::rpmdb::{ScratchDir, copy_db_files};
-use crate::packages::rpm::sqlite::{SqliteFile, Value};
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::sqlite::{SqliteFile, Value};
 use std::path::Path;
 use std::process::Command;
 

@@ -6,15 +6,14 @@ pub mod header;
 pub mod repodata;
 pub mod repos;
 pub mod rpmdb;
-pub mod sqlite;
 pub mod updateinfo;
 pub mod updates;
 pub mod version;
 
 use super::backend::{HostPackages, PendingUpdates, UpdatesUnavailable};
 use super::reboot;
-use crate::root::HostRoot;
 use chrono::{Local, TimeZone};
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::PackageFamily;
 
 /// Read an RPM host's packages (see [`super::backend::scan`]): the rpm

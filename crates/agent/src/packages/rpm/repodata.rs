@@ -10,10 +10,10 @@
 //! its root element is closed (a truncated download) is an error, like bad XML.
 
 use super::repos::{CacheDir, Layout};
-use crate::root::HostRoot;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::QName;
+use selfcheck_hostfs::root::HostRoot;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -21,7 +21,7 @@
 //! repository has several (its URL changed), the one with the newest
 //! `repomd.xml` is used.
 
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

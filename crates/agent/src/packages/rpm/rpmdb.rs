@@ -16,9 +16,9 @@ use super::header::{
     Header, HeaderError, TAG_ARCH, TAG_EPOCH, TAG_INSTALLTIME, TAG_NAME, TAG_RELEASE,
     TAG_SOURCERPM, TAG_VERSION,
 };
-use super::sqlite::{SqliteError, SqliteFile, Value, WalState};
 use super::version::compare_evr;
-use crate::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::sqlite::{SqliteError, SqliteFile, Value, WalState};
 use selfcheck_report::{InstalledPackage, PackageState};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -78,7 +78,7 @@ fn tokens(pattern: &str, classes: bool) -> Vec<Token> {
 
 /// Whether all of `text` matches `pattern`; with `classes`, `[...]` is a
 /// character class (fnmatch), else a literal (OpenSSH's match.c).
-pub(crate) fn wildcard_match(pattern: &str, text: &str, classes: bool) -> bool {
+pub fn wildcard_match(pattern: &str, text: &str, classes: bool) -> bool {
     let toks = tokens(pattern, classes);
     let text: Vec<char> = text.chars().collect();
     let (mut p, mut t) = (0, 0);
@@ -114,7 +114,7 @@ pub(crate) fn wildcard_match(pattern: &str, text: &str, classes: bool) -> bool {
 
 /// Whether a whole host path matches a shell glob whose `*` and `?` stay
 /// within one path component (`/etc/logrotate.d/*`).
-pub(crate) fn path_match(pattern: &str, path: &str) -> bool {
+pub fn path_match(pattern: &str, path: &str) -> bool {
     let (pc, tc) = (pattern.split('/'), path.split('/'));
     pc.clone().count() == tc.clone().count() && pc.zip(tc).all(|(p, t)| wildcard_match(p, t, true))
 }

@@ -283,7 +283,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                 level: args.level,
             };
             let mut opts = opts;
-            let progress = std::sync::Arc::new(crate::fim::scan::ScanProgress::default());
+            let progress = std::sync::Arc::new(crate::areas::fim::scan::ScanProgress::default());
             opts.fim_progress = Some(progress.clone());
             let bar = crate::progress::ScanBar::start("file integrity", progress);
             let result = run_audit(&opts);
@@ -323,12 +323,13 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
         }
         AgentCommand::Ports(args) => {
             let root = open_root(common.root.as_deref())?;
-            let sockets = crate::ports::collect_listening_sockets(&root).with_context(|| {
-                format!(
-                    "cannot list listening sockets under {}",
-                    root.dir().display()
-                )
-            })?;
+            let sockets =
+                crate::areas::ports::collect_listening_sockets(&root).with_context(|| {
+                    format!(
+                        "cannot list listening sockets under {}",
+                        root.dir().display()
+                    )
+                })?;
             match args.format {
                 OutputFormat::Json => println!("{}", serde_json::to_string(&sockets)?),
                 OutputFormat::Table => print!("{}", present::sockets_table(&sockets, args.lang)),
@@ -342,7 +343,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             let config = crate::config::AgentConfig::load(common.config.as_deref())?;
             let profile = crate::profile::Profile::new(&config.baseline, args.level, &catalog)?;
             let asset_key = crate::host::read_identity(&root)?.asset_key();
-            let mut out = crate::config_baseline::audit(&root, &catalog, &asset_key, now);
+            let mut out = crate::areas::baseline::audit(&root, &catalog, &asset_key, now);
             for note in profile.apply(&mut out, &catalog, now.date_naive()) {
                 eprintln!("note: {note}");
             }
@@ -388,7 +389,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             let root = open_root(common.root.as_deref())?;
             let host = crate::host::read_identity(&root)?;
             let inventory =
-                crate::packages::audit::read_inventory(&root, &host.os).map_err(|e| {
+                selfcheck_pkgdb::inventory::read_inventory(&root, &host.os).map_err(|e| {
                     anyhow::anyhow!(
                         "cannot compute pending updates under {}: {e}",
                         root.dir().display()

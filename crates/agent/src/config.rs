@@ -254,7 +254,7 @@ impl AgentConfig {
             path: path.to_path_buf(),
             message,
         })?;
-        crate::fim::scope::HostScope::from_config(&config.fim).map_err(|message| {
+        crate::areas::fim::scope::HostScope::from_config(&config.fim).map_err(|message| {
             ConfigError::Invalid {
                 path: path.to_path_buf(),
                 message,

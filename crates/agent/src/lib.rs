@@ -6,17 +6,16 @@
 //! [`present`] shows it; [`cli`] only parses flags and picks a presenter.
 //! [`submit`] delivers reports to the collector over mutual TLS through an offline spool.
 
+pub mod areas;
 pub mod audit;
 pub mod cli;
 pub mod config;
-pub mod config_baseline;
-pub mod fim;
+
 pub mod fim_cli;
 pub mod fim_verify_cli;
 pub mod host;
 pub mod nice;
-pub mod packages;
-pub mod ports;
+
 pub mod present;
 pub mod profile;
 pub mod progress;

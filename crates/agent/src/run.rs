@@ -1,10 +1,10 @@
 //! One audit of a host: every area audit, assembled into a signed report.
 
+use crate::areas::patches::{self, audit::PatchOptions};
+use crate::areas::ports;
 use crate::audit::AuditOutput;
 use crate::config::{AgentConfig, ConfigError};
 use crate::host::{IdentityError, read_identity};
-use crate::packages::{self, audit::PatchOptions};
-use crate::ports;
 use crate::profile::Profile;
 use crate::state::{StateDir, StateError, random_bytes, write_file_atomically};
 use chrono::{DateTime, FixedOffset, Local};
@@ -35,7 +35,7 @@ pub struct RunOptions {
     /// Hashing threads for the file-integrity check; 0 uses every core.
     pub threads: usize,
     /// Counters of the file-integrity scan, for a progress bar.
-    pub fim_progress: Option<std::sync::Arc<crate::fim::scan::ScanProgress>>,
+    pub fim_progress: Option<std::sync::Arc<crate::areas::fim::scan::ScanProgress>>,
     /// `--level`: the host's protection level, over the config's `baseline.level`.
     pub level: Option<u8>,
 }
@@ -117,7 +117,7 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     inventory.listening_sockets = sockets;
     merge(&mut all, ports_out);
 
-    let patches = packages::audit::audit(
+    let patches = patches::audit::audit(
         &root,
         &catalog,
         PatchOptions {
@@ -132,14 +132,14 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     inventory.vulnerability_feed = patches.feed;
     merge(&mut all, patches.output);
 
-    let (fim_out, integrity) = crate::fim::audit::audit(
+    let (fim_out, integrity) = crate::areas::fim::audit::audit(
         &root,
         &catalog,
         &state,
         &key,
         &asset_key,
         now(),
-        &crate::fim::audit::FimOptions {
+        &crate::areas::fim::audit::FimOptions {
             threads: opts.threads,
             digest: None,
             config: Some(&config.fim),
@@ -151,11 +151,11 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
 
     merge(
         &mut all,
-        crate::config_baseline::audit(&root, &catalog, &asset_key, now()),
+        crate::areas::baseline::audit(&root, &catalog, &asset_key, now()),
     );
     let notes = profile.apply(&mut all, &catalog, started_at.date_naive());
     let baseline_level = catalog
-        .area(crate::config_baseline::AREA)
+        .area(crate::areas::baseline::AREA)
         .next()
         .map(|_| profile.level);
 

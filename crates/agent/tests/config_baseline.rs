@@ -4,8 +4,8 @@
 //! inputs, which must end in a clear outcome and never hang.
 
 use chrono::{DateTime, FixedOffset};
+use selfcheck_agent::areas::baseline::{AREA, audit};
 use selfcheck_agent::audit::AuditOutput;
-use selfcheck_agent::config_baseline::{AREA, audit};
 use selfcheck_catalog::{Catalog, CatalogSource};
 use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::CheckOutcome;

@@ -1,6 +1,6 @@
 //! The FIM scan engine on fixture trees below a temporary `--root`.
 
-use selfcheck_agent::fim::{
+use selfcheck_agent::areas::fim::{
     Attrs, DigestAlg, Entries, Entry, Kind, Pattern, Rule, ScanOptions, Scope, scan,
 };
 use selfcheck_catalog::{Catalog, CatalogSource};

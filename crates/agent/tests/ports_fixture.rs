@@ -7,9 +7,9 @@
 //! machine running the test writes them (32-bit words in host byte order).
 
 use chrono::{DateTime, FixedOffset};
+use selfcheck_agent::areas::ports::{PortsError, audit, collect_listening_sockets};
 use selfcheck_agent::audit::AuditOutput;
 use selfcheck_agent::config::{AgentConfig, PortsConfig};
-use selfcheck_agent::ports::{PortsError, audit, collect_listening_sockets};
 use selfcheck_catalog::{Catalog, CatalogSource};
 use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{

@@ -23,6 +23,7 @@
 //! [`CheckRun`]: selfcheck_report::CheckRun
 
 mod accounts;
+pub mod cfg;
 mod files;
 pub mod functions;
 mod keyvalue;

@@ -16,13 +16,13 @@
 //! so `run` stays fast until `selfcheck-agent fim init` has been run.
 
 use super::baseline::{Acceptance, BaselineError, Manifest, load_baseline, write_baseline};
+use super::cfg::FimConfig;
 use super::diff::{Change, ChangeKind, apply_accepted, compare};
 use super::explain::{explain, mark_package_owned};
 use super::scan::{ScanOptions, ScanProgress, ScanResult, scan};
 use super::scope::{HostScope, Scope};
 use super::{DigestAlg, Entries, Kind};
 use crate::audit::{AuditOutput, CheckCollector};
-use crate::config::FimConfig;
 use crate::state::StateDir;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};

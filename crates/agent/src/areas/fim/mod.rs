@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod baseline;
+pub mod cfg;
 pub mod diff;
 pub mod entry;
 pub mod explain;

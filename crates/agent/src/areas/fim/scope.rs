@@ -6,8 +6,8 @@
 //! `exclude` a list of patterns for files that change by design. A per-host
 //! configuration can add rules and exclusions ([`Scope::with_host_changes`]).
 
+use super::cfg::FimConfig;
 use super::entry::DigestAlg;
-use crate::config::FimConfig;
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
 
 /// The catalog check whose params define the scope.

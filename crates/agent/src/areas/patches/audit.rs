@@ -5,8 +5,8 @@
 //! a host without a package database, an unreadable status file, missing apt
 //! lists or no vulnerability feed is said so, never read as "no problem".
 
+use super::cfg::PatchesConfig;
 use crate::audit::{AuditOutput, CheckCollector};
-use crate::config::PatchesConfig;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
 use selfcheck_hostfs::root::HostRoot;

@@ -2,3 +2,4 @@
 //! `patches.*` checks of the catalog.
 
 pub mod audit;
+pub mod cfg;

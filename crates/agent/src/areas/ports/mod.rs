@@ -11,12 +11,13 @@
 //! run. An offline image (`--root DIR` without a running kernel's `proc/`) has
 //! no sockets to read: its ports checks say so as "could not run".
 
+pub mod cfg;
 mod owners;
 mod policy;
 mod procnet;
 
 use crate::audit::AuditOutput;
-use crate::config::PortsConfig;
+use cfg::PortsConfig;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{Catalog, CatalogError};
 use selfcheck_hostfs::root::HostRoot;

@@ -13,8 +13,8 @@
 //! matches do not count; a finding whose every socket is allowed is reported
 //! as suppressed, with the entries' reasons.
 
+use super::cfg::PortAllow;
 use crate::audit::AuditOutput;
-use crate::config::PortAllow;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{CatalogError, CheckDef};
 use selfcheck_report::{

@@ -1,5 +1,6 @@
 //! `selfcheck-agent fim init|check|accept`: the file-integrity baseline from the command line.
 
+use crate::app::run::open_root;
 use crate::areas::fim::audit::{
     FimOptions, accepted_baseline, audit, baseline_digest, describe, scan_host, to_report,
 };
@@ -9,7 +10,6 @@ use crate::areas::fim::{DigestAlg, apply_accepted, compare};
 use crate::cli::{CommonArgs, OutputFormat};
 use crate::config::AgentConfig;
 use crate::progress::ScanBar;
-use crate::run::open_root;
 use crate::state::StateDir;
 use anyhow::{Result, anyhow, bail};
 use clap::Subcommand;

@@ -32,10 +32,11 @@ mod read;
 pub mod sshd;
 mod units;
 
-use crate::audit::{AuditOutput, CheckCollector};
+use crate::audit::{Area, AreaOutput, AuditCtx, AuditOutput, CheckCollector};
 use chrono::{DateTime, FixedOffset};
-use selfcheck_catalog::{Catalog, CheckDef, Rule};
+use selfcheck_catalog::{Catalog, CatalogError, CheckDef, Rule};
 use selfcheck_hostfs::root::HostRoot;
+use selfcheck_report::Inventory;
 
 /// The catalog area of configuration-baseline checks.
 pub const AREA: &str = "baseline";
@@ -79,6 +80,23 @@ fn evaluate(
 struct Shared {
     sshd: sshd::SshdCache,
     processes: std::cell::OnceCell<Vec<units::Process>>,
+}
+
+/// The configuration-baseline area behind the [`Area`] trait.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BaselineArea;
+
+impl Area for BaselineArea {
+    fn id(&self) -> &'static str {
+        AREA
+    }
+
+    fn audit(&self, ctx: &AuditCtx<'_>) -> Result<AreaOutput, CatalogError> {
+        Ok(AreaOutput {
+            output: audit(ctx.root, ctx.catalog, ctx.asset_key, ctx.clock.now()),
+            inventory: Inventory::default(),
+        })
+    }
 }
 
 /// Run every baseline check of the catalog against the root.

@@ -25,3 +25,53 @@ pub use diff::{Change, ChangeKind, apply_accepted, compare};
 pub use entry::{DigestAlg, Entries, Entry, EntryRef, Kind};
 pub use scan::{ScanOptions, ScanResult, ScanStats, scan};
 pub use scope::{Attrs, CHECK_ID, Pattern, Rule, Scope};
+
+use crate::audit::{Area, AreaOutput, AuditCtx};
+use crate::state::StateDir;
+use scan::ScanProgress;
+use selfcheck_catalog::CatalogError;
+use selfcheck_report::{AgentKey, Inventory};
+use std::sync::Arc;
+
+/// The file-integrity area behind the [`Area`] trait: it needs the state
+/// directory and key of this run, where its signed baselines are kept.
+pub struct FimArea<'a> {
+    /// The agent's state directory.
+    pub state: &'a StateDir,
+    /// The agent's signing key.
+    pub key: &'a AgentKey,
+    /// Hashing threads; 0 uses every core.
+    pub threads: usize,
+    /// Counters for a progress bar.
+    pub progress: Option<Arc<ScanProgress>>,
+}
+
+impl Area for FimArea<'_> {
+    fn id(&self) -> &'static str {
+        audit::AREA
+    }
+
+    fn audit(&self, ctx: &AuditCtx<'_>) -> Result<AreaOutput, CatalogError> {
+        let (output, integrity) = audit::audit(
+            ctx.root,
+            ctx.catalog,
+            self.state,
+            self.key,
+            ctx.asset_key,
+            ctx.clock.now(),
+            &audit::FimOptions {
+                threads: self.threads,
+                digest: None,
+                config: Some(&ctx.config.fim),
+                progress: self.progress.clone(),
+            },
+        )?;
+        Ok(AreaOutput {
+            output,
+            inventory: Inventory {
+                file_integrity: integrity,
+                ..Inventory::default()
+            },
+        })
+    }
+}

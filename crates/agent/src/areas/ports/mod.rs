@@ -16,12 +16,12 @@ mod owners;
 mod policy;
 mod procnet;
 
-use crate::audit::AuditOutput;
+use crate::audit::{Area, AreaOutput, AuditCtx, AuditOutput};
 use cfg::PortsConfig;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::{Catalog, CatalogError};
 use selfcheck_hostfs::root::HostRoot;
-use selfcheck_report::{CheckOutcome, CheckRun, ListeningSocket};
+use selfcheck_report::{CheckOutcome, CheckRun, Inventory, ListeningSocket};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -176,6 +176,33 @@ fn read_and_parse(
         text: bad.text,
     })?;
     Ok(sockets)
+}
+
+/// The listening-ports area behind the [`Area`] trait.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PortsArea;
+
+impl Area for PortsArea {
+    fn id(&self) -> &'static str {
+        AREA
+    }
+
+    fn audit(&self, ctx: &AuditCtx<'_>) -> Result<AreaOutput, CatalogError> {
+        let (output, sockets) = audit(
+            ctx.root,
+            ctx.catalog,
+            &ctx.config.ports,
+            ctx.asset_key,
+            ctx.clock.now(),
+        )?;
+        Ok(AreaOutput {
+            output,
+            inventory: Inventory {
+                listening_sockets: sockets,
+                ..Inventory::default()
+            },
+        })
+    }
 }
 
 /// Runs every catalog check of area "ports". If the sockets cannot be read, every ports check gets CheckOutcome::CouldNotRun{reason} and the inventory is None. Catalog param errors (bad `ports`, unknown `exposure`, ...) are returned as Err (CatalogError via CheckDef::param_error, naming file, check and key).

@@ -1,13 +1,15 @@
-//! One audit of a host: every area audit, assembled into a signed report.
+//! The full audit of a host: every area behind the [`Area`] trait, assembled
+//! once into a signed report.
 
-use crate::areas::patches::{self, audit::PatchOptions};
-use crate::areas::ports;
-use crate::audit::AuditOutput;
+use crate::areas::baseline::BaselineArea;
+use crate::areas::fim::FimArea;
+use crate::areas::patches::PatchesArea;
+use crate::areas::ports::PortsArea;
+use crate::audit::{Area, AuditCtx, AuditOutput, Clock};
 use crate::config::{AgentConfig, ConfigError};
 use crate::host::{IdentityError, read_identity};
 use crate::profile::Profile;
 use crate::state::{StateDir, StateError, random_bytes, write_file_atomically};
-use chrono::{DateTime, FixedOffset, Local};
 use selfcheck_catalog::{Catalog, CatalogError};
 use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{
@@ -16,7 +18,7 @@ use selfcheck_report::{
 use std::path::{Path, PathBuf};
 
 /// What a run needs to know.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunOptions {
     /// `--root DIR`, or `None` for the live host.
     pub root: Option<PathBuf>,
@@ -38,6 +40,8 @@ pub struct RunOptions {
     pub fim_progress: Option<std::sync::Arc<crate::areas::fim::scan::ScanProgress>>,
     /// `--level`: the host's protection level, over the config's `baseline.level`.
     pub level: Option<u8>,
+    /// Where the audit's times come from ([`SystemClock`](crate::audit::SystemClock) for real runs).
+    pub clock: &'static dyn Clock,
 }
 
 /// The result of a run.
@@ -84,10 +88,6 @@ pub enum RunError {
     Profile(#[from] crate::profile::UnknownCheck),
 }
 
-fn now() -> DateTime<FixedOffset> {
-    Local::now().fixed_offset()
-}
-
 /// Open the root given by `--root`, or the live host.
 pub fn open_root(root: Option<&Path>) -> Result<HostRoot, RunError> {
     HostRoot::from_option(root).map_err(|source| RunError::Root {
@@ -100,7 +100,7 @@ pub fn open_root(root: Option<&Path>) -> Result<HostRoot, RunError> {
 
 /// Audit the host, sign the report, store it in the state directory (and at `out`).
 pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
-    let started_at = now();
+    let started_at = opts.clock.now();
     let root = open_root(opts.root.as_deref())?;
     let catalog = Catalog::embedded_or_dir(opts.checks_dir.as_deref())?;
     let config = AgentConfig::load(opts.config.as_deref())?;
@@ -110,56 +110,39 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
 
     let host = read_identity(&root)?;
     let asset_key = host.asset_key();
-
+    let ctx = AuditCtx {
+        root: &root,
+        catalog: &catalog,
+        profile: &profile,
+        config: &config,
+        os: &host.os,
+        asset_key: &asset_key,
+        clock: opts.clock,
+    };
+    let fim = FimArea {
+        state: &state,
+        key: &key,
+        threads: opts.threads,
+        progress: opts.fim_progress.clone(),
+    };
+    let patches = PatchesArea {
+        vuln_db: opts.vuln_db.clone(),
+    };
+    let areas: [&dyn Area; 4] = [&PortsArea, &patches, &fim, &BaselineArea];
     let mut all = AuditOutput::default();
     let mut inventory = Inventory::default();
-    let (ports_out, sockets) = ports::audit(&root, &catalog, &config.ports, &asset_key, now())?;
-    inventory.listening_sockets = sockets;
-    merge(&mut all, ports_out);
-
-    let patches = patches::audit::audit(
-        &root,
-        &catalog,
-        PatchOptions {
-            vuln_db: opts.vuln_db.as_deref(),
-            config: &config.patches,
-            os: &host.os,
-            asset_key: &asset_key,
-            now: now(),
-        },
-    )?;
-    inventory.packages = patches.inventory;
-    inventory.vulnerability_feed = patches.feed;
-    merge(&mut all, patches.output);
-
-    let (fim_out, integrity) = crate::areas::fim::audit::audit(
-        &root,
-        &catalog,
-        &state,
-        &key,
-        &asset_key,
-        now(),
-        &crate::areas::fim::audit::FimOptions {
-            threads: opts.threads,
-            digest: None,
-            config: Some(&config.fim),
-            progress: opts.fim_progress.clone(),
-        },
-    )?;
-    inventory.file_integrity = integrity;
-    merge(&mut all, fim_out);
-
-    merge(
-        &mut all,
-        crate::areas::baseline::audit(&root, &catalog, &asset_key, now()),
-    );
+    for area in areas {
+        let out = area.audit(&ctx)?;
+        all.merge(out.output);
+        merge_inventory(&mut inventory, out.inventory);
+    }
     let notes = profile.apply(&mut all, &catalog, started_at.date_naive());
     let baseline_level = catalog
-        .area(crate::areas::baseline::AREA)
+        .area(BaselineArea.id())
         .next()
         .map(|_| profile.level);
 
-    let finished_at = now();
+    let finished_at = opts.clock.now();
     let report = Report {
         schema_version: SCHEMA_VERSION,
         report_id: ReportId::from_random_bytes(random_bytes::<16>()?),
@@ -193,8 +176,10 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     })
 }
 
-fn merge(into: &mut AuditOutput, from: AuditOutput) {
-    into.checks.extend(from.checks);
-    into.findings.extend(from.findings);
-    into.suppressed.extend(from.suppressed);
+/// Each area fills its own part of the inventory; the first to fill a part keeps it.
+fn merge_inventory(into: &mut Inventory, from: Inventory) {
+    into.listening_sockets = into.listening_sockets.take().or(from.listening_sockets);
+    into.packages = into.packages.take().or(from.packages);
+    into.vulnerability_feed = into.vulnerability_feed.take().or(from.vulnerability_feed);
+    into.file_integrity = into.file_integrity.take().or(from.file_integrity);
 }

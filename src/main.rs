@@ -4,9 +4,9 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use selfcheck_agent::app::run::{RunOptions, run_audit};
 use selfcheck_agent::cli::{FailOn, parse_fail_on, parse_lang};
 use selfcheck_agent::present::{exit_status, run_summary};
-use selfcheck_agent::run::{RunOptions, run_audit};
 use selfcheck_agent::state::default_state_dir;
 use selfcheck_catalog::{Catalog, Lang};
 use selfcheck_collector::config::CollectorConfig;
@@ -92,6 +92,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         threads: 0,
         fim_progress: None,
         level: args.level,
+        clock: &selfcheck_agent::audit::SystemClock,
     })?;
     for note in &result.notes {
         eprintln!("note: {note}");

@@ -1,9 +1,88 @@
-//! What one area audit (ports, later patches, fim, config) hands back to the run.
+//! The shape every area audit has: one [`Area`] trait over one [`AuditCtx`],
+//! handing back an [`AreaOutput`] (checks, findings, its inventory part).
 
-use chrono::{DateTime, FixedOffset};
-use selfcheck_catalog::CheckDef;
-use selfcheck_report::{CheckOutcome, CheckRun, Finding, Fingerprint, Severity, SuppressedFinding};
+use crate::config::AgentConfig;
+use crate::profile::Profile;
+use chrono::{DateTime, FixedOffset, Local};
+use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
+use selfcheck_hostfs::HostRoot;
+use selfcheck_report::{
+    CheckOutcome, CheckRun, Finding, Fingerprint, Inventory, OsRelease, Severity, SuppressedFinding,
+};
 use std::collections::BTreeMap;
+
+/// Where an audit's times come from, so tests can fix them.
+pub trait Clock: Send + Sync {
+    /// The current time, with the host's offset.
+    fn now(&self) -> DateTime<FixedOffset>;
+}
+
+/// The machine's clock in its local offset: what every real run uses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<FixedOffset> {
+        Local::now().fixed_offset()
+    }
+}
+
+/// A clock that always says the same time, for tests and replays.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub DateTime<FixedOffset>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<FixedOffset> {
+        self.0
+    }
+}
+
+/// Everything the areas of one audit share: the host, the checks, the
+/// profile, the configuration and the clock.
+pub struct AuditCtx<'a> {
+    /// The host's file tree.
+    pub root: &'a HostRoot,
+    /// The check catalog.
+    pub catalog: &'a Catalog,
+    /// The host's protection level and exceptions.
+    pub profile: &'a Profile,
+    /// The agent configuration (each area reads its own section).
+    pub config: &'a AgentConfig,
+    /// The audited host's OS.
+    pub os: &'a OsRelease,
+    /// The key that identifies the host in fingerprints.
+    pub asset_key: &'a str,
+    /// Where finding times come from.
+    pub clock: &'a dyn Clock,
+}
+
+/// What one area hands back: its checks and findings, and its part of the
+/// report's inventory (the other parts left empty).
+#[derive(Debug, Default, Clone)]
+pub struct AreaOutput {
+    /// Checks, findings, suppressed findings.
+    pub output: AuditOutput,
+    /// The area's inventory section.
+    pub inventory: Inventory,
+}
+
+/// One audit area (ports, patches, fim, baseline, and later the Windows and
+/// desktop ones): a catalog area and the code that runs its checks.
+pub trait Area {
+    /// The catalog area whose checks this runs.
+    fn id(&self) -> selfcheck_catalog::Area;
+    /// Run the area's checks on the host of `ctx`.
+    fn audit(&self, ctx: &AuditCtx<'_>) -> Result<AreaOutput, CatalogError>;
+}
+
+impl AuditOutput {
+    /// Append another area's results.
+    pub fn merge(&mut self, from: AuditOutput) {
+        self.checks.extend(from.checks);
+        self.findings.extend(from.findings);
+        self.suppressed.extend(from.suppressed);
+    }
+}
 
 /// Results of one area audit: the checks it ran with their outcomes, its
 /// findings, and the findings the configuration allowlisted.

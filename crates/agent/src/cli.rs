@@ -1,8 +1,8 @@
 //! Command-line interface of `selfcheck-agent` (also embedded as `selfcheck agent`).
 //! It only parses flags, calls the library, and picks a presenter.
 
+use crate::app::run::{RunOptions, open_root, run_audit};
 use crate::present;
-use crate::run::{RunOptions, open_root, run_audit};
 use crate::state::default_state_dir;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -281,9 +281,10 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                 threads: args.threads,
                 fim_progress: None,
                 level: args.level,
+                clock: &crate::audit::SystemClock,
             };
             let mut opts = opts;
-            let progress = std::sync::Arc::new(crate::fim::scan::ScanProgress::default());
+            let progress = std::sync::Arc::new(crate::areas::fim::scan::ScanProgress::default());
             opts.fim_progress = Some(progress.clone());
             let bar = crate::progress::ScanBar::start("file integrity", progress);
             let result = run_audit(&opts);
@@ -323,12 +324,13 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
         }
         AgentCommand::Ports(args) => {
             let root = open_root(common.root.as_deref())?;
-            let sockets = crate::ports::collect_listening_sockets(&root).with_context(|| {
-                format!(
-                    "cannot list listening sockets under {}",
-                    root.dir().display()
-                )
-            })?;
+            let sockets =
+                crate::areas::ports::collect_listening_sockets(&root).with_context(|| {
+                    format!(
+                        "cannot list listening sockets under {}",
+                        root.dir().display()
+                    )
+                })?;
             match args.format {
                 OutputFormat::Json => println!("{}", serde_json::to_string(&sockets)?),
                 OutputFormat::Table => print!("{}", present::sockets_table(&sockets, args.lang)),
@@ -336,20 +338,23 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         AgentCommand::Baseline(args) => {
-            let root = open_root(common.root.as_deref())?;
-            let catalog = Catalog::embedded_or_dir(common.checks.as_deref())?;
-            let now = chrono::Local::now().fixed_offset();
-            let config = crate::config::AgentConfig::load(common.config.as_deref())?;
-            let profile = crate::profile::Profile::new(&config.baseline, args.level, &catalog)?;
-            let asset_key = crate::host::read_identity(&root)?.asset_key();
-            let mut out = crate::config_baseline::audit(&root, &catalog, &asset_key, now);
-            for note in profile.apply(&mut out, &catalog, now.date_naive()) {
+            let result =
+                crate::app::baseline::run_baseline(&crate::app::baseline::BaselineOptions {
+                    root: common.root.clone(),
+                    checks_dir: common.checks.clone(),
+                    config: common.config.clone(),
+                    level: args.level,
+                    clock: &crate::audit::SystemClock,
+                })?;
+            for note in &result.notes {
                 eprintln!("note: {note}");
             }
+            let (catalog, out) = (&result.catalog, &result.output);
+            let level = result.level;
             match args.format {
                 OutputFormat::Json => {
                     let clauses: Vec<serde_json::Value> =
-                        selfcheck_catalog::compliance::tally(&catalog, profile.level, &out.checks)
+                        selfcheck_catalog::compliance::tally(&catalog, level, &out.checks)
                             .iter()
                             .map(|c| {
                                 serde_json::json!({
@@ -367,7 +372,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                     println!(
                         "{}",
                         serde_json::to_string_pretty(&serde_json::json!({
-                            "level": profile.level,
+                            "level": level,
                             "checks": out.checks,
                             "findings": out.findings,
                             "clauses": clauses,
@@ -378,7 +383,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                     print!("{}", present::baseline_table(&out, &catalog, args.lang));
                     print!(
                         "{}",
-                        present::clause_table(&out.checks, &catalog, profile.level, args.lang)
+                        present::clause_table(&out.checks, &catalog, level, args.lang)
                     );
                 }
             }
@@ -388,7 +393,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             let root = open_root(common.root.as_deref())?;
             let host = crate::host::read_identity(&root)?;
             let inventory =
-                crate::packages::audit::read_inventory(&root, &host.os).map_err(|e| {
+                selfcheck_pkgdb::inventory::read_inventory(&root, &host.os).map_err(|e| {
                     anyhow::anyhow!(
                         "cannot compute pending updates under {}: {e}",
                         root.dir().display()

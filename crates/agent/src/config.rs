@@ -1,4 +1,6 @@
-//! The agent's own configuration file (`agent.toml`): per-host exceptions and settings.
+//! The agent's own configuration file (`agent.toml`): the sections of the
+//! areas and of delivery, composed; each section is defined and validated
+//! where it belongs (`areas/*/cfg.rs`, `submit/cfg.rs`).
 //!
 //! ```toml
 //! # A listener that is known and approved. `reason` is required and is
@@ -43,9 +45,12 @@
 //! max_attempts = 4               # per report per invocation; waits 1 s, 2 s, 4 s ... between (default 4)
 //! ```
 
-use selfcheck_report::{CheckId, TransportProtocol};
+pub use crate::areas::baseline::cfg::{BaselineConfig, CheckException};
+pub use crate::areas::fim::cfg::{FimConfig, FimRuleConfig};
+pub use crate::areas::patches::cfg::PatchesConfig;
+pub use crate::areas::ports::cfg::{PortAllow, PortsConfig};
+pub use crate::submit::cfg::SubmitConfig;
 use serde::Deserialize;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 /// Where the configuration is looked for when `--config` is not given.
@@ -70,140 +75,6 @@ pub struct AgentConfig {
     /// The configuration-baseline profile and exceptions.
     #[serde(default)]
     pub baseline: BaselineConfig,
-}
-
-/// The host's baseline profile and its approved exceptions (`[baseline]`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BaselineConfig {
-    /// The host's protection level (等保级别), 2 or 3; checks that apply
-    /// only to other levels are not applicable (`--level` wins) [default: 3].
-    pub level: Option<u8>,
-    /// Checks the unit exempted on this host (`[[baseline.exception]]`).
-    #[serde(default, rename = "exception")]
-    pub exceptions: Vec<CheckException>,
-}
-
-/// One approved exception: the check does not apply to this host until `expires`.
-/// Any catalog check may be exempted; the report shows it as not applicable
-/// with the reason, the approver and the expiry.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CheckException {
-    /// The exempted check.
-    pub check: CheckId,
-    /// Why it does not apply (the compensating measure, the ticket).
-    pub reason: String,
-    /// Who approved it.
-    pub approver: String,
-    /// The last day it holds (a TOML date, `2027-06-30`).
-    pub expires: toml::value::Datetime,
-}
-
-impl CheckException {
-    /// The expiry as a calendar date (checked when the configuration is parsed).
-    pub fn expires_on(&self) -> Option<chrono::NaiveDate> {
-        let d = self.expires.date?;
-        if self.expires.time.is_some() {
-            return None;
-        }
-        chrono::NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
-    }
-}
-
-/// Where and how reports are delivered to the collector (`[submit]`).
-/// Command-line flags (`--submit URL`, `--url`, `--enrolled DIR`) win over these.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SubmitConfig {
-    /// The collector's base URL, `https://HOST[:PORT]`.
-    pub url: Option<String>,
-    /// The collector CA certificate (PEM) [default: /etc/selfcheck/ca.pem].
-    pub ca: Option<PathBuf>,
-    /// This host's client certificate (PEM) [default: /etc/selfcheck/client.pem].
-    pub cert: Option<PathBuf>,
-    /// The client certificate's private key (PKCS#8 PEM, mode 0600)
-    /// [default: /etc/selfcheck/client-key.pem].
-    pub key: Option<PathBuf>,
-    /// Seconds one request may take, connecting included [default: 30].
-    pub timeout_seconds: Option<u64>,
-    /// Tries per report in one invocation before it is left for the next run [default: 4].
-    pub max_attempts: Option<u32>,
-}
-
-/// This host's changes to the file-integrity scope of `checks/fim.toml`, and its settings.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FimConfig {
-    /// Digest of new baselines, `sha256` or `sm3` (`--digest` wins).
-    pub digest: Option<String>,
-    /// More paths to watch; a rule for a path the catalog has replaces the catalog's rule.
-    #[serde(default)]
-    pub rules: Vec<FimRuleConfig>,
-    /// More exclusion patterns.
-    #[serde(default)]
-    pub exclude: Vec<String>,
-    /// Take changes the package manager's digests explain into the baseline
-    /// automatically (default true); false keeps reporting them at info level.
-    pub accept_package_changes: Option<bool>,
-}
-
-/// One host rule, as in `checks/fim.toml`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FimRuleConfig {
-    /// Absolute host path.
-    pub path: String,
-    /// `"full"`, `"content+perms"` or a list of attribute names.
-    pub attrs: toml::Value,
-    /// Walk the tree (default true).
-    pub recurse: Option<bool>,
-    /// Descend into file systems mounted below the path (default false).
-    pub cross_fs: Option<bool>,
-}
-
-/// Settings of the patch audit. Unset limits fall back to the catalog's
-/// `params.max_days` of the check.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PatchesConfig {
-    /// Offline OSV vulnerability feed: a directory or zip of OSV JSON (`--vuln-db` wins).
-    pub vuln_db: Option<PathBuf>,
-    /// OSV ecosystem to match, for OSes that have none of their own (Kylin, UOS).
-    pub vuln_ecosystem: Option<String>,
-    /// Days without any package change before `patches.no-recent-updates`.
-    pub max_days_without_update: Option<u32>,
-    /// Age in days of the package lists before `patches.stale-package-lists`.
-    pub max_list_age_days: Option<u32>,
-    /// Age in days of the newest advisory before `patches.vuln-feed-stale`.
-    pub max_feed_age_days: Option<u32>,
-}
-
-/// Settings of the listening-ports audit.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PortsConfig {
-    /// Approved listeners: a finding they match is suppressed, with the reason kept.
-    #[serde(default)]
-    pub allow: Vec<PortAllow>,
-}
-
-/// One approved listener. Every field given must match; `reason` is mandatory.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PortAllow {
-    /// Local port.
-    pub port: u16,
-    /// Only this protocol.
-    pub protocol: Option<TransportProtocol>,
-    /// Only this local address.
-    pub address: Option<IpAddr>,
-    /// Only when a process of this name holds the socket.
-    pub process: Option<String>,
-    /// Only for this check.
-    pub check: Option<CheckId>,
-    /// Why the listener is acceptable (who approved it, ticket number, ...).
-    pub reason: String,
 }
 
 /// A configuration file that could not be used.
@@ -234,32 +105,18 @@ impl AgentConfig {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        for (i, a) in config.ports.allow.iter().enumerate() {
-            if a.reason.trim().is_empty() {
-                return Err(ConfigError::Invalid {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "ports.allow entry {} (port {}) has an empty reason; write why the listener is acceptable",
-                        i + 1,
-                        a.port
-                    ),
-                });
-            }
-        }
-        check_baseline(&config.baseline).map_err(|message| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        })?;
-        crate::submit::check_config(&config.submit).map_err(|message| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        })?;
-        crate::fim::scope::HostScope::from_config(&config.fim).map_err(|message| {
-            ConfigError::Invalid {
+        let sections = [
+            config.ports.validate(),
+            config.baseline.validate(),
+            config.submit.validate(),
+            config.fim.validate(),
+        ];
+        for checked in sections {
+            checked.map_err(|message| ConfigError::Invalid {
                 path: path.to_path_buf(),
                 message,
-            }
-        })?;
+            })?;
+        }
         Ok(config)
     }
 
@@ -277,41 +134,6 @@ impl AgentConfig {
             Err(source) => Err(ConfigError::Read { path, source }),
         }
     }
-}
-
-/// The rules `[baseline]` must follow beyond its types.
-fn check_baseline(b: &BaselineConfig) -> Result<(), String> {
-    if let Some(level) = b.level
-        && !matches!(level, 2 | 3)
-    {
-        return Err(format!(
-            "baseline.level = {level}: the baseline has profiles for protection levels 2 and 3 only"
-        ));
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, e) in b.exceptions.iter().enumerate() {
-        let at = format!("baseline.exception entry {} ({})", i + 1, e.check);
-        if e.reason.trim().is_empty() {
-            return Err(format!(
-                "{at} has an empty reason; write why the check does not apply (the compensating measure, the ticket)"
-            ));
-        }
-        if e.approver.trim().is_empty() {
-            return Err(format!("{at} has an empty approver; name who approved it"));
-        }
-        if e.expires_on().is_none() {
-            return Err(format!(
-                "{at}: expires = {} is not a date; write the last day it holds as YYYY-MM-DD, without quotes",
-                e.expires
-            ));
-        }
-        if !seen.insert(&e.check) {
-            return Err(format!(
-                "{at}: the check has an exception already; keep one entry per check"
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,15 +1,15 @@
 //! `selfcheck-agent fim init|check|accept`: the file-integrity baseline from the command line.
 
-use crate::cli::{CommonArgs, OutputFormat};
-use crate::config::AgentConfig;
-use crate::fim::audit::{
+use crate::app::run::open_root;
+use crate::areas::fim::audit::{
     FimOptions, accepted_baseline, audit, baseline_digest, describe, scan_host, to_report,
 };
-use crate::fim::baseline::{Acceptance, load_baseline, set_aside, write_baseline};
-use crate::fim::scan::ScanProgress;
-use crate::fim::{DigestAlg, apply_accepted, compare};
+use crate::areas::fim::baseline::{Acceptance, load_baseline, set_aside, write_baseline};
+use crate::areas::fim::scan::ScanProgress;
+use crate::areas::fim::{DigestAlg, apply_accepted, compare};
+use crate::cli::{CommonArgs, OutputFormat};
+use crate::config::AgentConfig;
 use crate::progress::ScanBar;
-use crate::run::open_root;
 use crate::state::StateDir;
 use anyhow::{Result, anyhow, bail};
 use clap::Subcommand;

@@ -1,11 +1,11 @@
 //! `selfcheck-agent fim verify-packages`: every package-owned file checked
 //! against its package digest, printed the way `dpkg --verify` prints.
 
+use crate::app::run::open_root;
+use crate::areas::fim::verify::{Problem, VerifyProblem, VerifyResult, verify_packages};
 use crate::cli::{CommonArgs, OutputFormat};
-use crate::fim::verify::{Problem, VerifyProblem, VerifyResult, verify_packages};
-use crate::packages::files::PackageFiles;
-use crate::run::open_root;
 use anyhow::{Result, anyhow};
+use selfcheck_pkgdb::files::PackageFiles;
 use std::io::Write;
 use std::process::ExitCode;
 

@@ -1,27 +1,25 @@
 //! selfcheck agent: audits one host, read-only and offline, and writes a signed report.
 //!
-//! Each area audit is a module with plain inputs (a [`root::HostRoot`], the check
-//! catalog, the agent configuration) and plain outputs ([`audit::AuditOutput`]
-//! plus an inventory section). [`run`] assembles them into a signed report;
-//! [`present`] shows it; [`cli`] only parses flags and picks a presenter.
+//! Each area ([`areas`]) runs behind one [`audit::Area`] trait over one
+//! [`audit::AuditCtx`] (the [`selfcheck_hostfs::HostRoot`], the check catalog,
+//! the profile, the agent configuration, a clock) and hands back its checks,
+//! findings and inventory section. [`app`] holds the use cases, assembled
+//! once; [`present`] shows their results; [`cli`] only parses flags and
+//! dispatches.
 //! [`submit`] delivers reports to the collector over mutual TLS through an offline spool.
 
+pub mod app;
+pub mod areas;
 pub mod audit;
 pub mod cli;
 pub mod config;
-pub mod config_baseline;
-pub mod fim;
 pub mod fim_cli;
 pub mod fim_verify_cli;
 pub mod host;
 pub mod nice;
-pub mod packages;
-pub mod ports;
 pub mod present;
 pub mod profile;
 pub mod progress;
-pub mod root;
-pub mod run;
 pub mod state;
 pub mod submit;
 pub mod submit_cli;

@@ -13,8 +13,8 @@
 //! report lists it with its reason, and the collector counts it apart from
 //! passed and failed.
 
+use crate::areas::baseline::cfg::{BaselineConfig, CheckException};
 use crate::audit::AuditOutput;
-use crate::config::{BaselineConfig, CheckException};
 use chrono::NaiveDate;
 use selfcheck_catalog::Catalog;
 use selfcheck_report::{CheckId, CheckOutcome};

@@ -1,7 +1,7 @@
 //! The progress bar of long file-integrity scans, drawn on standard error only
 //! when it is a terminal (never into logs, pipes or the report).
 
-use crate::fim::scan::ScanProgress;
+use crate::areas::fim::scan::ScanProgress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;

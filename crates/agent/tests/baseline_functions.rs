@@ -4,8 +4,8 @@
 //! firewall and forwarding forms, and hostile inputs that must end in a clear
 //! outcome, never a panic or a hang. Login records: baseline_logins.rs.
 
-use selfcheck_agent::config_baseline::functions::logs::{logrotate_retention, timespan_secs};
-use selfcheck_agent::config_baseline::{AREA, functions};
+use selfcheck_agent::areas::baseline::functions::logs::{logrotate_retention, timespan_secs};
+use selfcheck_agent::areas::baseline::{AREA, functions};
 use selfcheck_catalog::{Catalog, CatalogSource, Rule};
 use selfcheck_report::CheckOutcome;
 use std::fs;

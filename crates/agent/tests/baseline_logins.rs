@@ -4,7 +4,7 @@
 //! never logged in.
 
 use chrono::DateTime;
-use selfcheck_agent::config_baseline::functions::logins::{lastlog_time, wtmp_logins};
+use selfcheck_agent::areas::baseline::functions::logins::{lastlog_time, wtmp_logins};
 use selfcheck_report::CheckOutcome;
 use std::fs;
 use std::process::Command;

@@ -4,10 +4,10 @@
 //! inputs, which must end in a clear outcome and never hang.
 
 use chrono::{DateTime, FixedOffset};
+use selfcheck_agent::areas::baseline::{AREA, audit};
 use selfcheck_agent::audit::AuditOutput;
-use selfcheck_agent::config_baseline::{AREA, audit};
-use selfcheck_agent::root::HostRoot;
 use selfcheck_catalog::{Catalog, CatalogSource};
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::CheckOutcome;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

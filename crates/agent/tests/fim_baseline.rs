@@ -1,13 +1,13 @@
 //! FIM baselines (write, load, verify, chain) and comparison on fixture trees below a temporary `--root`.
 
-use selfcheck_agent::fim::baseline::{self, set_aside};
-use selfcheck_agent::fim::{
+use selfcheck_agent::areas::fim::baseline::{self, set_aside};
+use selfcheck_agent::areas::fim::{
     Acceptance, Attrs, BaselineError, Change, ChangeKind, DigestAlg, Entries, Entry, Kind, Scope,
     apply_accepted, compare, load_baseline, scan, write_baseline,
 };
-use selfcheck_agent::root::HostRoot;
 use selfcheck_agent::state::StateDir;
 use selfcheck_catalog::Catalog;
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{AgentKey, Severity};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

@@ -1,10 +1,10 @@
 //! The FIM scan engine on fixture trees below a temporary `--root`.
 
-use selfcheck_agent::fim::{
+use selfcheck_agent::areas::fim::{
     Attrs, DigestAlg, Entries, Entry, Kind, Pattern, Rule, ScanOptions, Scope, scan,
 };
-use selfcheck_agent::root::HostRoot;
 use selfcheck_catalog::{Catalog, CatalogSource};
+use selfcheck_hostfs::root::HostRoot;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;

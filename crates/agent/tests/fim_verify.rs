@@ -3,14 +3,14 @@
 //! `dpkg --verify`, this machine checked by `dpkg --verify`, and an rpm
 //! fixture installed with the real rpm tools and checked by `rpm -Va`.
 
-#[path = "support/rpm_fixture.rs"]
+#[path = "../../pkgdb/tests/support/rpm_fixture.rs"]
 mod rpm_fixture;
 
+use selfcheck_agent::areas::fim::verify::{Problem, VerifyResult, verify_packages};
 use selfcheck_agent::cli::{CommonArgs, OutputFormat};
-use selfcheck_agent::fim::verify::{Problem, VerifyResult, verify_packages};
 use selfcheck_agent::fim_verify_cli::{self, VerifyArgs, render};
-use selfcheck_agent::packages::files::{PackageFiles, PkgDigestAlg, file_digests};
-use selfcheck_agent::root::HostRoot;
+use selfcheck_hostfs::root::HostRoot;
+use selfcheck_pkgdb::files::{PackageFiles, PkgDigestAlg, file_digests};
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -544,10 +544,9 @@ fn rpm_binary_path_equals_the_direct_sqlite_read() {
     let direct = PackageFiles::load(&HostRoot::at(&root_dir).unwrap())
         .unwrap()
         .unwrap();
-    let rpm = selfcheck_agent::packages::rpm::rpmdb::find_rpm_binary().unwrap();
+    let rpm = selfcheck_pkgdb::rpm::rpmdb::find_rpm_binary().unwrap();
     let via =
-        selfcheck_agent::packages::files::rpm::query_on_copy(&rpm, &root_dir.join("var/lib/rpm"))
-            .unwrap();
+        selfcheck_pkgdb::files::rpm::query_on_copy(&rpm, &root_dir.join("var/lib/rpm")).unwrap();
     assert!(
         via.source().contains("rpm -qa on a copy"),
         "{}",

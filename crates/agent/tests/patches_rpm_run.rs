@@ -4,7 +4,7 @@
 
 #[path = "support/agent_run.rs"]
 mod agent_run;
-#[path = "support/rpm_fixture.rs"]
+#[path = "../../pkgdb/tests/support/rpm_fixture.rs"]
 mod rpm_fixture;
 
 use agent_run::run_json;
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 const REPODATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/repodata/updates/repodata"
+    "/../pkgdb/tests/fixtures/repodata/updates/repodata"
 );
 
 fn copy_dir(from: &Path, to: &Path) {

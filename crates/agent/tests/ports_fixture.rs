@@ -7,11 +7,11 @@
 //! machine running the test writes them (32-bit words in host byte order).
 
 use chrono::{DateTime, FixedOffset};
+use selfcheck_agent::areas::ports::{PortsError, audit, collect_listening_sockets};
 use selfcheck_agent::audit::AuditOutput;
 use selfcheck_agent::config::{AgentConfig, PortsConfig};
-use selfcheck_agent::ports::{PortsError, audit, collect_listening_sockets};
-use selfcheck_agent::root::HostRoot;
 use selfcheck_catalog::{Catalog, CatalogSource};
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{
     CheckId, CheckOutcome, Fingerprint, ListeningSocket, Severity, SocketProcess, SocketState,
     TransportProtocol,

@@ -7,8 +7,8 @@
 //! may open or close sockets meanwhile: an attempt where `ss` before and after
 //! disagree is repeated. Only loopback addresses are used.
 
-use selfcheck_agent::ports::collect_listening_sockets;
-use selfcheck_agent::root::HostRoot;
+use selfcheck_agent::areas::ports::collect_listening_sockets;
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{ListeningSocket, SocketState, TransportProtocol};
 use std::collections::BTreeSet;
 use std::io::ErrorKind;

@@ -19,12 +19,12 @@
 //! out do not match.
 
 use chrono::DateTime;
-use selfcheck_agent::config_baseline::sshd::{
+use selfcheck_agent::areas::baseline::sshd::{
     Connection, SshdConfig, defaults_for, detect_version, effective_value, read_config,
 };
-use selfcheck_agent::config_baseline::{AREA, audit};
-use selfcheck_agent::root::HostRoot;
+use selfcheck_agent::areas::baseline::{AREA, audit};
 use selfcheck_catalog::Catalog;
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::CheckOutcome;
 use std::collections::BTreeMap;
 use std::fs;

@@ -11,11 +11,12 @@
 //! See `docs/submit.md`.
 
 pub mod answer;
+pub mod cfg;
 pub mod client;
 pub mod spool;
 
-use crate::config::SubmitConfig;
 use answer::Answer;
+use cfg::SubmitConfig;
 use client::{Collector, CollectorUrl, TlsFiles};
 use selfcheck_report::{ReportId, SignedReport};
 use serde::Serialize;
@@ -37,22 +38,6 @@ pub const TIME_UNIT_ENV: &str = "SELFCHECK_SUBMIT_TIME_UNIT_MS";
 
 const BACKOFF_CAP_UNITS: u64 = 30;
 const RETRY_AFTER_CAP_UNITS: u64 = 60;
-
-/// Check a `[submit]` section; the message says which key is wrong.
-pub fn check_config(c: &SubmitConfig) -> Result<(), String> {
-    if let Some(url) = &c.url {
-        CollectorUrl::parse(url).map_err(|e| format!("submit.url: {e}"))?;
-    }
-    if c.timeout_seconds == Some(0) {
-        return Err("submit.timeout_seconds must be at least 1".into());
-    }
-    if let Some(n) = c.max_attempts
-        && !(1..=20).contains(&n)
-    {
-        return Err(format!("submit.max_attempts is {n}; give 1 to 20"));
-    }
-    Ok(())
-}
 
 /// Everything a delivery needs, resolved from the config and the command line.
 #[derive(Debug, Clone)]
@@ -378,10 +363,10 @@ mod tests {
             url: Some("http://c".into()),
             ..Default::default()
         };
-        assert!(check_config(&c).unwrap_err().contains("submit.url"));
+        assert!(c.validate().unwrap_err().contains("submit.url"));
         c.url = None;
         c.max_attempts = Some(0);
-        assert!(check_config(&c).is_err());
+        assert!(c.validate().is_err());
         let s = SubmitSettings::resolve(&c, Some("https://c:8443"), Some(Path::new("/e"))).unwrap();
         assert_eq!(s.files.key, Path::new("/e/client-key.pem"));
         assert!(

@@ -2,10 +2,10 @@
 //! time, with the embedded or an edited catalog, and reading outcomes.
 
 use chrono::{DateTime, FixedOffset};
+use selfcheck_agent::areas::baseline::audit;
 use selfcheck_agent::audit::AuditOutput;
-use selfcheck_agent::config_baseline::audit;
-use selfcheck_agent::root::HostRoot;
 use selfcheck_catalog::{Catalog, CatalogSource};
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::CheckOutcome;
 use std::fs;
 use std::path::Path;

@@ -1,0 +1,31 @@
+//! The host's package inventory as `selfcheck-agent packages` shows it:
+//! installed packages and what the package manager would upgrade, unjudged.
+
+use crate::backend::scan;
+use crate::os::package_family;
+use selfcheck_hostfs::HostRoot;
+use selfcheck_report::{OsRelease, PackageInventory};
+
+/// The inventory could not be read: no package database, an unreadable one,
+/// or no package indexes to compute updates from. The message says which
+/// file and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InventoryError(pub String);
+
+/// Installed packages and what the package manager would upgrade, without
+/// judging anything.
+pub fn read_inventory(root: &HostRoot, os: &OsRelease) -> Result<PackageInventory, InventoryError> {
+    let family = package_family(os, root).map_err(InventoryError)?;
+    let host = scan(family, root).map_err(InventoryError)?;
+    let updates = host.updates.map_err(|u| InventoryError(u.reason))?;
+    let mut warnings = host.warnings;
+    warnings.sort();
+    Ok(PackageInventory {
+        family,
+        installed: host.installed,
+        upgradable: updates.upgradable,
+        indexes_updated_at: updates.indexes_updated_at,
+        warnings,
+    })
+}

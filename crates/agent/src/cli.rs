@@ -354,7 +354,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             match args.format {
                 OutputFormat::Json => {
                     let clauses: Vec<serde_json::Value> =
-                        selfcheck_catalog::compliance::tally(&catalog, level, &out.checks)
+                        selfcheck_catalog::compliance::tally(catalog, level, &out.checks)
                             .iter()
                             .map(|c| {
                                 serde_json::json!({
@@ -380,10 +380,10 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                     )
                 }
                 OutputFormat::Table => {
-                    print!("{}", present::baseline_table(&out, &catalog, args.lang));
+                    print!("{}", present::baseline_table(out, catalog, args.lang));
                     print!(
                         "{}",
-                        present::clause_table(&out.checks, &catalog, level, args.lang)
+                        present::clause_table(&out.checks, catalog, level, args.lang)
                     );
                 }
             }

@@ -368,9 +368,13 @@ pub(crate) fn split_ips(text: &str) -> impl Iterator<Item = &str> {
         .filter(|p| !p.is_empty())
 }
 
+/// Text that is neither a protection level nor "none".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotALevel;
+
 /// Read a protection level (a registry cell, a report's level text): `Ok(Some(n))` for a level, `Ok(None)` for "none",
-/// `Err(())` for text that is neither.
-pub fn parse_level(text: &str) -> Result<Option<u8>, ()> {
+/// `Err(NotALevel)` for text that is neither.
+pub fn parse_level(text: &str) -> Result<Option<u8>, NotALevel> {
     let t: String = text
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -404,7 +408,7 @@ pub fn parse_level(text: &str) -> Result<Option<u8>, ()> {
         "3" | "三" => 3,
         "4" | "四" => 4,
         "5" | "五" => 5,
-        _ => return Err(()),
+        _ => return Err(NotALevel),
     };
     Ok(Some(n))
 }
@@ -434,7 +438,7 @@ mod tests {
             assert_eq!(parse_level(text), Ok(level), "{text}");
         }
         for bad in ["三极", "6", "high", "3.5"] {
-            assert_eq!(parse_level(bad), Err(()), "{bad}");
+            assert_eq!(parse_level(bad), Err(NotALevel), "{bad}");
         }
     }
 

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
     /// A table for the terminal, wrapped to its width, with the columns that fit a
-    /// screen ([`selfcheck_ledger::ledger::Column::SCREEN`]); csv and json carry every column.
+    /// screen; csv and json carry every column.
     #[default]
     Table,
     /// CSV, UTF-8 with a byte-order mark so Excel shows Chinese correctly.
@@ -25,11 +25,11 @@ pub enum Format {
     /// JSON with stable English field names: every row and the summary.
     Json,
     /// An xlsx workbook: 整改台账 (in the configured columns, rows grouped),
-    /// 明细, 检查记录 and 统计 sheets ([`crate::xlsx`]). Binary:
+    /// 明细, 检查记录 and 统计 sheets. Binary:
     /// written to a file only.
     Xlsx,
     /// The printable monthly self-inspection report (月度网络安全自查报告): one
-    /// self-contained html file for A4 ([`crate::html`]).
+    /// self-contained html file for A4.
     Html,
 }
 

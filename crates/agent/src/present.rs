@@ -24,13 +24,6 @@ pub(crate) fn table(header: Vec<&str>) -> Table {
     t
 }
 
-fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
-
 /// A risk level in the chosen language.
 pub fn risk_label(risk: Severity, lang: Lang) -> &'static str {
     match lang {
@@ -53,11 +46,11 @@ fn processes(s: &ListeningSocket) -> String {
 /// The listening sockets as a table.
 pub fn sockets_table(sockets: &[ListeningSocket], lang: Lang) -> String {
     let mut t = table(vec![
-        pick(lang, "协议", "proto"),
-        pick(lang, "本地地址", "local address"),
-        pick(lang, "状态", "state"),
+        lang.pick("协议", "proto"),
+        lang.pick("本地地址", "local address"),
+        lang.pick("状态", "state"),
         "uid",
-        pick(lang, "进程", "process"),
+        lang.pick("进程", "process"),
     ]);
     for s in sockets {
         t.add_row(vec![
@@ -74,12 +67,12 @@ pub fn sockets_table(sockets: &[ListeningSocket], lang: Lang) -> String {
 /// The pending updates as a table, with a line on how many packages are installed.
 pub fn upgradable_table(inv: &PackageInventory, lang: Lang) -> String {
     let mut t = table(vec![
-        pick(lang, "软件包", "package"),
-        pick(lang, "架构", "arch"),
-        pick(lang, "已安装版本", "installed"),
-        pick(lang, "候选版本", "candidate"),
-        pick(lang, "来源", "suites"),
-        pick(lang, "安全更新", "security"),
+        lang.pick("软件包", "package"),
+        lang.pick("架构", "arch"),
+        lang.pick("已安装版本", "installed"),
+        lang.pick("候选版本", "candidate"),
+        lang.pick("来源", "suites"),
+        lang.pick("安全更新", "security"),
     ]);
     for u in &inv.upgradable {
         t.add_row(vec![
@@ -89,7 +82,7 @@ pub fn upgradable_table(inv: &PackageInventory, lang: Lang) -> String {
             u.candidate.clone(),
             u.suites.join(", "),
             if u.security {
-                pick(lang, "是", "yes")
+                lang.pick("是", "yes")
             } else {
                 ""
             }
@@ -103,15 +96,15 @@ pub fn upgradable_table(inv: &PackageInventory, lang: Lang) -> String {
         .unwrap_or_else(|| "-".into());
     let mut out = format!(
         "{} {} · {} {} ({} {security}) · {} {dated}\n{t}\n",
-        pick(lang, "已安装软件包", "installed packages"),
+        lang.pick("已安装软件包", "installed packages"),
         inv.installed.len(),
-        pick(lang, "可升级", "upgradable"),
+        lang.pick("可升级", "upgradable"),
         inv.upgradable.len(),
-        pick(lang, "其中安全更新", "security"),
-        pick(lang, "软件源索引日期", "package lists dated"),
+        lang.pick("其中安全更新", "security"),
+        lang.pick("软件源索引日期", "package lists dated"),
     );
     for w in &inv.warnings {
-        out.push_str(&format!("{}: {w}\n", pick(lang, "警告", "warning")));
+        out.push_str(&format!("{}: {w}\n", lang.pick("警告", "warning")));
     }
     out
 }
@@ -130,19 +123,19 @@ pub fn run_summary(report: &Report, catalog: &Catalog, lang: Lang, stored_at: &P
     let _ = writeln!(
         out,
         "{} {} ({}) · {} · {} · {} {}",
-        pick(lang, "主机", "host"),
+        lang.pick("主机", "host"),
         h.hostname,
         if ips.is_empty() { "-" } else { &ips },
         h.os.display_name(),
         h.kernel.as_deref().unwrap_or("-"),
-        pick(lang, "检查月份", "period"),
+        lang.pick("检查月份", "period"),
         report.period
     );
     if let Some(sockets) = &report.inventory.listening_sockets {
         let _ = writeln!(
             out,
             "\n{} ({})",
-            pick(lang, "监听端口", "Listening sockets"),
+            lang.pick("监听端口", "Listening sockets"),
             sockets.len()
         );
         let _ = writeln!(out, "{}", sockets_table(sockets, lang));
@@ -150,18 +143,18 @@ pub fn run_summary(report: &Report, catalog: &Catalog, lang: Lang, stored_at: &P
     let _ = writeln!(
         out,
         "\n{} ({})",
-        pick(lang, "发现的问题", "Findings"),
+        lang.pick("发现的问题", "Findings"),
         report.findings.len()
     );
     if report.findings.is_empty() {
-        let _ = writeln!(out, "{}", pick(lang, "未发现问题。", "No findings."));
+        let _ = writeln!(out, "{}", lang.pick("未发现问题。", "No findings."));
     } else {
         let mut t = table(vec![
-            pick(lang, "风险", "risk"),
-            pick(lang, "检查项", "check"),
-            pick(lang, "对象", "subject"),
-            pick(lang, "问题", "problem"),
-            pick(lang, "证据", "evidence"),
+            lang.pick("风险", "risk"),
+            lang.pick("检查项", "check"),
+            lang.pick("对象", "subject"),
+            lang.pick("问题", "problem"),
+            lang.pick("证据", "evidence"),
         ]);
         let mut findings: Vec<_> = report.findings.iter().collect();
         findings.sort_by(|a, b| {
@@ -197,12 +190,12 @@ pub fn run_summary(report: &Report, catalog: &Catalog, lang: Lang, stored_at: &P
         let _ = writeln!(
             out,
             "\n{} ({})",
-            pick(lang, "未能执行的检查", "Checks that could not run"),
+            lang.pick("未能执行的检查", "Checks that could not run"),
             not_run.len()
         );
         let mut t = table(vec![
-            pick(lang, "检查项", "check"),
-            pick(lang, "原因", "reason"),
+            lang.pick("检查项", "check"),
+            lang.pick("原因", "reason"),
         ]);
         for (c, reason) in not_run {
             t.add_row(vec![c.check_id.to_string(), reason.clone()]);
@@ -217,13 +210,13 @@ pub fn run_summary(report: &Report, catalog: &Catalog, lang: Lang, stored_at: &P
         let _ = writeln!(
             out,
             "\n{} ({})",
-            pick(lang, "已按白名单豁免", "Allowlisted by the agent config"),
+            lang.pick("已按白名单豁免", "Allowlisted by the agent config"),
             report.suppressed.len()
         );
         let mut t = table(vec![
-            pick(lang, "检查项", "check"),
-            pick(lang, "对象", "subject"),
-            pick(lang, "理由", "reason"),
+            lang.pick("检查项", "check"),
+            lang.pick("对象", "subject"),
+            lang.pick("理由", "reason"),
         ]);
         for s in &report.suppressed {
             t.add_row(vec![
@@ -253,11 +246,11 @@ pub fn run_summary(report: &Report, catalog: &Catalog, lang: Lang, stored_at: &P
     let _ = writeln!(
         out,
         "\n{}: {ran}/{} ({} {na}) · {} · {} {}",
-        pick(lang, "已执行检查", "checks run"),
+        lang.pick("已执行检查", "checks run"),
         report.checks.len(),
-        pick(lang, "不适用", "not applicable"),
+        lang.pick("不适用", "not applicable"),
         counts.join(" · "),
-        pick(lang, "报告", "report"),
+        lang.pick("报告", "report"),
         stored_at.display()
     );
     out
@@ -281,13 +274,13 @@ pub fn checks_list(catalog: &Catalog, area: Option<&str>, lang: Lang) -> String 
     let with_levels = listed.iter().any(|c| !c.levels.is_empty());
     let mut header = vec![
         "id",
-        pick(lang, "类别", "area"),
-        pick(lang, "风险", "risk"),
-        pick(lang, "标题", "title"),
-        pick(lang, "依据", "references"),
+        lang.pick("类别", "area"),
+        lang.pick("风险", "risk"),
+        lang.pick("标题", "title"),
+        lang.pick("依据", "references"),
     ];
     if with_levels {
-        header.push(pick(lang, "适用等级", "levels"));
+        header.push(lang.pick("适用等级", "levels"));
     }
     let mut t = table(header);
     for c in listed {
@@ -327,19 +320,16 @@ pub fn check_details(c: &CheckDef, lang: Lang) -> String {
     );
     let sections = [
         (
-            pick(lang, "检查内容", "What it checks"),
+            lang.pick("检查内容", "What it checks"),
             c.description.get(lang),
         ),
-        (pick(lang, "风险说明", "Why it matters"), c.why.get(lang)),
-        (
-            pick(lang, "整改措施", "How to fix"),
-            c.remediation.get(lang),
-        ),
+        (lang.pick("风险说明", "Why it matters"), c.why.get(lang)),
+        (lang.pick("整改措施", "How to fix"), c.remediation.get(lang)),
     ];
     for (head, body) in sections {
         let _ = writeln!(out, "\n{head}\n  {body}");
     }
-    let _ = writeln!(out, "\n{}", pick(lang, "依据", "References"));
+    let _ = writeln!(out, "\n{}", lang.pick("依据", "References"));
     for r in &c.references {
         let _ = writeln!(out, "  {r}");
     }
@@ -347,7 +337,7 @@ pub fn check_details(c: &CheckDef, lang: Lang) -> String {
         let _ = writeln!(
             out,
             "\n{}: GB/T 22239-2019 {}",
-            pick(lang, "对应条款", "Clauses"),
+            lang.pick("对应条款", "Clauses"),
             c.clauses.join(", ")
         );
     }
@@ -355,16 +345,16 @@ pub fn check_details(c: &CheckDef, lang: Lang) -> String {
         let _ = writeln!(
             out,
             "{}: {}",
-            pick(lang, "适用等级", "Levels"),
+            lang.pick("适用等级", "Levels"),
             levels_text(&c.levels)
         );
     }
     let _ = writeln!(
         out,
         "\n{}: {}  ·  {}: {}",
-        pick(lang, "类别", "area"),
+        lang.pick("类别", "area"),
         c.area,
-        pick(lang, "定义于", "defined in"),
+        lang.pick("定义于", "defined in"),
         c.file
     );
     out
@@ -388,10 +378,10 @@ pub fn not_applicable_table(checks: &[CheckRun], lang: Lang) -> String {
         return String::new();
     }
     let mut t = table(vec![
-        pick(lang, "检查项", "check"),
-        pick(lang, "不适用理由", "why it does not apply"),
-        pick(lang, "批准人", "approved by"),
-        pick(lang, "有效期至", "until"),
+        lang.pick("检查项", "check"),
+        lang.pick("不适用理由", "why it does not apply"),
+        lang.pick("批准人", "approved by"),
+        lang.pick("有效期至", "until"),
     ]);
     for (c, reason, approver, expires) in &rows {
         t.add_row(vec![
@@ -403,7 +393,7 @@ pub fn not_applicable_table(checks: &[CheckRun], lang: Lang) -> String {
     }
     format!(
         "\n{} ({})\n{t}\n",
-        pick(lang, "不适用的检查", "Checks that do not apply"),
+        lang.pick("不适用的检查", "Checks that do not apply"),
         rows.len()
     )
 }
@@ -416,18 +406,18 @@ pub fn clause_table(checks: &[CheckRun], catalog: &Catalog, level: u8, lang: Lan
         return String::new();
     }
     let mut t = table(vec![
-        pick(lang, "条款", "clause"),
-        pick(lang, "控制点", "control"),
-        pick(lang, "结论", "verdict"),
-        pick(lang, "通过", "passed"),
-        pick(lang, "不通过", "findings"),
-        pick(lang, "无法检查", "could not run"),
-        pick(lang, "不适用", "n/a"),
-        pick(lang, "不通过的检查项", "checks with findings"),
+        lang.pick("条款", "clause"),
+        lang.pick("控制点", "control"),
+        lang.pick("结论", "verdict"),
+        lang.pick("通过", "passed"),
+        lang.pick("不通过", "findings"),
+        lang.pick("无法检查", "could not run"),
+        lang.pick("不适用", "n/a"),
+        lang.pick("不通过的检查项", "checks with findings"),
     ]);
     for c in &tallies {
         let control = compliance::control_name(&c.clause)
-            .map(|(zh, en)| pick(lang, zh, en))
+            .map(|(zh, en)| lang.pick(zh, en))
             .unwrap_or("");
         let verdict = c.verdict();
         let failing: Vec<&str> = c
@@ -439,7 +429,7 @@ pub fn clause_table(checks: &[CheckRun], catalog: &Catalog, level: u8, lang: Lan
         t.add_row(vec![
             c.clause.clone(),
             control.to_string(),
-            pick(lang, verdict.zh(), verdict.en()).to_string(),
+            lang.pick(verdict.zh(), verdict.en()).to_string(),
             c.passed.to_string(),
             c.findings.to_string(),
             c.could_not_run.to_string(),
@@ -454,10 +444,9 @@ pub fn clause_table(checks: &[CheckRun], catalog: &Catalog, level: u8, lang: Lan
     let (met, judged) = compliance::met_of_judged(&tallies);
     format!(
         "\n{} ({} {level} · {}) — {}\n{t}\n",
-        pick(lang, "按条款的符合情况", "Compliance by clause"),
-        pick(lang, "等级", "level"),
-        pick(
-            lang,
+        lang.pick("按条款的符合情况", "Compliance by clause"),
+        lang.pick("等级", "level"),
+        lang.pick(
             "GB/T 22239-2019 安全计算环境",
             "GB/T 22239-2019 computing environment"
         ),
@@ -472,9 +461,9 @@ pub fn clause_table(checks: &[CheckRun], catalog: &Catalog, level: u8, lang: Lan
 pub fn baseline_table(out: &crate::audit::AuditOutput, catalog: &Catalog, lang: Lang) -> String {
     let mut t = table(vec![
         "id",
-        pick(lang, "结果", "outcome"),
-        pick(lang, "对象", "subject"),
-        pick(lang, "证据", "evidence"),
+        lang.pick("结果", "outcome"),
+        lang.pick("对象", "subject"),
+        lang.pick("证据", "evidence"),
     ]);
     for run in &out.checks {
         let title = catalog
@@ -486,7 +475,7 @@ pub fn baseline_table(out: &crate::audit::AuditOutput, catalog: &Catalog, lang: 
             CheckOutcome::Passed => {
                 t.add_row(vec![
                     id,
-                    pick(lang, "通过", "passed").into(),
+                    lang.pick("通过", "passed").into(),
                     String::new(),
                     String::new(),
                 ]);
@@ -494,7 +483,7 @@ pub fn baseline_table(out: &crate::audit::AuditOutput, catalog: &Catalog, lang: 
             CheckOutcome::CouldNotRun { reason } => {
                 t.add_row(vec![
                     id,
-                    pick(lang, "无法执行", "could not run").into(),
+                    lang.pick("无法执行", "could not run").into(),
                     String::new(),
                     reason.clone(),
                 ]);
@@ -509,13 +498,13 @@ pub fn baseline_table(out: &crate::audit::AuditOutput, catalog: &Catalog, lang: 
                     let _ = write!(
                         why,
                         "\n{} {a} · {} {d}",
-                        pick(lang, "批准人", "approved by"),
-                        pick(lang, "有效期至", "until")
+                        lang.pick("批准人", "approved by"),
+                        lang.pick("有效期至", "until")
                     );
                 }
                 t.add_row(vec![
                     id,
-                    pick(lang, "不适用", "not applicable").into(),
+                    lang.pick("不适用", "not applicable").into(),
                     String::new(),
                     why,
                 ]);

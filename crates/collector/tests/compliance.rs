@@ -32,7 +32,7 @@ fn ledger_of(store: &mut Store, m: &str) -> Ledger {
         p,
         &catalog(),
         &CollectorConfig::default(),
-        Some(selfcheck_collector::engine::month_end(p)),
+        Some(p.last_day()),
     )
     .unwrap()
 }

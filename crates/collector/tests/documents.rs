@@ -11,7 +11,6 @@ use selfcheck_catalog::{Catalog, Lang};
 use selfcheck_collector::config::CollectorConfig;
 use selfcheck_collector::documents::sheets::{LedgerLayout, Sheet, sheets};
 use selfcheck_collector::documents::{Documents, csv::sheet_csv, trend::trend, xlsx::write_xlsx};
-use selfcheck_collector::engine::month_end;
 use selfcheck_collector::import::{ImportOptions, ImportOutcome, import_bytes};
 use selfcheck_collector::ledger::{Column, Ledger};
 use selfcheck_collector::store::Store;
@@ -88,7 +87,7 @@ fn store_with(samples: &[Sample]) -> (tempfile::TempDir, Store) {
 fn month_sheets(store: &mut Store, m: &str, lang: Lang, layout: &LedgerLayout) -> Vec<Sheet> {
     let p = month(m);
     let config = CollectorConfig::default();
-    let ledger = Ledger::for_month(store, p, &catalog(), &config, Some(month_end(p))).unwrap();
+    let ledger = Ledger::for_month(store, p, &catalog(), &config, Some(p.last_day())).unwrap();
     let docs = Documents {
         ledger: &ledger,
         trend: trend(store, p, &config, &catalog()).unwrap(),

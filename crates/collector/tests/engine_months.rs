@@ -11,7 +11,7 @@ use selfcheck_collector::calendar::Calendar;
 use selfcheck_collector::deadlines::DeadlinePolicy;
 use selfcheck_collector::engine::{
     Action, FindingRow, LedgerInput, MonthLedger, NOT_INSPECTED_CHECK, ReportFacts, Rules, Status,
-    build, month_end,
+    build,
 };
 use selfcheck_collector::store::StoredReport;
 use selfcheck_report::{CheckId, Finding, Fingerprint, Period, ReportId, Severity};
@@ -116,7 +116,7 @@ fn ledger(input: &LedgerInput, month: &str, calendar: &Calendar) -> MonthLedger 
     build(
         input,
         period,
-        month_end(period),
+        period.last_day(),
         Rules {
             policy: &DeadlinePolicy::default(),
             calendar,

@@ -15,7 +15,7 @@ use selfcheck_collector::config::CollectorConfig;
 use selfcheck_collector::documents::html::{ReportInfo, monthly_report_html};
 use selfcheck_collector::documents::{Documents, TrendPoint};
 use selfcheck_collector::engine::{
-    Action, NOT_INSPECTED_CHECK, Rules, Status, build, month_end, not_inspected_findings,
+    Action, NOT_INSPECTED_CHECK, Rules, Status, build, not_inspected_findings,
 };
 use selfcheck_collector::import::{ImportOptions, ImportOutcome, import_bytes};
 use selfcheck_collector::ledger::Ledger;
@@ -110,7 +110,7 @@ fn ledger_of(store: &mut Store, m: &str) -> Ledger {
         p,
         &catalog(),
         &CollectorConfig::default(),
-        Some(month_end(p)),
+        Some(p.last_day()),
     )
     .unwrap()
 }
@@ -519,7 +519,7 @@ fn printable_month() -> (tempfile::TempDir, Ledger, Ledger, Vec<TrendPoint>) {
                 input.registry.insert(fp.clone(), e.finding_no);
             }
         }
-        Ledger::from_month(build(&input, p, month_end(p), rules), &catalog)
+        Ledger::from_month(build(&input, p, p.last_day(), rules), &catalog)
     };
     let oct = month_ledger(&mut store, "2026-10");
     act(

@@ -304,11 +304,7 @@ fn cover(out: &mut String, docs: &Documents<'_>, lang: Lang, info: &ReportInfo) 
         escape(&month_name(l.period, lang)),
     );
     let start = format!("{}-01", l.period);
-    let period = format!(
-        "{start} {} {}",
-        t(lang, "至", "to"),
-        selfcheck_ledger::engine::month_end(l.period)
-    );
+    let period = format!("{start} {} {}", t(lang, "至", "to"), l.period.last_day());
     info_row(out, t(lang, "单位名称", "Unit"), info.unit.as_deref());
     info_row(out, t(lang, "检查周期", "Period"), Some(&period));
     info_row(

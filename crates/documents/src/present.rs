@@ -51,13 +51,6 @@ impl Format {
     }
 }
 
-fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
-
 /// Render a ledger; a table wraps to the terminal width when there is one.
 pub fn render(ledger: &Ledger, format: Format, lang: Lang) -> String {
     render_with_width(ledger, format, lang, None)
@@ -75,19 +68,19 @@ pub fn render_with_width(
         Format::Csv => csv_text(ledger, lang),
         Format::Json => json(ledger, lang),
         // Binary formats are written from the documents' sheets, never as text.
-        Format::Xlsx => pick(
-            lang,
-            "xlsx 是二进制格式，请用 --out FILE.xlsx 写入文件。\n",
-            "xlsx is a binary format; write it to a file with --out FILE.xlsx.\n",
-        )
-        .to_string(),
+        Format::Xlsx => lang
+            .pick(
+                "xlsx 是二进制格式，请用 --out FILE.xlsx 写入文件。\n",
+                "xlsx is a binary format; write it to a file with --out FILE.xlsx.\n",
+            )
+            .to_string(),
         // The report needs the trend and last month: `selfcheck-collector ledger --format html`.
-        Format::Html => pick(
-            lang,
-            "月度自查报告需要近 12 个月的数据，请用 ledger --format html 生成。\n",
-            "The monthly report needs the last 12 months; make it with ledger --format html.\n",
-        )
-        .to_string(),
+        Format::Html => lang
+            .pick(
+                "月度自查报告需要近 12 个月的数据，请用 ledger --format html 生成。\n",
+                "The monthly report needs the last 12 months; make it with ledger --format html.\n",
+            )
+            .to_string(),
     }
 }
 
@@ -116,22 +109,19 @@ fn name_of(h: &InspectionRecord) -> String {
 fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
     let mut out = format!(
         "{} {}（{} {}）\n",
-        pick(lang, "检查整改台账", "Inspection and rectification ledger"),
+        lang.pick("检查整改台账", "Inspection and rectification ledger"),
         ledger.period,
-        pick(lang, "状态判定日", "statuses as of"),
+        lang.pick("状态判定日", "statuses as of"),
         ledger.judged_on
     );
     if ledger.hosts.is_empty() && ledger.rows.is_empty() {
-        out.push_str(pick(
-            lang,
-            "本月没有已导入的报告，也没有登记的资产。先用 import 导入各主机的报告。\n",
+        out.push_str(lang.pick("本月没有已导入的报告，也没有登记的资产。先用 import 导入各主机的报告。\n",
             "No reports are stored for this month and no assets are registered. Import the hosts' reports first.\n",
         ));
         return out;
     }
     if ledger.rows.is_empty() {
-        out.push_str(pick(
-            lang,
+        out.push_str(lang.pick(
             "本月没有需要整改的问题。\n",
             "Nothing to rectify this month.\n",
         ));
@@ -146,7 +136,7 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
 
     out.push_str(&format!(
         "\n{}\n",
-        pick(lang, "检查记录", "Inspection record")
+        lang.pick("检查记录", "Inspection record")
     ));
     let mut t = new_table(width);
     t.set_header(if lang == Lang::Zh {
@@ -175,14 +165,14 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
     for h in &ledger.hosts {
         let mut name = name_of(h);
         if h.unregistered {
-            name.push_str(pick(lang, "（未登记）", " (unregistered)"));
+            name.push_str(lang.pick("（未登记）", " (unregistered)"));
         }
         t.add_row([
             name,
             h.ip_addresses.join(", "),
             match &h.report {
                 Some((_, at, _)) => at.date_naive().to_string(),
-                None => pick(lang, "未检查", "not inspected").into(),
+                None => lang.pick("未检查", "not inspected").into(),
             },
             h.checks_run.to_string(),
             h.could_not_run.len().to_string(),
@@ -202,8 +192,7 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
         .filter(|h| !h.could_not_run.is_empty())
         .collect();
     if !not_run.is_empty() {
-        out.push_str(pick(
-            lang,
+        out.push_str(lang.pick(
             "未能运行的检查（不能视为无问题）：\n",
             "Checks that could not run (not evidence of no problem):\n",
         ));
@@ -227,8 +216,7 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
         })
         .collect();
     if !exceptions.is_empty() {
-        out.push_str(pick(
-            lang,
+        out.push_str(lang.pick(
             "经批准不适用的检查：\n",
             "Checks exempted by an approved exception:\n",
         ));
@@ -241,7 +229,7 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
         }
     }
     let s = &ledger.summary;
-    out.push_str(&format!("\n{}\n", pick(lang, "统计", "Summary")));
+    out.push_str(&format!("\n{}\n", lang.pick("统计", "Summary")));
     out.push_str(&match lang {
         Lang::Zh => format!(
             "应检资产 {}，已检 {}，未检 {}；报告主机 {}（未登记 {}）\n",
@@ -302,7 +290,7 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
     out.push_str(&format!("{t}\n"));
     out.push_str(&format!(
         "{}{}\n",
-        pick(lang, "整改率：", "Rectification rate: "),
+        lang.pick("整改率：", "Rectification rate: "),
         s.rectification_rate
             .map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
     ));
@@ -387,7 +375,7 @@ pub fn write_json(ledger: &Ledger, lang: Lang, w: impl std::io::Write) -> std::i
         format: "selfcheck-ledger-v1",
         period: ledger.period.to_string(),
         judged_on: ledger.judged_on.to_string(),
-        lang: pick(lang, "zh", "en"),
+        lang: lang.pick("zh", "en"),
         summary: &ledger.summary,
         inspections: &ledger.hosts,
         rows: JsonRows { ledger, lang },
@@ -408,7 +396,9 @@ fn json(ledger: &Ledger, lang: Lang) -> String {
 /// The stored reports as a table.
 pub fn reports_table(reports: &[StoredReport], lang: Lang) -> String {
     if reports.is_empty() {
-        return pick(lang, "没有已存储的报告。\n", "No reports are stored.\n").to_string();
+        return lang
+            .pick("没有已存储的报告。\n", "No reports are stored.\n")
+            .to_string();
     }
     let mut t = new_table(None);
     t.set_header(if lang == Lang::Zh {

@@ -149,13 +149,6 @@ impl LedgerLayout {
     }
 }
 
-fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
-
 /// The five sheets of a month, in this order: 整改台账, 明细, 检查记录, 条款符合情况, 统计.
 pub fn sheets(docs: &Documents, lang: Lang, layout: &LedgerLayout) -> Vec<Sheet> {
     vec![
@@ -214,7 +207,7 @@ pub fn rectification(docs: &Documents, lang: Lang, layout: &LedgerLayout) -> She
     };
     sheet(
         "rectification",
-        pick(lang, "整改台账", "Rectification list"),
+        lang.pick("整改台账", "Rectification list"),
         headers,
         rows,
     )
@@ -237,7 +230,7 @@ pub fn detail(docs: &Documents, lang: Lang) -> Sheet {
             )
         })
         .collect();
-    sheet("detail", pick(lang, "明细", "Detail"), headers, rows)
+    sheet("detail", lang.pick("明细", "Detail"), headers, rows)
 }
 
 /// The findings of one check on one asset, in the ledger's order; groups in
@@ -337,11 +330,7 @@ fn grouped_description(g: &[&LedgerRow], lang: Lang) -> String {
         .map(|r| r.row.subject.as_str())
         .collect();
     let more = if n > MAX_SUBJECTS {
-        pick(
-            lang,
-            ", …（完整清单见明细）",
-            ", … (all in the Detail sheet)",
-        )
+        lang.pick(", …（完整清单见明细）", ", … (all in the Detail sheet)")
     } else {
         ""
     };
@@ -362,9 +351,9 @@ fn grouped_status(g: &[&LedgerRow], lang: Lang) -> String {
     else {
         return String::new();
     };
-    let mut text = pick(lang, least.zh(), least.en()).to_string();
+    let mut text = lang.pick(least.zh(), least.en()).to_string();
     if g.iter().any(|r| r.row.state.overdue) {
-        text.push_str(pick(lang, "（逾期）", " (overdue)"));
+        text.push_str(lang.pick("（逾期）", " (overdue)"));
     }
     let closed = g
         .iter()
@@ -444,7 +433,7 @@ pub fn inspections(docs: &Documents, lang: Lang) -> Sheet {
             .iter()
             .map(|&l| risk_label(l, lang).to_string()),
     );
-    headers.push(pick(lang, "备注", "Remarks").into());
+    headers.push(lang.pick("备注", "Remarks").into());
     let dash = || "—".to_string();
     let rows = docs
         .ledger
@@ -454,10 +443,10 @@ pub fn inspections(docs: &Documents, lang: Lang) -> Sheet {
         .map(|(i, h)| {
             let mut remarks = Vec::new();
             if !h.inspected {
-                remarks.push(pick(lang, "未检查", "not inspected").to_string());
+                remarks.push(lang.pick("未检查", "not inspected").to_string());
             }
             if h.unregistered {
-                remarks.push(pick(lang, "未登记资产", "not in the asset registry").into());
+                remarks.push(lang.pick("未登记资产", "not in the asset registry").into());
             }
             if h.reports_in_month > 1 {
                 remarks.push(match lang {
@@ -483,7 +472,7 @@ pub fn inspections(docs: &Documents, lang: Lang) -> Sheet {
                 },
                 match &h.report {
                     Some((_, at, _)) => at.date_naive().to_string(),
-                    None => pick(lang, "未检查", "not inspected").into(),
+                    None => lang.pick("未检查", "not inspected").into(),
                 },
                 h.report
                     .as_ref()
@@ -519,7 +508,7 @@ pub fn inspections(docs: &Documents, lang: Lang) -> Sheet {
         .collect();
     sheet(
         "inspections",
-        pick(lang, "检查记录", "Inspection record"),
+        lang.pick("检查记录", "Inspection record"),
         headers,
         rows,
     )
@@ -600,7 +589,7 @@ fn level_cell(h: &InspectionRecord, lang: Lang) -> String {
             .and_then(|a| a.protection_level.as_deref())
             .and_then(|l| selfcheck_ledger::assets::parse_level(l).ok().flatten())
             .is_some() => {}
-        None => text.push_str(pick(lang, "（默认）", " (default)")),
+        None => text.push_str(lang.pick("（默认）", " (default)")),
         _ => {}
     }
     text
@@ -662,7 +651,7 @@ pub fn compliance(docs: &Documents, lang: Lang) -> Sheet {
         .iter()
         .map(|s| {
             let control = selfcheck_catalog::compliance::control_name(&s.clause)
-                .map(|(zh, en)| pick(lang, zh, en).to_string())
+                .map(|(zh, en)| lang.pick(zh, en).to_string())
                 .unwrap_or_default();
             let met_rate = s.met_rate();
             let level = if s.hosts_not_met > 0 {
@@ -707,7 +696,7 @@ pub fn compliance(docs: &Documents, lang: Lang) -> Sheet {
     }
     sheet(
         "compliance",
-        pick(lang, "条款符合情况", "Compliance by clause"),
+        lang.pick("条款符合情况", "Compliance by clause"),
         headers,
         rows,
     )
@@ -773,7 +762,7 @@ pub fn summary(docs: &Documents, lang: Lang) -> Sheet {
         cells.extend(counts.iter().map(|n| n.to_string()));
         rows.push(SheetRow::new(cells, Some(*level)));
     }
-    let mut cells = vec![pick(lang, "合计", "Total").to_string()];
+    let mut cells = vec![lang.pick("合计", "Total").to_string()];
     cells.extend(total.iter().map(|n| n.to_string()));
     rows.push(SheetRow::emphasised(cells));
 
@@ -802,14 +791,13 @@ pub fn summary(docs: &Documents, lang: Lang) -> Sheet {
     ];
     for (zh, en, value) in facts {
         rows.push(SheetRow::new(
-            padded(vec![pick(lang, zh, en).to_string(), value]),
+            padded(vec![lang.pick(zh, en).to_string(), value]),
             None,
         ));
     }
     rows.push(SheetRow::new(
         padded(vec![
-            pick(
-                lang,
+            lang.pick(
                 "整改率 = 本月销号 ÷（本月销号 + 待整改），超危至低危",
                 "rate = closed this month ÷ (closed this month + pending), critical to low",
             )
@@ -820,7 +808,8 @@ pub fn summary(docs: &Documents, lang: Lang) -> Sheet {
 
     rows.push(SheetRow::new(padded(Vec::new()), None));
     rows.push(SheetRow::emphasised(padded(vec![
-        pick(lang, "近 12 个月趋势", "Trend over the last 12 months").to_string(),
+        lang.pick("近 12 个月趋势", "Trend over the last 12 months")
+            .to_string(),
     ])));
     let trend_headers: [(&str, &str); 7] = [
         ("月份", "Month"),
@@ -834,7 +823,7 @@ pub fn summary(docs: &Documents, lang: Lang) -> Sheet {
     rows.push(SheetRow::emphasised(padded(
         trend_headers
             .iter()
-            .map(|(zh, en)| pick(lang, zh, en).to_string())
+            .map(|(zh, en)| lang.pick(zh, en).to_string())
             .collect(),
     )));
     for point in &docs.trend {
@@ -854,7 +843,7 @@ pub fn summary(docs: &Documents, lang: Lang) -> Sheet {
             None,
         ));
     }
-    let mut out = sheet("summary", pick(lang, "统计", "Summary"), headers, rows);
+    let mut out = sheet("summary", lang.pick("统计", "Summary"), headers, rows);
     // The explanations of the first column should not widen it.
     if let Some(w) = out.widths.first_mut() {
         *w = w.min(18.0);

@@ -10,10 +10,9 @@
 //! today's, so an asset since removed from it is not counted in earlier months.
 
 use super::TrendPoint;
-use chrono::NaiveDate;
 use selfcheck_catalog::Catalog;
 use selfcheck_ledger::config::CollectorConfig;
-use selfcheck_ledger::engine::{NOT_INSPECTED_CHECK, Rules, build, month_end};
+use selfcheck_ledger::engine::{NOT_INSPECTED_CHECK, Rules, build};
 use selfcheck_ledger::store::{Store, StoreError};
 use selfcheck_report::{Period, Severity};
 
@@ -50,17 +49,13 @@ pub fn trend(
         .into_iter()
         .filter(|&p| p >= first || p == period)
         .map(|p| {
-            let judged_on = month_end(p).min(today.max(month_start(p)));
+            let judged_on = p.last_day().min(today.max(p.first_day()));
             TrendPoint {
                 period: p,
                 summary: build(&input, p, judged_on, rules).summary,
             }
         })
         .collect())
-}
-
-fn month_start(p: Period) -> NaiveDate {
-    NaiveDate::from_ymd_opt(p.year(), p.month(), 1).unwrap_or(NaiveDate::MIN)
 }
 
 /// The `n` months ending at `period`, oldest first.

@@ -232,7 +232,7 @@ impl Column {
             Column::Remarks => ("备注", "Remarks"),
             Column::AssetNameAndIp => ("资产名称/IP", "Asset name / IP"),
         };
-        pick(lang, zh, en)
+        lang.pick(zh, en)
     }
 }
 
@@ -248,12 +248,4 @@ fn normalize_name(name: &str) -> String {
         })
         .flat_map(char::to_lowercase)
         .collect()
-}
-
-/// The text for `lang` of a zh/en pair.
-pub(crate) fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
 }

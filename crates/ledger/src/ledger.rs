@@ -7,11 +7,10 @@
 //! findings, and calls the engine.
 
 pub use crate::columns::Column;
-use crate::columns::pick;
 use crate::config::CollectorConfig;
 use crate::engine::{
     FindingRow, InspectionRecord, MonthLedger, NOT_INSPECTED_CHECK, Rules, Status, Summary, build,
-    month_end, not_inspected_findings,
+    not_inspected_findings,
 };
 use crate::store::{Store, StoreError};
 use chrono::NaiveDate;
@@ -64,8 +63,8 @@ impl LedgerRow {
                 );
                 format!("{} / {}", st.last_seen, period)
             }
-            Column::InspectionType => pick(lang, INSPECTION_TYPE.0, INSPECTION_TYPE.1).into(),
-            Column::Source => pick(lang, FINDING_SOURCE.0, FINDING_SOURCE.1).into(),
+            Column::InspectionType => lang.pick(INSPECTION_TYPE.0, INSPECTION_TYPE.1).into(),
+            Column::Source => lang.pick(FINDING_SOURCE.0, FINDING_SOURCE.1).into(),
             Column::Unit => dash(asset.and_then(|a| a.unit.as_deref())),
             Column::AssetName => {
                 asset.map_or_else(|| r.hostname.to_string(), |a| a.asset_name.clone())
@@ -107,9 +106,9 @@ impl LedgerRow {
             Column::FoundOn => st.first_seen.to_string(),
             Column::Deadline => st.deadline.map_or_else(|| "—".into(), |d| d.to_string()),
             Column::Status => {
-                let name = pick(lang, st.status.zh(), st.status.en());
+                let name = lang.pick(st.status.zh(), st.status.en());
                 if st.overdue {
-                    format!("{name}{}", pick(lang, "（逾期）", " (overdue)"))
+                    format!("{name}{}", lang.pick("（逾期）", " (overdue)"))
                 } else {
                     name.to_string()
                 }
@@ -134,7 +133,10 @@ impl LedgerRow {
                 Lang::En => format!("passed on {day} (report {report})"),
             });
         } else if st.status == Status::FixedPendingRecheck {
-            parts.push(pick(lang, "待下次检查复查", "awaiting the next report").into());
+            parts.push(
+                lang.pick("待下次检查复查", "awaiting the next report")
+                    .into(),
+            );
         }
         if st.failed_rechecks > 0 {
             parts.push(match lang {
@@ -155,7 +157,10 @@ impl LedgerRow {
         let st = &r.state;
         let mut parts: Vec<String> = Vec::new();
         if r.unregistered {
-            parts.push(pick(lang, "未登记资产", "host not in the asset registry").into());
+            parts.push(
+                lang.pick("未登记资产", "host not in the asset registry")
+                    .into(),
+            );
         }
         if st.occurrences > 1 {
             parts.push(match lang {
@@ -192,7 +197,7 @@ impl LedgerRow {
         let mut text = format!(
             "{}{}{}",
             self.check_title.get(lang),
-            pick(lang, "：", ": "),
+            lang.pick("：", ": "),
             self.row.subject
         );
         for line in &self.row.evidence {
@@ -251,7 +256,9 @@ impl Ledger {
         judged_on: Option<NaiveDate>,
     ) -> Result<Ledger, StoreError> {
         let judged_on = judged_on.unwrap_or_else(|| {
-            month_end(period).min(chrono::Local::now().date_naive().max(month_start(period)))
+            period
+                .last_day()
+                .min(chrono::Local::now().date_naive().max(period.first_day()))
         });
         let risk = catalog
             .get_str(NOT_INSPECTED_CHECK)
@@ -342,10 +349,6 @@ impl Ledger {
             level_counts,
         }
     }
-}
-
-fn month_start(p: Period) -> NaiveDate {
-    NaiveDate::from_ymd_opt(p.year(), p.month(), 1).unwrap_or(NaiveDate::MIN)
 }
 
 /// The catalog's texts of one check, shared by every row of that check.

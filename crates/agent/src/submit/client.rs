@@ -15,6 +15,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::sign::CertifiedKey;
 use selfcheck_report::ReportId;
+use selfcheck_report::upload::{HEALTH_OK, HEALTH_PATH, REPORTS_PATH};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -255,7 +256,7 @@ impl Collector {
     pub fn post_report(&self, file_bytes: &[u8], report_id: &ReportId) -> Answer {
         let sent = self
             .agent
-            .post(self.url.endpoint("/api/v1/reports"))
+            .post(self.url.endpoint(REPORTS_PATH))
             .content_type("application/json")
             .send(file_bytes);
         let mut response = match sent {
@@ -283,13 +284,13 @@ impl Collector {
     pub fn health(&self) -> Result<String, Failure> {
         let mut response = self
             .agent
-            .get(self.url.endpoint("/api/v1/health"))
+            .get(self.url.endpoint(HEALTH_PATH))
             .call()
             .map_err(|e| self.transport_failure(e))?;
         let status = response.status().as_u16();
         let body = read_body(&mut response);
         let fields = answer_fields(&body);
-        if status == 200 && fields.status.as_deref() == Some("ok") {
+        if status == 200 && fields.status.as_deref() == Some(HEALTH_OK) {
             return Ok(String::from_utf8_lossy(&body).trim().to_string());
         }
         Err(Failure {

@@ -28,6 +28,9 @@ use axum::routing::{get, post};
 use selfcheck_catalog::Catalog;
 use selfcheck_ledger::import::{ImportError, ImportOutcome, verify_report};
 use selfcheck_report::MAX_REPORT_BYTES;
+use selfcheck_report::upload::{
+    HEALTH_OK, HEALTH_PATH, Health, REPORTS_PATH, UploadAnswer, UploadStatus,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -49,45 +52,34 @@ pub struct AppState {
     pub verifying: tokio::sync::Semaphore,
 }
 
-/// The answer to an upload.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct UploadAnswer {
-    /// `stored`, `already_stored` or `refused`.
-    pub status: String,
-    /// The report's id, when it could be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_id: Option<String>,
-    /// What happened, in words.
-    pub message: String,
-}
-
 /// The API routes over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/api/v1/reports", post(post_report))
-        .route("/api/v1/health", get(health))
+        .route(REPORTS_PATH, post(post_report))
+        .route(HEALTH_PATH, get(health))
         .fallback(not_found)
         .with_state(state)
 }
 
-fn answer(code: StatusCode, status: &str, report_id: Option<String>, message: String) -> Response {
-    let body = UploadAnswer {
-        status: status.to_string(),
-        report_id,
-        message,
-    };
+fn answer(
+    code: StatusCode,
+    status: UploadStatus,
+    report_id: Option<String>,
+    message: String,
+) -> Response {
+    let body = UploadAnswer::new(status, report_id, message);
     (code, axum::Json(body)).into_response()
 }
 
 fn refused(code: StatusCode, message: impl Into<String>) -> Response {
-    answer(code, "refused", None, message.into())
+    answer(code, UploadStatus::Refused, None, message.into())
 }
 
 async fn health() -> Response {
-    axum::Json(serde_json::json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
+    axum::Json(Health {
+        status: HEALTH_OK.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    })
     .into_response()
 }
 
@@ -212,7 +204,7 @@ async fn upload(app: &AppState, peer: &PeerIdentity, headers: &HeaderMap, body: 
     if host != peer.host {
         return answer(
             StatusCode::FORBIDDEN,
-            "refused",
+            UploadStatus::Refused,
             Some(report_id),
             format!(
                 "the report is of host {host:?}, but this client certificate was issued to {:?}; an agent uploads only its own host's reports (enroll each host with its own name)",
@@ -240,13 +232,13 @@ async fn upload(app: &AppState, peer: &PeerIdentity, headers: &HeaderMap, body: 
         Err(_) => stopping(),
         Ok(ImportOutcome::Stored { findings, .. }) => answer(
             StatusCode::CREATED,
-            "stored",
+            UploadStatus::Stored,
             Some(report_id),
             format!("stored, {findings} finding(s)"),
         ),
         Ok(ImportOutcome::AlreadyStored { .. }) => answer(
             StatusCode::OK,
-            "already_stored",
+            UploadStatus::AlreadyStored,
             Some(report_id),
             "this report was stored before; nothing changed".into(),
         ),
@@ -276,7 +268,7 @@ fn refusal(error: &ImportError, report_id: Option<String>) -> Response {
         ImportError::Store(_) | ImportError::Batch(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
-    answer(code, "refused", report_id, error.to_string())
+    answer(code, UploadStatus::Refused, report_id, error.to_string())
 }
 
 /// The largest body: a report's limit.

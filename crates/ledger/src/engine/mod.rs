@@ -13,8 +13,7 @@ pub mod status;
 
 pub use facts::{FindingNo, LedgerInput, NotApplicableCheck, ReportFacts, StoredReport};
 pub use month::{
-    FindingRow, InspectionRecord, LevelSummary, MonthLedger, Summary, build, month_end,
-    not_inspected_findings,
+    FindingRow, InspectionRecord, LevelSummary, MonthLedger, Summary, build, not_inspected_findings,
 };
 pub use status::{Action, FindingState, Observation, Rules, Status, evaluate, may_set};
 

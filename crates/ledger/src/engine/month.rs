@@ -25,29 +25,6 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// The last day of a month.
-pub fn month_end(p: Period) -> NaiveDate {
-    let next = if p.month() == 12 {
-        NaiveDate::from_ymd_opt(p.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(p.year(), p.month() + 1, 1)
-    };
-    next.and_then(|d| d.pred_opt()).unwrap_or(NaiveDate::MIN)
-}
-
-fn month_start(p: Period) -> NaiveDate {
-    NaiveDate::from_ymd_opt(p.year(), p.month(), 1).unwrap_or(NaiveDate::MIN)
-}
-
-fn next_month(p: Period) -> Period {
-    let (y, m) = if p.month() == 12 {
-        (p.year() + 1, 1)
-    } else {
-        (p.year(), p.month() + 1)
-    };
-    Period::new(y, m).unwrap_or(p)
-}
-
 /// China Standard Time, the time zone of the month's end for not-inspected sightings.
 fn cst() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
@@ -296,7 +273,7 @@ fn expected_assets<'a>(
             if p >= period {
                 break;
             }
-            p = next_month(p);
+            p = p.next();
         }
         out.push(Expected { asset, months });
     }
@@ -363,7 +340,7 @@ pub fn build(
     let index = AssetIndex::new(&input.assets);
     let matched = match_assets(&index, &by_asset);
     let registry_exists = !input.assets.is_empty();
-    let (start, end) = (month_start(period), month_end(period));
+    let (start, end) = (period.first_day(), period.last_day());
     let in_month = |d: NaiveDate| d >= start && d <= end;
     let mut rows = Vec::new();
 
@@ -464,7 +441,7 @@ pub fn build(
                 None => Observation {
                     at: cst()
                         .from_local_datetime(
-                            &month_end(*p).and_hms_opt(23, 59, 59).unwrap_or_default(),
+                            &p.last_day().and_hms_opt(23, 59, 59).unwrap_or_default(),
                         )
                         .single()
                         .unwrap_or_else(|| DateTime::<FixedOffset>::MIN_UTC.fixed_offset()),
@@ -678,7 +655,7 @@ fn summarise(
 
 /// The first day of the month after `p` (where a month's statuses stop counting).
 pub fn after(p: Period) -> NaiveDate {
-    month_end(p).succ_opt().unwrap_or(NaiveDate::MAX)
+    p.last_day().succ_opt().unwrap_or(NaiveDate::MAX)
 }
 
 #[cfg(test)]
@@ -688,19 +665,19 @@ mod tests {
     #[test]
     fn month_ends() {
         assert_eq!(
-            month_end("2026-02".parse().unwrap()).to_string(),
+            "2026-02".parse::<Period>().unwrap().last_day().to_string(),
             "2026-02-28"
         );
         assert_eq!(
-            month_end("2028-02".parse().unwrap()).to_string(),
+            "2028-02".parse::<Period>().unwrap().last_day().to_string(),
             "2028-02-29"
         );
         assert_eq!(
-            month_end("2026-12".parse().unwrap()).to_string(),
+            "2026-12".parse::<Period>().unwrap().last_day().to_string(),
             "2026-12-31"
         );
         assert_eq!(
-            next_month("2026-12".parse().unwrap()).to_string(),
+            "2026-12".parse::<Period>().unwrap().next().to_string(),
             "2027-01"
         );
         assert_eq!(after("2026-11".parse().unwrap()).to_string(), "2026-12-01");

@@ -296,7 +296,8 @@ impl Store {
                 )
                 .map_err(sql)?;
             let no = FindingNo::new(*period, risk, seq);
-            let first = crate::engine::month_end(*period)
+            let first = period
+                .last_day()
                 .and_hms_opt(23, 59, 59)
                 .unwrap_or_default()
                 .and_local_timezone(FixedOffset::east_opt(8 * 3600).expect("valid offset"))

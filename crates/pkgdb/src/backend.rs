@@ -5,52 +5,14 @@
 use super::debian::apt::{AptError, upgradable};
 use super::debian::dpkg_log;
 use super::debian::status::{DpkgStatus, parse_status};
+use super::debian::version;
+pub use super::host_packages::{HostPackages, PendingUpdates, UpdatesUnavailable};
 use super::osv::{DebianOrder, VersionOrder};
 use super::reboot;
 use super::rpm::version::RpmOrder;
-use chrono::{DateTime, FixedOffset};
 use selfcheck_hostfs::root::HostRoot;
-use selfcheck_report::{InstalledPackage, PackageFamily, PendingUpdate};
+use selfcheck_report::{InstalledPackage, PackageFamily, PackageState};
 use std::cmp::Ordering;
-
-/// What a backend found: the inventory, and for each later judgement either
-/// the facts or the reason they are unknown.
-#[derive(Debug, Clone)]
-pub struct HostPackages {
-    /// Package family.
-    pub family: PackageFamily,
-    /// Every installed package.
-    pub installed: Vec<InstalledPackage>,
-    /// Pending updates, or why they could not be computed.
-    pub updates: Result<PendingUpdates, UpdatesUnavailable>,
-    /// When packages last changed, or why that is unknown.
-    pub last_change: Result<DateTime<FixedOffset>, String>,
-    /// Evidence that a reboot is needed; empty when none.
-    pub reboot: Vec<String>,
-    /// Files skipped along the way, each named with the reason.
-    pub warnings: Vec<String>,
-}
-
-/// Why pending updates are unknown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpdatesUnavailable {
-    /// What went wrong and what to do.
-    pub reason: String,
-    /// The host has no package indexes at all (no apt lists, no dnf/yum cache):
-    /// it cannot see any patch, which is itself a finding.
-    pub indexes_missing: bool,
-}
-
-/// The package manager's pending updates.
-#[derive(Debug, Clone)]
-pub struct PendingUpdates {
-    /// Updates the package manager would install, as it would list them.
-    pub upgradable: Vec<PendingUpdate>,
-    /// When the newest package index was made (apt lists, repository metadata).
-    pub indexes_updated_at: Option<DateTime<FixedOffset>>,
-    /// What the indexes are called in messages ("package lists", "repository metadata").
-    pub indexes_name: &'static str,
-}
 
 /// Read the host's packages with the backend of `family`. `Err` means the
 /// package database itself could not be read: every patch check then says why.
@@ -113,7 +75,7 @@ fn scan_debian(root: &HostRoot) -> Result<HostPackages, String> {
     warnings.extend(log_warnings);
     Ok(HostPackages {
         family: PackageFamily::Deb,
-        reboot: reboot::reboot_evidence(root, reboot::newest_deb_kernel(&status.packages)),
+        reboot: reboot::reboot_evidence(root, newest_deb_kernel(&status.packages)),
         installed: status.packages,
         updates,
         last_change: last.ok_or_else(|| {
@@ -121,4 +83,49 @@ fn scan_debian(root: &HostRoot) -> Result<HostPackages, String> {
         }),
         warnings,
     })
+}
+
+/// The release (`uname -r` form) of the newest installed Debian kernel image
+/// package (`linux-image-6.1.0-18-amd64` → `6.1.0-18-amd64`), by package version.
+pub fn newest_deb_kernel(installed: &[InstalledPackage]) -> Option<String> {
+    installed
+        .iter()
+        .filter(|p| p.state == PackageState::Installed)
+        .filter_map(|p| {
+            let release = p.name.strip_prefix("linux-image-")?;
+            // Meta packages (linux-image-amd64, linux-image-generic) carry no release.
+            release
+                .starts_with(|c: char| c.is_ascii_digit())
+                .then_some((p, release))
+        })
+        .max_by(|a, b| version::compare(&a.0.version, &b.0.version).then_with(|| a.1.cmp(b.1)))
+        .map(|(_, release)| release.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkg(name: &str, version: &str) -> InstalledPackage {
+        InstalledPackage {
+            name: name.into(),
+            version: version.into(),
+            arch: "amd64".into(),
+            source_name: "linux-signed-amd64".into(),
+            source_version: version.into(),
+            state: PackageState::Installed,
+            reinstall_required: false,
+        }
+    }
+
+    #[test]
+    fn newest_kernel_ignores_meta_packages() {
+        let pkgs = [
+            pkg("linux-image-6.1.0-18-amd64", "6.1.76-1"),
+            pkg("linux-image-6.1.0-21-amd64", "6.1.90-1"),
+            pkg("linux-image-amd64", "6.1.90-1"),
+        ];
+        assert_eq!(newest_deb_kernel(&pkgs).as_deref(), Some("6.1.0-21-amd64"));
+        assert_eq!(newest_deb_kernel(&[]), None);
+    }
 }

@@ -11,6 +11,7 @@
 pub mod backend;
 pub mod debian;
 pub mod files;
+pub mod host_packages;
 pub mod inventory;
 pub mod os;
 pub mod osv;

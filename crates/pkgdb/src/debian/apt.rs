@@ -18,7 +18,7 @@
 //! equal but differ in their metadata (apt keeps them apart; here they are one).
 
 use super::lists::{self, Compression};
-use super::policy::ReleaseSpec;
+use super::pin_release::ReleaseSpec;
 use super::policy::{self, Package, PkgFile};
 use super::preferences::{self, Pin, PinKind, expression_matches};
 use super::release::{self, ReleaseInfo};

@@ -6,6 +6,7 @@ pub mod apt;
 pub(crate) mod control;
 pub(crate) mod dpkg_log;
 mod lists;
+mod pin_release;
 mod policy;
 mod preferences;
 mod release;

@@ -9,7 +9,7 @@
 //! as it makes apt refuse to work; what apt only warns about (an unknown pin
 //! type) is a warning and the record is skipped.
 
-use super::policy::ReleaseSpec;
+use super::pin_release::ReleaseSpec;
 use selfcheck_hostfs::root::HostRoot;
 
 /// The priority of `Pin-Priority: never` (only for `Package: *`).

@@ -13,11 +13,13 @@
 pub mod answer;
 pub mod cfg;
 pub mod client;
+pub mod endpoint;
 pub mod spool;
 
 use answer::Answer;
 use cfg::SubmitConfig;
-use client::{Collector, CollectorUrl, TlsFiles};
+use client::Collector;
+use endpoint::{CollectorUrl, TlsFiles};
 use selfcheck_report::{ReportId, SignedReport};
 use serde::Serialize;
 use spool::{Entry, Ignored, Refusal, Spool, SpoolError};

@@ -37,8 +37,8 @@
 //!
 //! Nothing follows the last entry; trailing bytes are an error.
 
+use super::attrs::Attrs;
 use super::entry::{DigestAlg, Entries, Entry, Kind};
-use super::scope::Attrs;
 use crate::state::{StateDir, StateError, write_file_atomically};
 use chrono::{DateTime, SecondsFormat, Utc};
 use selfcheck_report::canonical::to_canonical_bytes;

@@ -8,6 +8,7 @@
 //! directory, and [`diff`] compares a scan with it and builds the baseline that
 //! accepts changes.
 
+pub mod attrs;
 pub mod audit;
 pub mod baseline;
 pub mod cfg;
@@ -18,13 +19,14 @@ pub mod scan;
 pub mod scope;
 pub mod verify;
 
+pub use attrs::Attrs;
 pub use baseline::{
     Acceptance, BaselineError, BaselineInfo, Manifest, load_baseline, write_baseline,
 };
 pub use diff::{Change, ChangeKind, apply_accepted, compare};
 pub use entry::{DigestAlg, Entries, Entry, EntryRef, Kind};
 pub use scan::{ScanOptions, ScanResult, ScanStats, scan};
-pub use scope::{Attrs, CHECK_ID, Pattern, Rule, Scope};
+pub use scope::{CHECK_ID, Pattern, Rule, Scope};
 
 use crate::audit::{Area, AreaOutput, AuditCtx};
 use crate::state::StateDir;

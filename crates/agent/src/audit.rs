@@ -1,8 +1,6 @@
 //! The shape every area audit has: one [`Area`] trait over one [`AuditCtx`],
 //! handing back an [`AreaOutput`] (checks, findings, its inventory part).
 
-use crate::config::AgentConfig;
-use crate::profile::Profile;
 use chrono::{DateTime, FixedOffset, Local};
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
 use selfcheck_hostfs::HostRoot;
@@ -37,17 +35,15 @@ impl Clock for FixedClock {
     }
 }
 
-/// Everything the areas of one audit share: the host, the checks, the
-/// profile, the configuration and the clock.
+/// Everything the areas of one audit share: the host, the checks and the
+/// clock. Each area carries its own section of the agent configuration, and
+/// the host's profile (level, exceptions) is applied to the areas' outcomes
+/// after they ran, so neither is here.
 pub struct AuditCtx<'a> {
     /// The host's file tree.
     pub root: &'a HostRoot,
     /// The check catalog.
     pub catalog: &'a Catalog,
-    /// The host's protection level and exceptions.
-    pub profile: &'a Profile,
-    /// The agent configuration (each area reads its own section).
-    pub config: &'a AgentConfig,
     /// The audited host's OS.
     pub os: &'a OsRelease,
     /// The key that identifies the host in fingerprints.

@@ -2,10 +2,11 @@
 //!
 //! Each area ([`areas`]) runs behind one [`audit::Area`] trait over one
 //! [`audit::AuditCtx`] (the [`selfcheck_hostfs::HostRoot`], the check catalog,
-//! the profile, the agent configuration, a clock) and hands back its checks,
-//! findings and inventory section. [`app`] holds the use cases, assembled
-//! once; [`present`] shows their results; [`cli`] only parses flags and
-//! dispatches.
+//! the host's OS and asset key, a clock), carries its own section of the
+//! agent configuration, and hands back its checks, findings and inventory
+//! section; [`profile`] then applies the host's protection level and
+//! exceptions. [`app`] holds the use cases, assembled once; [`present`] shows
+//! their results; [`cli`] only parses flags and dispatches.
 //! [`submit`] delivers reports to the collector over mutual TLS through an offline spool.
 
 pub mod app;

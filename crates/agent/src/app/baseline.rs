@@ -51,8 +51,6 @@ pub fn run_baseline(opts: &BaselineOptions) -> Result<BaselineResult, RunError> 
     let ctx = AuditCtx {
         root: &root,
         catalog: &catalog,
-        profile: &profile,
-        config: &config,
         os: &host.os,
         asset_key: &asset_key,
         clock: &clock,

@@ -113,13 +113,15 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     let ctx = AuditCtx {
         root: &root,
         catalog: &catalog,
-        profile: &profile,
-        config: &config,
         os: &host.os,
         asset_key: &asset_key,
         clock: opts.clock,
     };
+    let ports = PortsArea {
+        config: &config.ports,
+    };
     let fim = FimArea {
+        config: &config.fim,
         state: &state,
         key: &key,
         threads: opts.threads,
@@ -127,8 +129,9 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     };
     let patches = PatchesArea {
         vuln_db: opts.vuln_db.clone(),
+        config: &config.patches,
     };
-    let areas: [&dyn Area; 4] = [&PortsArea, &patches, &fim, &BaselineArea];
+    let areas: [&dyn Area; 4] = [&ports, &patches, &fim, &BaselineArea];
     let mut all = AuditOutput::default();
     let mut inventory = Inventory::default();
     for area in areas {

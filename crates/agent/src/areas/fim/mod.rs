@@ -36,8 +36,11 @@ use selfcheck_report::{AgentKey, Inventory};
 use std::sync::Arc;
 
 /// The file-integrity area behind the [`Area`] trait: it needs the state
-/// directory and key of this run, where its signed baselines are kept.
+/// directory and key of this run, where its signed baselines are kept, and
+/// its `[fim]` section of the agent configuration.
 pub struct FimArea<'a> {
+    /// The `[fim]` section: host rules, exclusions, digest.
+    pub config: &'a cfg::FimConfig,
     /// The agent's state directory.
     pub state: &'a StateDir,
     /// The agent's signing key.
@@ -64,7 +67,7 @@ impl Area for FimArea<'_> {
             &audit::FimOptions {
                 threads: self.threads,
                 digest: None,
-                config: Some(&ctx.config.fim),
+                config: Some(self.config),
                 progress: self.progress.clone(),
             },
         )?;

@@ -1,5 +1,7 @@
 //! `selfcheck-agent fim init|check|accept`: the file-integrity baseline from the command line.
+//! (`fim verify-packages` is [`super::fim_verify`].)
 
+use super::args::{CommonArgs, FimCommand, OutputFormat};
 use crate::app::run::open_root;
 use crate::areas::fim::audit::{
     FimOptions, accepted_baseline, audit, baseline_digest, describe, scan_host, to_report,
@@ -7,71 +9,14 @@ use crate::areas::fim::audit::{
 use crate::areas::fim::baseline::{Acceptance, load_baseline, set_aside, write_baseline};
 use crate::areas::fim::scan::ScanProgress;
 use crate::areas::fim::{DigestAlg, apply_accepted, compare};
-use crate::cli::{CommonArgs, OutputFormat};
 use crate::config::AgentConfig;
 use crate::progress::ScanBar;
 use crate::state::StateDir;
 use anyhow::{Result, anyhow, bail};
-use clap::Subcommand;
 use selfcheck_catalog::Catalog;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-
-/// `fim` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum FimCommand {
-    /// Scan the scope in checks/fim.toml and write the signed baseline into the
-    /// state directory (chained to the current one, which must verify).
-    Init {
-        /// Hashing threads; 0 uses every core.
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// When the current baseline fails verification, keep it aside as
-        /// evidence (fim/set-aside-TIME/) and start a new chain.
-        #[arg(long)]
-        set_aside_invalid: bool,
-        /// Content digest of the baseline [default: fim.digest in the agent config, else sha256]
-        #[arg(long, value_name = "sha256|sm3", value_parser = parse_digest)]
-        digest: Option<DigestAlg>,
-    },
-    /// Compare the host with the accepted baseline. Exit status 1 when anything differs.
-    Check {
-        /// Hashing threads; 0 uses every core.
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// table or json.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-        format: OutputFormat,
-        /// Refuse to compare unless the baseline uses this digest.
-        #[arg(long, value_name = "sha256|sm3", value_parser = parse_digest)]
-        digest: Option<DigestAlg>,
-    },
-    /// Take reviewed changes into the baseline; the new baseline records who
-    /// accepted which paths and why.
-    Accept {
-        /// Accept every change.
-        #[arg(long, conflicts_with = "paths")]
-        all: bool,
-        /// Paths (as the host names them, e.g. /etc/ssh/sshd_config) whose changes are accepted.
-        paths: Vec<PathBuf>,
-        /// Why the changes are acceptable (ticket, change request, who approved).
-        #[arg(long)]
-        reason: String,
-        /// Hashing threads; 0 uses every core.
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-    },
-    /// Check every file a package installed against the digest the package
-    /// manager recorded (like debsums or `rpm -Va`); needs no baseline.
-    /// Exit status 1 when a file differs, is missing or unreadable.
-    VerifyPackages(crate::fim_verify_cli::VerifyArgs),
-}
-
-fn parse_digest(s: &str) -> Result<DigestAlg, String> {
-    DigestAlg::from_name(s)
-}
 
 /// A progress bar on a terminal for the scan `opts` will run.
 fn with_bar(opts: &mut FimOptions<'_>, what: &str) -> ScanBar {
@@ -80,29 +25,56 @@ fn with_bar(opts: &mut FimOptions<'_>, what: &str) -> ScanBar {
     ScanBar::start(what, progress)
 }
 
-/// Run a `fim` subcommand.
-pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
-    if let FimCommand::VerifyPackages(args) = cmd {
-        return crate::fim_verify_cli::run(common, args);
-    }
+/// What every `fim` subcommand opens first.
+struct Opened {
+    root: selfcheck_hostfs::HostRoot,
+    catalog: Catalog,
+    config: AgentConfig,
+    state: StateDir,
+    key: selfcheck_report::AgentKey,
+}
+
+fn open(common: &CommonArgs) -> Result<Opened> {
     let root = open_root(common.root.as_deref())?;
     let catalog = Catalog::embedded_or_dir(common.checks.as_deref())?;
     let config = AgentConfig::load(common.config.as_deref())?;
     let state = StateDir::open(&common.state_dir())?;
     let key = state.load_or_create_key()?;
-    let options = |threads: usize, digest: Option<DigestAlg>| FimOptions {
+    Ok(Opened {
+        root,
+        catalog,
+        config,
+        state,
+        key,
+    })
+}
+
+/// The scan options of a `fim` subcommand: its flags over the `[fim]` section.
+fn fim_options(config: &AgentConfig, threads: usize, digest: Option<DigestAlg>) -> FimOptions<'_> {
+    FimOptions {
         threads,
         digest,
         config: Some(&config.fim),
         progress: None,
-    };
+    }
+}
+
+/// Run a `fim` subcommand (`fim verify-packages` is [`super::fim_verify::run`]).
+pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
     match cmd {
-        FimCommand::VerifyPackages(_) => unreachable!("handled above"),
+        FimCommand::VerifyPackages(args) => super::fim_verify::run(common, args),
         FimCommand::Init {
             threads,
             set_aside_invalid,
             digest,
         } => {
+            let Opened {
+                root,
+                catalog,
+                config,
+                state,
+                key,
+            } = open(common)?;
             if let Err(e) = load_baseline(&state, &key)
                 && e.is_invalid()
             {
@@ -114,7 +86,7 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
                 let moved = set_aside(&state)?;
                 eprintln!("the invalid baseline was moved to {}", moved.display());
             }
-            let mut opts = options(threads, digest);
+            let mut opts = fim_options(&config, threads, digest);
             let alg = opts.new_baseline_digest().map_err(|e| anyhow!(e))?;
             let bar = with_bar(&mut opts, "fim init");
             let scanned = scan_host(&root, &catalog, &opts, alg)?;
@@ -135,19 +107,22 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        FimCommand::Check {
-            threads,
-            format,
-            digest,
-        } => {
+        FimCommand::Check { threads, digest } => {
+            let Opened {
+                root,
+                catalog,
+                config,
+                state,
+                key,
+            } = open(common)?;
             let host = crate::host::read_identity(&root)?;
             let now = chrono::Local::now().fixed_offset();
-            let mut opts = options(threads, digest);
+            let mut opts = fim_options(&config, threads, digest);
             let bar = with_bar(&mut opts, "fim check");
             let (out, integrity) =
                 audit(&root, &catalog, &state, &key, &host.asset_key(), now, &opts)?;
             drop(bar);
-            match format {
+            match common.format {
                 OutputFormat::Json => {
                     let v = serde_json::json!({"checks": out.checks, "findings": out.findings, "file_integrity": integrity});
                     println!("{}", serde_json::to_string_pretty(&v)?);
@@ -201,6 +176,13 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
             reason,
             threads,
         } => {
+            let Opened {
+                root,
+                catalog,
+                config,
+                state,
+                key,
+            } = open(common)?;
             if reason.trim().is_empty() {
                 bail!("--reason must say why the changes are acceptable");
             }
@@ -208,7 +190,7 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
                 bail!("name the paths to accept, or --all to accept every change");
             }
             let baseline = accepted_baseline(&state, &key).map_err(|e| anyhow!(e))?;
-            let mut opts = options(threads, None);
+            let mut opts = fim_options(&config, threads, None);
             let bar = with_bar(&mut opts, "fim accept");
             let scanned = scan_host(&root, &catalog, &opts, baseline_digest(&baseline))?;
             drop(bar);

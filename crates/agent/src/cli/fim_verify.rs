@@ -1,28 +1,13 @@
 //! `selfcheck-agent fim verify-packages`: every package-owned file checked
 //! against its package digest, printed the way `dpkg --verify` prints.
 
+use super::args::{CommonArgs, OutputFormat, VerifyArgs};
 use crate::app::run::open_root;
 use crate::areas::fim::verify::{Problem, VerifyProblem, VerifyResult, verify_packages};
-use crate::cli::{CommonArgs, OutputFormat};
 use anyhow::{Result, anyhow};
 use selfcheck_pkgdb::files::PackageFiles;
 use std::io::Write;
 use std::process::ExitCode;
-
-/// Options of `fim verify-packages`.
-#[derive(Debug, clap::Args)]
-pub struct VerifyArgs {
-    /// Hashing threads; 0 uses every core.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// table: one line per problem, as `dpkg --verify` prints them; json: for programs.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
-    /// Also list configuration files (dpkg conffiles, rpm %config), which are
-    /// often changed on purpose; without it they are left out, like debsums without -a.
-    #[arg(long)]
-    pub include_config: bool,
-}
 
 /// Run `fim verify-packages`. Exit status 1 when a problem is shown, else 0.
 pub fn run(common: &CommonArgs, args: VerifyArgs) -> Result<ExitCode> {
@@ -41,7 +26,13 @@ pub fn run(common: &CommonArgs, args: VerifyArgs) -> Result<ExitCode> {
     }
     let result = verify_packages(&root, &files, args.threads);
     let mut out = std::io::stdout().lock();
-    let shown = render(&result, &files, args.include_config, args.format, &mut out)?;
+    let shown = render(
+        &result,
+        &files,
+        args.include_config,
+        common.format,
+        &mut out,
+    )?;
     out.flush()?;
     Ok(if shown > 0 {
         ExitCode::from(1)

@@ -1,17 +1,16 @@
 //! `selfcheck-agent submit` and `run --submit`: sending reports to the
 //! collector from the command line, and showing what the spool holds.
 
-use crate::cli::{CommonArgs, OutputFormat};
+use super::args::{CommonArgs, OutputFormat, SubmitArgs};
 use crate::config::AgentConfig;
 use crate::state::StateDir;
 use crate::submit::client::Collector;
 use crate::submit::spool::{Added, Entry, Ignored, Spool, SpoolError};
 use crate::submit::{Delivery, Event, Outcome, ReportResult, SubmitSettings, deliver};
 use anyhow::{Context, Result, anyhow};
-use clap::Args;
 use selfcheck_report::{Report, SignedReport};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Exit status of `submit` (and of `run --submit`) when reports still wait in the spool.
@@ -20,38 +19,6 @@ pub const EXIT_WAITING: u8 = 3;
 /// Exit status of `run --submit` when the collector refused a report
 /// (`submit` uses 1, which `run` already uses for findings).
 pub const EXIT_RUN_REFUSED: u8 = 4;
-
-/// Options of `submit`.
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  selfcheck-agent submit                         send what waits in the spool (url from [submit] in agent.toml)\n  selfcheck-agent submit --url https://collector.unit.local:8443 --enrolled /etc/selfcheck\n  selfcheck-agent submit report-2026-11.json     spool a copy of a signed report file, then send the spool\n  selfcheck-agent submit --list                  what waits, and what the collector refused and why\n  selfcheck-agent submit --check                 can this host reach the collector over mutual TLS?\n\nExit status: 0 every report confirmed (or nothing to send); 1 the collector refused a report \
-(it is kept in STATE/spool/refused/ with a .reason file; this wins over 3); 3 reports still wait in \
-the spool because the collector could not be reached or was busy (they go with the next run); \
-2 on error (bad file given, unusable certificate or key, no URL)."
-)]
-pub struct SubmitArgs {
-    /// Signed report files to add to the spool before sending (each is verified
-    /// first; one bad file stops everything and nothing is added).
-    #[arg(value_name = "FILE", conflicts_with_all = ["list", "check"])]
-    pub files: Vec<PathBuf>,
-    /// The collector, https://HOST:PORT [default: submit.url in the agent config]
-    #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
-    /// Use DIR/ca.pem, DIR/client.pem and DIR/client-key.pem, as written by
-    /// `selfcheck-collector enroll --out DIR` [default: submit.ca/cert/key in
-    /// the agent config, else /etc/selfcheck]
-    #[arg(long, value_name = "DIR")]
-    pub enrolled: Option<PathBuf>,
-    /// Only show the spool: reports waiting in the outbox, and refused ones with the reason.
-    #[arg(long, conflicts_with = "check")]
-    pub list: bool,
-    /// Only check the connection: mutual TLS and GET /api/v1/health.
-    #[arg(long)]
-    pub check: bool,
-    /// table: a line per report and a summary; json: one document for programs.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
-}
 
 /// Collector settings and a checked client, made before a `run --submit` audit
 /// so that a missing URL or a bad key fails fast.
@@ -229,11 +196,11 @@ fn print_problems(d: &Delivery) {
 /// Run `selfcheck-agent submit`.
 pub fn run(common: &CommonArgs, args: SubmitArgs) -> Result<ExitCode> {
     if args.list {
-        return list(common, args.format);
+        return list(common, common.format);
     }
     let prepared = prepare(common, args.url.as_deref(), args.enrolled.as_deref())?;
     if args.check {
-        return check(&prepared, args.format);
+        return check(&prepared, common.format);
     }
     // Verify every file before the spool changes at all.
     let mut files = Vec::new();
@@ -253,7 +220,7 @@ pub fn run(common: &CommonArgs, args: SubmitArgs) -> Result<ExitCode> {
     let mut added = Vec::new();
     for (path, bytes, report) in &files {
         let a = spool.add_verified(bytes, report)?;
-        if args.format == OutputFormat::Table {
+        if common.format == OutputFormat::Table {
             match &a {
                 Added::Queued(e) => {
                     println!("spooled         {} from {}", e.report_id, path.display())
@@ -270,7 +237,7 @@ pub fn run(common: &CommonArgs, args: SubmitArgs) -> Result<ExitCode> {
             "already_queued": matches!(a, Added::AlreadyQueued(_)),
         }));
     }
-    match args.format {
+    match common.format {
         OutputFormat::Table => {
             let mut out = std::io::stdout();
             match prepared.deliver(&spool, &mut out) {

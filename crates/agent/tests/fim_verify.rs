@@ -7,8 +7,9 @@
 mod rpm_fixture;
 
 use selfcheck_agent::areas::fim::verify::{Problem, VerifyResult, verify_packages};
-use selfcheck_agent::cli::fim_verify::{self, render};
+use selfcheck_agent::cli::fim_verify;
 use selfcheck_agent::cli::{CommonArgs, OutputFormat, VerifyArgs};
+use selfcheck_agent::present::fim::render;
 use selfcheck_hostfs::root::HostRoot;
 use selfcheck_pkgdb::files::{PackageFiles, PkgDigestAlg, file_digests};
 use std::collections::BTreeSet;

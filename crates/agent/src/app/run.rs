@@ -55,6 +55,8 @@ pub struct RunResult {
     pub file_bytes: Vec<u8>,
     /// Things the operator should know that are not findings (expired exceptions).
     pub notes: Vec<String>,
+    /// The check catalog the audit ran, for presenting the report.
+    pub catalog: Catalog,
 }
 
 /// Why a run failed before it could produce a report.
@@ -176,6 +178,7 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
         stored_at,
         file_bytes,
         notes,
+        catalog,
     })
 }
 

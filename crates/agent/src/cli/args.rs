@@ -4,8 +4,9 @@
 //! nothing else of each other.
 
 use crate::areas::fim::DigestAlg;
+pub use crate::present::OutputFormat;
 use crate::state::default_state_dir;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use selfcheck_catalog::Lang;
 use selfcheck_report::{Period, Severity};
 use std::path::PathBuf;
@@ -58,15 +59,6 @@ impl CommonArgs {
     pub fn state_dir(&self) -> PathBuf {
         self.state_dir.clone().unwrap_or_else(default_state_dir)
     }
-}
-
-/// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Tables for people.
-    Table,
-    /// JSON for programs.
-    Json,
 }
 
 /// `selfcheck-agent`: a read-only, offline audit of this host that writes a signed report.

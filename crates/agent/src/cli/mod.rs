@@ -12,12 +12,19 @@ pub use args::{
     OutputFormat, RunArgs, SubmitArgs, VerifyArgs, parse_fail_on, parse_lang,
 };
 
-use crate::app::run::{RunOptions, open_root, run_audit};
+use crate::app::baseline::{BaselineOptions, run_baseline};
+use crate::app::run::{RunOptions, run_audit};
+use crate::areas::fim::scan::ScanProgress;
+use crate::audit::SystemClock;
 use crate::present;
-use anyhow::{Context, Result, bail};
+use crate::present::catalog::{CheckView, listed};
+use crate::present::json_document;
+use crate::progress::ScanBar;
+use anyhow::{Result, bail};
 use clap::Parser;
 use selfcheck_catalog::Catalog;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Run a parsed command line.
 pub fn run(cli: AgentCli) -> Result<ExitCode> {
@@ -28,77 +35,9 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
         eprintln!("warning: --nice: could not lower {e}");
     }
     match cli.command {
-        AgentCommand::Run(args) => {
-            // Check the collector settings and TLS files before a long audit.
-            let submit = match &args.submit {
-                Some(url) => Some(submit::prepare(
-                    common,
-                    url.as_deref(),
-                    args.enrolled.as_deref(),
-                )?),
-                None => None,
-            };
-            let opts = RunOptions {
-                root: common.root.clone(),
-                state_dir: common.state_dir(),
-                checks_dir: common.checks.clone(),
-                config: common.config.clone(),
-                out: args.out.clone(),
-                period: args.period,
-                vuln_db: args.vuln_db.clone(),
-                threads: args.threads,
-                fim_progress: None,
-                level: args.level,
-                clock: &crate::audit::SystemClock,
-            };
-            let mut opts = opts;
-            let progress = std::sync::Arc::new(crate::areas::fim::scan::ScanProgress::default());
-            opts.fim_progress = Some(progress.clone());
-            let bar = crate::progress::ScanBar::start("file integrity", progress);
-            let result = run_audit(&opts);
-            drop(bar);
-            let result = result?;
-            for note in &result.notes {
-                eprintln!("note: {note}");
-            }
-            match common.format {
-                OutputFormat::Json => {
-                    println!("{}", serde_json::to_string_pretty(&result.signed)?);
-                }
-                OutputFormat::Table => {
-                    let catalog = Catalog::embedded_or_dir(common.checks.as_deref())?;
-                    print!(
-                        "{}",
-                        present::run_summary(
-                            &result.signed.report,
-                            &catalog,
-                            common.lang,
-                            &result.stored_at
-                        )
-                    );
-                }
-            }
-            let status = present::exit_status(&result.signed.report, args.fail_on.0);
-            match submit {
-                Some(prepared) => prepared.after_run(
-                    &common.state_dir(),
-                    &result.file_bytes,
-                    &result.signed.report,
-                    common.format,
-                    status,
-                ),
-                None => Ok(ExitCode::from(status)),
-            }
-        }
+        AgentCommand::Run(args) => run_command(common, &args),
         AgentCommand::Ports => {
-            let root = open_root(common.root.as_deref())?;
-            let sockets =
-                crate::areas::ports::collect_listening_sockets(&root).with_context(|| {
-                    format!(
-                        "cannot list listening sockets under {}",
-                        root.dir().display()
-                    )
-                })?;
+            let sockets = crate::app::ports::listening_sockets(common.root.as_deref())?;
             match common.format {
                 OutputFormat::Json => println!("{}", serde_json::to_string(&sockets)?),
                 OutputFormat::Table => print!("{}", present::sockets_table(&sockets, common.lang)),
@@ -106,46 +45,20 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         AgentCommand::Baseline(args) => {
-            let result =
-                crate::app::baseline::run_baseline(&crate::app::baseline::BaselineOptions {
-                    root: common.root.clone(),
-                    checks_dir: common.checks.clone(),
-                    config: common.config.clone(),
-                    level: args.level,
-                    clock: &crate::audit::SystemClock,
-                })?;
+            let result = run_baseline(&BaselineOptions {
+                root: common.root.clone(),
+                checks_dir: common.checks.clone(),
+                config: common.config.clone(),
+                level: args.level,
+                clock: &SystemClock,
+            })?;
             for note in &result.notes {
                 eprintln!("note: {note}");
             }
-            let (catalog, out) = (&result.catalog, &result.output);
-            let level = result.level;
+            let (catalog, out, level) = (&result.catalog, &result.output, result.level);
             match common.format {
                 OutputFormat::Json => {
-                    let clauses: Vec<serde_json::Value> =
-                        selfcheck_catalog::compliance::tally(catalog, level, &out.checks)
-                            .iter()
-                            .map(|c| {
-                                serde_json::json!({
-                                    "clause": c.clause,
-                                    "control": selfcheck_catalog::compliance::control_name(&c.clause).map(|n| n.0),
-                                    "verdict": c.verdict().as_str(),
-                                    "passed": c.passed,
-                                    "findings": c.findings,
-                                    "could_not_run": c.could_not_run,
-                                    "not_applicable": c.not_applicable,
-                                    "checks": c.checks.iter().map(|(id, s)| serde_json::json!({"check_id": id, "status": s})).collect::<Vec<_>>(),
-                                })
-                            })
-                            .collect();
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&serde_json::json!({
-                            "level": level,
-                            "checks": out.checks,
-                            "findings": out.findings,
-                            "clauses": clauses,
-                        }))?
-                    )
+                    println!("{}", present::baseline::baseline_json(out, catalog, level)?)
                 }
                 OutputFormat::Table => {
                     print!("{}", present::baseline_table(out, catalog, common.lang));
@@ -158,15 +71,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         AgentCommand::Packages => {
-            let root = open_root(common.root.as_deref())?;
-            let host = crate::host::read_identity(&root)?;
-            let inventory =
-                selfcheck_pkgdb::inventory::read_inventory(&root, &host.os).map_err(|e| {
-                    anyhow::anyhow!(
-                        "cannot compute pending updates under {}: {e}",
-                        root.dir().display()
-                    )
-                })?;
+            let inventory = crate::app::packages::pending_updates(common.root.as_deref())?;
             match common.format {
                 OutputFormat::Json => println!("{}", serde_json::to_string(&inventory)?),
                 OutputFormat::Table => {
@@ -175,7 +80,6 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        AgentCommand::Fim(FimCommand::VerifyPackages(args)) => fim_verify::run(common, args),
         AgentCommand::Fim(cmd) => fim::run(common, cmd),
         AgentCommand::Submit(args) => submit::run(common, args),
         AgentCommand::Checks(cmd) => {
@@ -189,12 +93,11 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                         )
                     }
                     OutputFormat::Json => {
-                        let list: Vec<_> = catalog
-                            .iter()
-                            .filter(|c| area.as_deref().is_none_or(|a| c.area == a))
-                            .map(check_json)
+                        let list: Vec<CheckView<'_>> = listed(&catalog, area.as_deref())
+                            .into_iter()
+                            .map(CheckView::from)
                             .collect();
-                        println!("{}", serde_json::to_string_pretty(&list)?);
+                        println!("{}", json_document(&list)?);
                     }
                 },
                 ChecksCommand::Show { id } => {
@@ -208,7 +111,7 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
                             print!("{}", present::check_details(check, common.lang))
                         }
                         OutputFormat::Json => {
-                            println!("{}", serde_json::to_string_pretty(&check_json(check))?)
+                            println!("{}", json_document(&CheckView::from(check))?)
                         }
                     }
                 }
@@ -218,21 +121,63 @@ pub fn run(cli: AgentCli) -> Result<ExitCode> {
     }
 }
 
-fn check_json(c: &selfcheck_catalog::CheckDef) -> serde_json::Value {
-    let text = |t: &selfcheck_catalog::LocalText| serde_json::json!({"zh": t.zh, "en": t.en});
-    serde_json::json!({
-        "id": c.id,
-        "area": c.area,
-        "risk": c.risk,
-        "title": text(&c.title),
-        "description": text(&c.description),
-        "why": text(&c.why),
-        "remediation": text(&c.remediation),
-        "references": c.references,
-        "clauses": c.clauses,
-        "levels": c.levels,
-        "file": c.file,
-    })
+/// `run`: the audit with a progress bar, the report or its summary, and,
+/// with `--submit`, the delivery.
+fn run_command(common: &CommonArgs, args: &RunArgs) -> Result<ExitCode> {
+    // Check the collector settings and TLS files before a long audit.
+    let prepared = match &args.submit {
+        Some(url) => Some(submit::prepare(
+            common,
+            url.as_deref(),
+            args.enrolled.as_deref(),
+        )?),
+        None => None,
+    };
+    let progress = Arc::new(ScanProgress::default());
+    let opts = RunOptions {
+        root: common.root.clone(),
+        state_dir: common.state_dir(),
+        checks_dir: common.checks.clone(),
+        config: common.config.clone(),
+        out: args.out.clone(),
+        period: args.period,
+        vuln_db: args.vuln_db.clone(),
+        threads: args.threads,
+        fim_progress: Some(progress.clone()),
+        level: args.level,
+        clock: &SystemClock,
+    };
+    let bar = ScanBar::start("file integrity", progress);
+    let result = run_audit(&opts);
+    drop(bar);
+    let result = result?;
+    for note in &result.notes {
+        eprintln!("note: {note}");
+    }
+    let report = &result.signed.report;
+    match common.format {
+        OutputFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&result.signed)?);
+        }
+        OutputFormat::Table => {
+            print!(
+                "{}",
+                present::run_summary(report, &result.catalog, common.lang, &result.stored_at)
+            );
+        }
+    }
+    let status = present::exit_status(report, args.fail_on.0);
+    match prepared {
+        Some(prepared) => submit::after_run(
+            &prepared,
+            &common.state_dir(),
+            &result.file_bytes,
+            report,
+            common.format,
+            status,
+        ),
+        None => Ok(ExitCode::from(status)),
+    }
 }
 
 /// Entry point shared by the `selfcheck-agent` binary: parse, run, report errors.

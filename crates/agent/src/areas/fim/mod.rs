@@ -26,7 +26,7 @@ pub use baseline::{
 pub use diff::{Change, ChangeKind, apply_accepted, compare};
 pub use entry::{DigestAlg, Entries, Entry, EntryRef, Kind};
 pub use scan::{ScanOptions, ScanResult, ScanStats, scan};
-pub use scope::{CHECK_ID, Pattern, Rule, Scope};
+pub use scope::{Pattern, Rule, Scope};
 
 use crate::audit::{Area, AreaOutput, AuditCtx};
 use crate::state::StateDir;

@@ -9,10 +9,8 @@
 use super::attrs::Attrs;
 use super::cfg::FimConfig;
 use super::entry::DigestAlg;
+use selfcheck_catalog::checks::FIM_UNEXPLAINED_CHANGE;
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
-
-/// The catalog check whose params define the scope.
-pub const CHECK_ID: &str = "fim.unexplained-change";
 
 /// One path rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,14 +109,16 @@ pub struct Scope {
 impl Scope {
     /// The scope of the catalog's `fim.unexplained-change` check.
     pub fn from_catalog(catalog: &Catalog) -> Result<Scope, CatalogError> {
-        let def = catalog.get_str(CHECK_ID).ok_or_else(|| CatalogError {
-            file: "catalog".into(),
-            check: Some(CHECK_ID.into()),
-            key: None,
-            message: "the check is missing, so file integrity monitoring has no scope; \
+        let def = catalog
+            .get(&FIM_UNEXPLAINED_CHANGE.id())
+            .ok_or_else(|| CatalogError {
+                file: "catalog".into(),
+                check: Some(FIM_UNEXPLAINED_CHANGE.as_str().into()),
+                key: None,
+                message: "the check is missing, so file integrity monitoring has no scope; \
                       use a catalog with checks/fim.toml"
-                .into(),
-        })?;
+                    .into(),
+            })?;
         Scope::from_check(def)
     }
 

@@ -13,7 +13,8 @@ use crate::state::{StateDir, StateError, random_bytes, write_file_atomically};
 use selfcheck_catalog::{Catalog, CatalogError};
 use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{
-    AgentInfo, Inventory, Period, Report, ReportError, ReportId, SCHEMA_VERSION, SignedReport,
+    AgentInfo, Inventory, Period, ProtectionLevel, Report, ReportError, ReportId, SCHEMA_VERSION,
+    SignedReport,
 };
 use std::path::{Path, PathBuf};
 
@@ -39,7 +40,7 @@ pub struct RunOptions {
     /// Counters of the file-integrity scan, for a progress bar.
     pub fim_progress: Option<std::sync::Arc<crate::areas::fim::scan::ScanProgress>>,
     /// `--level`: the host's protection level, over the config's `baseline.level`.
-    pub level: Option<u8>,
+    pub level: Option<ProtectionLevel>,
     /// Where the audit's times come from ([`SystemClock`](crate::audit::SystemClock) for real runs).
     pub clock: &'static dyn Clock,
 }
@@ -145,7 +146,7 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     let baseline_level = catalog
         .area(BaselineArea.id())
         .next()
-        .map(|_| profile.level);
+        .map(|_| profile.level.get());
 
     let finished_at = opts.clock.now();
     let report = Report {

@@ -8,7 +8,7 @@ pub use crate::present::OutputFormat;
 use crate::state::default_state_dir;
 use clap::{Args, Parser, Subcommand};
 use selfcheck_catalog::Lang;
-use selfcheck_report::{Period, Severity};
+use selfcheck_report::{Period, ProtectionLevel, Severity};
 use std::path::PathBuf;
 
 /// Options every agent subcommand takes.
@@ -146,8 +146,8 @@ pub struct RunArgs {
     pub threads: usize,
     /// The host's protection level (等保级别) for the configuration baseline: 2 or 3
     /// [default: baseline.level in the agent config, else 3]
-    #[arg(long, value_name = "2|3", value_parser = clap::value_parser!(u8).range(2..=3))]
-    pub level: Option<u8>,
+    #[arg(long, value_name = "2|3", value_parser = parse_level)]
+    pub level: Option<ProtectionLevel>,
     /// After writing the report, put it in the spool and send the spool to the
     /// collector at URL over mutual TLS [default: submit.url in the agent config]
     #[arg(long, value_name = "URL")]
@@ -165,8 +165,8 @@ pub struct BaselineArgs {
     /// The host's protection level (等保级别): 2 reads the 7.1.4.x clauses and leaves
     /// level-3-only checks out, 3 the 8.1.4.x clauses [default: baseline.level in the
     /// agent config, else 3]
-    #[arg(long, value_name = "2|3", value_parser = clap::value_parser!(u8).range(2..=3))]
-    pub level: Option<u8>,
+    #[arg(long, value_name = "2|3", value_parser = parse_level)]
+    pub level: Option<ProtectionLevel>,
 }
 
 /// `checks` subcommands.
@@ -197,6 +197,19 @@ pub fn parse_fail_on(s: &str) -> Result<FailOn, String> {
     s.parse::<Severity>()
         .map(|l| FailOn(Some(l)))
         .map_err(|e| e.to_string())
+}
+
+/// Parse a `--level` value: a protection level the baseline has a profile
+/// for, 2 or 3 (with the messages clap gives for a number out of range).
+pub fn parse_level(s: &str) -> Result<ProtectionLevel, String> {
+    let n: i64 = s
+        .parse()
+        .map_err(|e: std::num::ParseIntError| e.to_string())?;
+    u8::try_from(n)
+        .ok()
+        .and_then(ProtectionLevel::new)
+        .filter(|l| l.has_baseline_profile())
+        .ok_or_else(|| format!("{n} is not in 2..=3"))
 }
 
 /// Parse a `--lang` value.

@@ -9,7 +9,7 @@ pub mod submit;
 
 pub use args::{
     AgentCli, AgentCommand, BaselineArgs, ChecksCommand, CommonArgs, FailOn, FimCommand,
-    OutputFormat, RunArgs, SubmitArgs, VerifyArgs, parse_fail_on, parse_lang,
+    OutputFormat, RunArgs, SubmitArgs, VerifyArgs, parse_fail_on, parse_lang, parse_level,
 };
 
 use crate::app::baseline::{BaselineOptions, run_baseline};
@@ -215,6 +215,19 @@ mod tests {
         assert_eq!(cli.common.lang, selfcheck_catalog::Lang::En);
         let cli = AgentCli::parse_from(["a", "fim", "check", "--format", "json"]);
         assert_eq!(cli.common.format, OutputFormat::Json);
+    }
+
+    #[test]
+    fn level_is_two_or_three_with_clap_range_messages() {
+        use selfcheck_report::ProtectionLevel;
+        assert_eq!(parse_level("2"), Ok(ProtectionLevel::TWO));
+        assert_eq!(parse_level("3"), Ok(ProtectionLevel::THREE));
+        assert_eq!(parse_level("4"), Err("4 is not in 2..=3".to_string()));
+        assert_eq!(parse_level("300"), Err("300 is not in 2..=3".to_string()));
+        assert_eq!(
+            parse_level("x"),
+            Err("invalid digit found in string".to_string())
+        );
     }
 
     #[test]

@@ -5,14 +5,19 @@ use super::{json_document, risk_label, table};
 use crate::audit::AuditOutput;
 use selfcheck_catalog::compliance::ClauseTally;
 use selfcheck_catalog::{Catalog, Lang, compliance};
-use selfcheck_report::{CheckId, CheckOutcome, CheckRun, Finding};
+use selfcheck_report::{CheckId, CheckOutcome, CheckRun, Finding, ProtectionLevel};
 use serde::Serialize;
 use std::fmt::Write as _;
 
 /// The per-clause compliance view of `level`: for each GB/T 22239-2019
 /// clause the checks map to, their counts and what they mean for it.
-pub fn clause_table(checks: &[CheckRun], catalog: &Catalog, level: u8, lang: Lang) -> String {
-    let tallies = compliance::tally(catalog, level, checks);
+pub fn clause_table(
+    checks: &[CheckRun],
+    catalog: &Catalog,
+    level: ProtectionLevel,
+    lang: Lang,
+) -> String {
+    let tallies = compliance::tally(catalog, level.get(), checks);
     if tallies.is_empty() {
         return String::new();
     }
@@ -197,7 +202,7 @@ pub struct BaselineView<'a> {
     /// The findings.
     pub findings: &'a [Finding],
     /// The protection level applied.
-    pub level: u8,
+    pub level: ProtectionLevel,
 }
 
 /// The JSON document of `baseline`: the outcomes and findings of `out` and
@@ -205,9 +210,9 @@ pub struct BaselineView<'a> {
 pub fn baseline_json(
     out: &AuditOutput,
     catalog: &Catalog,
-    level: u8,
+    level: ProtectionLevel,
 ) -> serde_json::Result<String> {
-    let tallies = compliance::tally(catalog, level, &out.checks);
+    let tallies = compliance::tally(catalog, level.get(), &out.checks);
     json_document(&BaselineView {
         checks: &out.checks,
         clauses: tallies.iter().map(ClauseView::from).collect(),

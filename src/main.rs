@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use selfcheck_agent::app::run::{RunOptions, run_audit};
-use selfcheck_agent::cli::{FailOn, parse_fail_on, parse_lang};
+use selfcheck_agent::cli::{FailOn, parse_fail_on, parse_lang, parse_level};
 use selfcheck_agent::present::{exit_status, run_summary};
 use selfcheck_agent::state::default_state_dir;
 use selfcheck_catalog::{Catalog, Lang};
@@ -14,7 +14,7 @@ use selfcheck_collector::import::{ImportOptions, ImportOutcome, import_bytes};
 use selfcheck_collector::ledger::Ledger;
 use selfcheck_collector::present::{Format, import_line, render};
 use selfcheck_collector::store::Store;
-use selfcheck_report::Period;
+use selfcheck_report::{Period, ProtectionLevel};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -69,8 +69,8 @@ struct RunArgs {
     vuln_db: Option<PathBuf>,
     /// The host's protection level (等保级别) for the configuration baseline: 2 or 3
     /// [default: baseline.level in the agent config, else 3]
-    #[arg(long, value_name = "2|3", value_parser = clap::value_parser!(u8).range(2..=3))]
-    level: Option<u8>,
+    #[arg(long, value_name = "2|3", value_parser = parse_level)]
+    level: Option<ProtectionLevel>,
     /// Language of the output.
     #[arg(long, default_value = "zh", value_parser = parse_lang)]
     lang: Lang,

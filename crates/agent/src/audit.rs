@@ -1,13 +1,12 @@
 //! The shape every area audit has: one [`Area`] trait over one [`AuditCtx`],
 //! handing back an [`AreaOutput`] (checks, findings, its inventory part).
 
-use crate::config::AgentConfig;
-use crate::profile::Profile;
 use chrono::{DateTime, FixedOffset, Local};
-use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
+use selfcheck_catalog::{Catalog, CatalogError, CheckDef, KnownCheck};
 use selfcheck_hostfs::HostRoot;
 use selfcheck_report::{
-    CheckOutcome, CheckRun, Finding, Fingerprint, Inventory, OsRelease, Severity, SuppressedFinding,
+    CheckId, CheckOutcome, CheckRun, Finding, Fingerprint, Inventory, OsRelease, Severity,
+    SuppressedFinding,
 };
 use std::collections::BTreeMap;
 
@@ -37,17 +36,15 @@ impl Clock for FixedClock {
     }
 }
 
-/// Everything the areas of one audit share: the host, the checks, the
-/// profile, the configuration and the clock.
+/// Everything the areas of one audit share: the host, the checks and the
+/// clock. Each area carries its own section of the agent configuration, and
+/// the host's profile (level, exceptions) is applied to the areas' outcomes
+/// after they ran, so neither is here.
 pub struct AuditCtx<'a> {
     /// The host's file tree.
     pub root: &'a HostRoot,
     /// The check catalog.
     pub catalog: &'a Catalog,
-    /// The host's protection level and exceptions.
-    pub profile: &'a Profile,
-    /// The agent configuration (each area reads its own section).
-    pub config: &'a AgentConfig,
     /// The audited host's OS.
     pub os: &'a OsRelease,
     /// The key that identifies the host in fingerprints.
@@ -96,6 +93,32 @@ pub struct AuditOutput {
     pub suppressed: Vec<SuppressedFinding>,
 }
 
+/// A check id as [`CheckCollector`] takes it: a typed constant of
+/// [`selfcheck_catalog::checks`] where the code names a check, or the id of a
+/// catalog definition where it runs whatever the catalog holds.
+pub trait CheckName {
+    /// The id as text.
+    fn check_name(&self) -> &str;
+}
+
+impl CheckName for KnownCheck {
+    fn check_name(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl CheckName for &str {
+    fn check_name(&self) -> &str {
+        self
+    }
+}
+
+impl CheckName for CheckId {
+    fn check_name(&self) -> &str {
+        self.as_str()
+    }
+}
+
 /// Collects an area's findings and outcomes per check while it runs, then
 /// turns them into an [`AuditOutput`] in catalog order: a check with findings,
 /// one that passed, or one that could not run, with the reason.
@@ -126,12 +149,12 @@ impl<'c> CheckCollector<'c> {
     /// Ignored for a check not in the catalog or already marked could-not-run.
     pub fn finding(
         &mut self,
-        check: &str,
+        check: impl CheckName,
         subject: String,
         risk: Option<Severity>,
         evidence: Vec<String>,
     ) {
-        if let Some((def, Ok(list))) = self.checks.get_mut(check) {
+        if let Some((def, Ok(list))) = self.checks.get_mut(check.check_name()) {
             list.push(Finding {
                 fingerprint: Fingerprint::compute(&self.asset_key, &def.id, &subject),
                 check_id: def.id.clone(),
@@ -144,9 +167,9 @@ impl<'c> CheckCollector<'c> {
     }
 
     /// Mark `checks` as unable to run, for `reason` (their findings so far are dropped).
-    pub fn could_not_run(&mut self, checks: &[&str], reason: &str) {
+    pub fn could_not_run<C: CheckName>(&mut self, checks: &[C], reason: &str) {
         for c in checks {
-            if let Some((_, outcome)) = self.checks.get_mut(*c) {
+            if let Some((_, outcome)) = self.checks.get_mut(c.check_name()) {
                 *outcome = Err(reason.to_string());
             }
         }

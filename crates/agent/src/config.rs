@@ -166,6 +166,34 @@ mod tests {
     }
 
     #[test]
+    fn an_allow_entry_for_an_unknown_check_is_refused() {
+        let ok = AgentConfig::parse(
+            "[[ports.allow]]\nport = 3306\ncheck = \"ports.mysql\"\nreason = \"app db\"\n",
+            Path::new("a.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.ports.allow[0].check.as_ref().map(|c| c.as_str()),
+            Some("ports.mysql")
+        );
+        for bad in ["ports.mysq", "baseline.pass-max-days"] {
+            let text =
+                format!("[[ports.allow]]\nport = 3306\ncheck = \"{bad}\"\nreason = \"app db\"\n");
+            let err = AgentConfig::parse(&text, Path::new("a.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("a.toml"), "{err}");
+            assert!(err.contains(&format!("names check {bad},")), "{err}");
+            assert!(
+                err.contains("ports.mysql") && err.contains("ports.telnet"),
+                "{err}"
+            );
+            let known = err.split("use one of").nth(1).unwrap_or_default();
+            assert!(!known.contains("baseline."), "{err}");
+        }
+    }
+
+    #[test]
     fn baseline_exceptions_need_reason_approver_and_a_date() {
         let ok = AgentConfig::parse(
             "[baseline]\nlevel = 2\n[[baseline.exception]]\ncheck = \"baseline.shell-timeout\"\nreason = \"kiosk\"\napprover = \"Wang\"\nexpires = 2027-06-30\n",

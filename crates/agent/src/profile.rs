@@ -17,17 +17,17 @@ use crate::areas::baseline::cfg::{BaselineConfig, CheckException};
 use crate::audit::AuditOutput;
 use chrono::NaiveDate;
 use selfcheck_catalog::Catalog;
-use selfcheck_report::{CheckId, CheckOutcome};
+use selfcheck_report::{CheckId, CheckOutcome, ProtectionLevel};
 use std::collections::HashSet;
 
 /// The level used when neither `--level` nor `baseline.level` says.
-pub const DEFAULT_LEVEL: u8 = 3;
+pub const DEFAULT_LEVEL: ProtectionLevel = ProtectionLevel::THREE;
 
 /// The profile of one audit: the host's level and its exceptions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     /// Protection level, 2 or 3.
-    pub level: u8,
+    pub level: ProtectionLevel,
     /// Approved exceptions, expired ones included.
     pub exceptions: Vec<CheckException>,
 }
@@ -47,7 +47,7 @@ impl Profile {
     /// Every exception must name a catalog check.
     pub fn new(
         config: &BaselineConfig,
-        level: Option<u8>,
+        level: Option<ProtectionLevel>,
         catalog: &Catalog,
     ) -> Result<Profile, UnknownCheck> {
         for e in &config.exceptions {
@@ -58,7 +58,7 @@ impl Profile {
             }
         }
         Ok(Profile {
-            level: level.or(config.level).unwrap_or(DEFAULT_LEVEL),
+            level: level.or(config.protection_level()).unwrap_or(DEFAULT_LEVEL),
             exceptions: config.exceptions.clone(),
         })
     }
@@ -74,7 +74,7 @@ impl Profile {
                 .map(|d| d.levels.as_slice())
                 .unwrap_or_default();
             let exception = self.exceptions.iter().find(|e| e.check == run.check_id);
-            let not_applicable = if !levels.is_empty() && !levels.contains(&self.level) {
+            let not_applicable = if !levels.is_empty() && !levels.contains(&self.level.get()) {
                 Some(CheckOutcome::NotApplicable {
                     reason: format!(
                         "applies to protection level {} only; this host's profile is level {}",
@@ -194,8 +194,13 @@ mod tests {
         assert_eq!(out.findings.len(), 1);
         assert_eq!(out.findings[0].check_id.as_str(), "baseline.pass-max-days");
         // --level wins over the file.
-        let l3 = Profile::new(&config("[baseline]\nlevel = 2\n"), Some(3), &catalog).unwrap();
-        assert_eq!(l3.level, 3);
+        let l3 = Profile::new(
+            &config("[baseline]\nlevel = 2\n"),
+            Some(ProtectionLevel::THREE),
+            &catalog,
+        )
+        .unwrap();
+        assert_eq!(l3.level, ProtectionLevel::THREE);
     }
 
     #[test]

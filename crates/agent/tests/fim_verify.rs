@@ -7,8 +7,9 @@
 mod rpm_fixture;
 
 use selfcheck_agent::areas::fim::verify::{Problem, VerifyResult, verify_packages};
-use selfcheck_agent::cli::{CommonArgs, OutputFormat};
-use selfcheck_agent::fim_verify_cli::{self, VerifyArgs, render};
+use selfcheck_agent::cli::fim_verify;
+use selfcheck_agent::cli::{CommonArgs, OutputFormat, VerifyArgs};
+use selfcheck_agent::present::fim::render;
 use selfcheck_hostfs::root::HostRoot;
 use selfcheck_pkgdb::files::{PackageFiles, PkgDigestAlg, file_digests};
 use std::collections::BTreeSet;
@@ -349,13 +350,13 @@ fn dpkg_fixture_problems_equal_dpkg_verify_and_fifos_never_block() {
         hex::encode(b"/usr/share/tool/caf\xe9")
     );
 
-    let common = common_args(&r);
+    let mut common = common_args(&r);
+    common.format = OutputFormat::Json;
     let args = VerifyArgs {
         threads: 1,
-        format: OutputFormat::Json,
         include_config: false,
     };
-    let code = fim_verify_cli::run(&common, args).unwrap();
+    let code = fim_verify::run(&common, args).unwrap();
     assert_eq!(code, std::process::ExitCode::from(1));
 }
 
@@ -391,10 +392,9 @@ fn no_package_database_is_none_and_a_clear_error() {
     let common = common_args(dir.path());
     let args = VerifyArgs {
         threads: 1,
-        format: OutputFormat::Table,
         include_config: false,
     };
-    let e = fim_verify_cli::run(&common, args).unwrap_err().to_string();
+    let e = fim_verify::run(&common, args).unwrap_err().to_string();
     assert!(e.contains("no package database"), "{e}");
 }
 

@@ -8,6 +8,7 @@ use crate::config::AgentConfig;
 use crate::host::read_identity;
 use crate::profile::Profile;
 use selfcheck_catalog::Catalog;
+use selfcheck_report::ProtectionLevel;
 use std::path::PathBuf;
 
 /// What the baseline needs to know.
@@ -20,7 +21,7 @@ pub struct BaselineOptions {
     /// `--config FILE` instead of the default configuration path.
     pub config: Option<PathBuf>,
     /// `--level`, over the config's `baseline.level`.
-    pub level: Option<u8>,
+    pub level: Option<ProtectionLevel>,
     /// Where the audit's time comes from.
     pub clock: &'static dyn Clock,
 }
@@ -31,7 +32,7 @@ pub struct BaselineResult {
     /// The catalog the checks came from.
     pub catalog: Catalog,
     /// The protection level the profile applied.
-    pub level: u8,
+    pub level: ProtectionLevel,
     /// Checks and findings, the profile applied.
     pub output: AuditOutput,
     /// Things the operator should know that are not findings (expired exceptions).
@@ -51,8 +52,6 @@ pub fn run_baseline(opts: &BaselineOptions) -> Result<BaselineResult, RunError> 
     let ctx = AuditCtx {
         root: &root,
         catalog: &catalog,
-        profile: &profile,
-        config: &config,
         os: &host.os,
         asset_key: &asset_key,
         clock: &clock,

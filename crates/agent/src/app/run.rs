@@ -13,7 +13,8 @@ use crate::state::{StateDir, StateError, random_bytes, write_file_atomically};
 use selfcheck_catalog::{Catalog, CatalogError};
 use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{
-    AgentInfo, Inventory, Period, Report, ReportError, ReportId, SCHEMA_VERSION, SignedReport,
+    AgentInfo, Inventory, Period, ProtectionLevel, Report, ReportError, ReportId, SCHEMA_VERSION,
+    SignedReport,
 };
 use std::path::{Path, PathBuf};
 
@@ -39,7 +40,7 @@ pub struct RunOptions {
     /// Counters of the file-integrity scan, for a progress bar.
     pub fim_progress: Option<std::sync::Arc<crate::areas::fim::scan::ScanProgress>>,
     /// `--level`: the host's protection level, over the config's `baseline.level`.
-    pub level: Option<u8>,
+    pub level: Option<ProtectionLevel>,
     /// Where the audit's times come from ([`SystemClock`](crate::audit::SystemClock) for real runs).
     pub clock: &'static dyn Clock,
 }
@@ -55,6 +56,8 @@ pub struct RunResult {
     pub file_bytes: Vec<u8>,
     /// Things the operator should know that are not findings (expired exceptions).
     pub notes: Vec<String>,
+    /// The check catalog the audit ran, for presenting the report.
+    pub catalog: Catalog,
 }
 
 /// Why a run failed before it could produce a report.
@@ -113,13 +116,15 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     let ctx = AuditCtx {
         root: &root,
         catalog: &catalog,
-        profile: &profile,
-        config: &config,
         os: &host.os,
         asset_key: &asset_key,
         clock: opts.clock,
     };
+    let ports = PortsArea {
+        config: &config.ports,
+    };
     let fim = FimArea {
+        config: &config.fim,
         state: &state,
         key: &key,
         threads: opts.threads,
@@ -127,8 +132,9 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     };
     let patches = PatchesArea {
         vuln_db: opts.vuln_db.clone(),
+        config: &config.patches,
     };
-    let areas: [&dyn Area; 4] = [&PortsArea, &patches, &fim, &BaselineArea];
+    let areas: [&dyn Area; 4] = [&ports, &patches, &fim, &BaselineArea];
     let mut all = AuditOutput::default();
     let mut inventory = Inventory::default();
     for area in areas {
@@ -140,7 +146,7 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     let baseline_level = catalog
         .area(BaselineArea.id())
         .next()
-        .map(|_| profile.level);
+        .map(|_| profile.level.get());
 
     let finished_at = opts.clock.now();
     let report = Report {
@@ -173,6 +179,7 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
         stored_at,
         file_bytes,
         notes,
+        catalog,
     })
 }
 

@@ -2,7 +2,7 @@
 //! sorted by the protocol into confirmed, refused for good, or try again
 //! later, and each failed exchange put into words that say what to fix.
 
-use super::client::{CollectorUrl, TlsFiles};
+use super::endpoint::{CollectorUrl, TlsFiles};
 use rustls::{AlertDescription, CertificateError};
 use selfcheck_report::ReportId;
 use std::io::ErrorKind;

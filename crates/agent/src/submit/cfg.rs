@@ -1,6 +1,6 @@
 //! The `[submit]` section of agent.toml: where and how reports are delivered.
 
-use super::client::CollectorUrl;
+use super::endpoint::CollectorUrl;
 use serde::Deserialize;
 use std::path::PathBuf;
 

@@ -9,6 +9,7 @@
 //! environment are not used: reports go straight to the collector.
 
 use super::answer::{Answer, Failure, HttpAnswer, answer_fields, classify, describe_error};
+use super::endpoint::{CollectorUrl, TlsFiles};
 use rustls::RootCertStore;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -16,81 +17,12 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::sign::CertifiedKey;
 use selfcheck_report::ReportId;
 use selfcheck_report::upload::{HEALTH_OK, HEALTH_PATH, REPORTS_PATH};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use ureq::http::Uri;
 
 /// The most of a response body the agent reads (64 KiB); answers are small JSON.
 pub const MAX_ANSWER_BYTES: u64 = 64 * 1024;
-
-/// The three files enrolment writes: the collector CA, the client certificate, its key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFiles {
-    /// The collector CA certificate (PEM): the only CA trusted.
-    pub ca: PathBuf,
-    /// This host's client certificate (PEM).
-    pub cert: PathBuf,
-    /// Its private key (PEM, PKCS#8), mode 0600.
-    pub key: PathBuf,
-}
-
-impl TlsFiles {
-    /// `DIR/ca.pem`, `DIR/client.pem`, `DIR/client-key.pem`: what `selfcheck-collector enroll --out DIR` writes.
-    pub fn in_dir(dir: &Path) -> TlsFiles {
-        TlsFiles {
-            ca: dir.join("ca.pem"),
-            cert: dir.join("client.pem"),
-            key: dir.join("client-key.pem"),
-        }
-    }
-}
-
-/// A collector base URL: `https://HOST[:PORT][/PREFIX]`, without a trailing slash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CollectorUrl {
-    base: String,
-}
-
-impl CollectorUrl {
-    /// Check and normalise a URL; only https is accepted.
-    pub fn parse(text: &str) -> Result<CollectorUrl, String> {
-        let base = text.trim().trim_end_matches('/').to_string();
-        let uri: Uri = base
-            .parse()
-            .map_err(|e| format!("collector URL {text:?} is not a URL: {e}"))?;
-        if uri.scheme_str() != Some("https") {
-            return Err(format!(
-                "collector URL {text:?} must start with https:// (reports travel only over mutual TLS)"
-            ));
-        }
-        if uri.host().is_none_or(str::is_empty) {
-            return Err(format!("collector URL {text:?} names no host"));
-        }
-        if uri.query().is_some() || base.contains('#') {
-            return Err(format!(
-                "collector URL {text:?} must not have a query or fragment; give only https://HOST[:PORT]"
-            ));
-        }
-        Ok(CollectorUrl { base })
-    }
-
-    /// The URL as given (normalised).
-    pub fn as_str(&self) -> &str {
-        &self.base
-    }
-
-    /// The URL of an API path such as `/api/v1/reports`.
-    pub fn endpoint(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl std::fmt::Display for CollectorUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.base)
-    }
-}
 
 /// The TLS files could not be used. Every message names the file.
 #[derive(Debug, thiserror::Error)]

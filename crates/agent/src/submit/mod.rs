@@ -13,11 +13,13 @@
 pub mod answer;
 pub mod cfg;
 pub mod client;
+pub mod endpoint;
 pub mod spool;
 
 use answer::Answer;
 use cfg::SubmitConfig;
-use client::{Collector, CollectorUrl, TlsFiles};
+use client::Collector;
+use endpoint::{CollectorUrl, TlsFiles};
 use selfcheck_report::{ReportId, SignedReport};
 use serde::Serialize;
 use spool::{Entry, Ignored, Refusal, Spool, SpoolError};
@@ -170,15 +172,7 @@ pub struct Delivery {
     /// Why delivery stopped early, when it did.
     pub stopped: Option<String>,
     /// Files in the outbox that are not reports (left-over temporary files, strangers).
-    #[serde(serialize_with = "ser_ignored")]
     pub ignored: Vec<Ignored>,
-}
-
-fn ser_ignored<S: serde::Serializer>(v: &[Ignored], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(
-        v.iter()
-            .map(|i| serde_json::json!({"path": i.path, "why": i.why})),
-    )
 }
 
 impl Delivery {

@@ -79,7 +79,7 @@ pub struct Entry {
 }
 
 /// A file in a spool directory that is not a spool entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Ignored {
     /// The file.
     pub path: PathBuf,
@@ -112,6 +112,90 @@ impl Added {
             Added::Queued(e) | Added::AlreadyQueued(e) => e,
         }
     }
+}
+
+/// A report file `submit FILE` added to the spool.
+#[derive(Debug, Clone)]
+pub struct AddedFile {
+    /// The file as given.
+    pub file: PathBuf,
+    /// What the spool did with it.
+    pub added: Added,
+}
+
+/// Whether a spooled report waits or was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpoolState {
+    /// In the outbox, to be sent.
+    Waiting,
+    /// In `refused/`, with a `.reason` file.
+    Refused,
+}
+
+impl SpoolState {
+    /// The word the listing uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpoolState::Waiting => "waiting",
+            SpoolState::Refused => "refused",
+        }
+    }
+}
+
+/// One report in the spool, with a few fields read from its file.
+#[derive(Debug, Clone)]
+pub struct SpooledReport {
+    /// Waiting or refused.
+    pub state: SpoolState,
+    /// The spool file.
+    pub file: PathBuf,
+    /// The report id from the file name.
+    pub report_id: ReportId,
+    /// The host name in the report (`?` when unreadable).
+    pub host: String,
+    /// The inspection month in the report (`?` when unreadable).
+    pub period: String,
+    /// When the audit finished (`?` when unreadable).
+    pub finished_at: String,
+    /// For a refused report: the status and the collector's message.
+    pub note: String,
+}
+
+/// What the spool holds.
+#[derive(Debug, Clone)]
+pub struct SpoolListing {
+    /// The outbox directory.
+    pub outbox_dir: PathBuf,
+    /// The directory of refused reports.
+    pub refused_dir: PathBuf,
+    /// Waiting reports, oldest first, then refused ones.
+    pub reports: Vec<SpooledReport>,
+    /// Files in either directory that are not spool entries.
+    pub ignored: Vec<Ignored>,
+    /// How many wait in the outbox.
+    pub waiting: usize,
+    /// How many were refused.
+    pub refused: usize,
+}
+
+/// A few fields of a spooled report for the list (without verifying it again).
+fn summary_of(path: &Path) -> (String, String, String) {
+    let value = std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    let field = |p: &str| {
+        value
+            .as_ref()
+            .and_then(|v| v.pointer(p))
+            .and_then(|s| s.as_str())
+            .unwrap_or("?")
+            .to_string()
+    };
+    (
+        field("/report/host/hostname"),
+        field("/report/period"),
+        field("/report/finished_at"),
+    )
 }
 
 /// Why the collector refused a report, as kept in its `.reason` file.
@@ -273,6 +357,56 @@ impl Spool {
         fs::read_to_string(entry.path.with_extension("reason"))
             .ok()
             .map(|t| Refusal::parse(&t))
+    }
+
+    /// Everything the spool holds: the waiting reports, oldest first, then
+    /// the refused ones with their reasons, and the files that are neither.
+    pub fn listing(&self) -> Result<SpoolListing, SpoolError> {
+        let outbox = self.outbox()?;
+        let refused = self.refused()?;
+        let row = |state: SpoolState, e: &Entry, note: String| {
+            let (host, period, finished_at) = summary_of(&e.path);
+            SpooledReport {
+                state,
+                file: e.path.clone(),
+                report_id: e.report_id.clone(),
+                host,
+                period,
+                finished_at,
+                note,
+            }
+        };
+        let mut reports: Vec<SpooledReport> = outbox
+            .entries
+            .iter()
+            .map(|e| row(SpoolState::Waiting, e, String::new()))
+            .collect();
+        for e in &refused.entries {
+            let note = match self.refusal_of(e) {
+                Some(r) => format!(
+                    "{}: {}",
+                    r.status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "not sent".into()),
+                    r.message
+                ),
+                None => "no .reason file".to_string(),
+            };
+            reports.push(row(SpoolState::Refused, e, note));
+        }
+        Ok(SpoolListing {
+            outbox_dir: self.outbox_dir().to_path_buf(),
+            refused_dir: self.refused_dir().to_path_buf(),
+            reports,
+            ignored: outbox
+                .ignored
+                .iter()
+                .chain(&refused.ignored)
+                .cloned()
+                .collect(),
+            waiting: outbox.entries.len(),
+            refused: refused.entries.len(),
+        })
     }
 
     /// The collector confirmed `entry`: remove it from the outbox.

@@ -1,7 +1,7 @@
 //! The `[baseline]` section of agent.toml: the host's protection level and
 //! the exceptions the unit approved.
 
-use selfcheck_report::CheckId;
+use selfcheck_report::{CheckId, ProtectionLevel};
 use serde::Deserialize;
 
 /// The host's baseline profile and its approved exceptions (`[baseline]`).
@@ -44,6 +44,15 @@ impl CheckException {
 }
 
 impl BaselineConfig {
+    /// `baseline.level` as a protection level with a baseline profile (2 or
+    /// 3); `None` when the file does not say, or says something
+    /// [`BaselineConfig::validate`] refuses.
+    pub fn protection_level(&self) -> Option<ProtectionLevel> {
+        self.level
+            .and_then(ProtectionLevel::new)
+            .filter(|l| l.has_baseline_profile())
+    }
+
     /// The rules `[baseline]` must follow beyond its types; the message says
     /// which entry is wrong.
     pub fn validate(&self) -> Result<(), String> {
@@ -54,7 +63,7 @@ impl BaselineConfig {
 /// The rules `[baseline]` must follow beyond its types.
 fn check_baseline(b: &BaselineConfig) -> Result<(), String> {
     if let Some(level) = b.level
-        && !matches!(level, 2 | 3)
+        && b.protection_level().is_none()
     {
         return Err(format!(
             "baseline.level = {level}: the baseline has profiles for protection levels 2 and 3 only"

@@ -25,6 +25,10 @@ use super::{DigestAlg, Entries, Kind};
 use crate::audit::{AuditOutput, CheckCollector};
 use crate::state::StateDir;
 use chrono::{DateTime, FixedOffset};
+use selfcheck_catalog::checks::{
+    FIM_BASELINE_INVALID, FIM_NEW_CAPABILITY, FIM_NEW_SETUID, FIM_PACKAGE_UPDATE,
+    FIM_UNEXPLAINED_CHANGE,
+};
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
 use selfcheck_hostfs::root::HostRoot;
 use selfcheck_pkgdb::files::PackageFiles;
@@ -34,12 +38,6 @@ use std::sync::Arc;
 
 /// The catalog area whose checks [`audit`] runs.
 pub const AREA: selfcheck_catalog::Area = selfcheck_catalog::Area::Fim;
-
-const CHANGE: &str = "fim.unexplained-change";
-const INVALID: &str = "fim.baseline-invalid";
-const SETUID: &str = "fim.new-setuid";
-const CAPS: &str = "fim.new-capability";
-const PACKAGE_UPDATE: &str = "fim.package-update";
 
 /// Changed paths listed in one package-update finding (the report's change list has all).
 const MAX_EVIDENCE_LINES: usize = 20;
@@ -124,7 +122,7 @@ fn scan_scope(
 ) -> Result<ScanResult, CatalogError> {
     let host = opts.host_scope().map_err(|message| CatalogError {
         file: "agent config".into(),
-        check: Some(CHANGE.into()),
+        check: Some(FIM_UNEXPLAINED_CHANGE.as_str().into()),
         key: Some("fim".into()),
         message,
     })?;
@@ -182,7 +180,11 @@ pub fn audit(
     let defs: Vec<&CheckDef> = catalog.area(AREA).collect();
     let all: Vec<&str> = defs.iter().map(|d| d.id.as_str()).collect();
     let mut o = CheckCollector::new(&defs, asset_key, now);
-    let others: Vec<&str> = all.iter().copied().filter(|c| *c != INVALID).collect();
+    let others: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|c| *c != FIM_BASELINE_INVALID.as_str())
+        .collect();
     let (baseline, manifest) = match load_baseline(state, key) {
         Ok(Some(b)) => b,
         Ok(None) => {
@@ -194,7 +196,7 @@ pub fn audit(
         }
         Err(e) if e.is_invalid() => {
             o.finding(
-                INVALID,
+                FIM_BASELINE_INVALID,
                 "baseline".into(),
                 Some(Severity::Critical),
                 vec![e.to_string()],
@@ -263,7 +265,12 @@ pub fn audit(
         } else {
             Severity::High
         };
-        o.finding(CHANGE, path.clone(), Some(risk), vec![describe(c)]);
+        o.finding(
+            FIM_UNEXPLAINED_CHANGE,
+            path.clone(),
+            Some(risk),
+            vec![describe(c)],
+        );
         if c.new_setuid || c.new_setgid {
             let what = match (c.new_setuid, c.new_setgid) {
                 (true, true) => "setuid and setgid",
@@ -271,7 +278,7 @@ pub fn audit(
                 _ => "setgid",
             };
             o.finding(
-                SETUID,
+                FIM_NEW_SETUID,
                 path.clone(),
                 None,
                 vec![format!("{path} is now {what}")],
@@ -279,7 +286,7 @@ pub fn audit(
         }
         if c.new_caps {
             o.finding(
-                CAPS,
+                FIM_NEW_CAPABILITY,
                 path.clone(),
                 None,
                 vec![format!("{path} has a new or different file capability")],
@@ -329,7 +336,7 @@ pub fn audit(
         evidence.extend(lines.into_iter().take(MAX_EVIDENCE_LINES));
         evidence.extend(accept_note.clone());
         let subject = why.split_once(": ").map_or(why, |(_, p)| p).to_string();
-        o.finding(PACKAGE_UPDATE, subject, None, evidence);
+        o.finding(FIM_PACKAGE_UPDATE, subject, None, evidence);
     }
     let mut integrity = summary(&manifest, &result, &changes, &explained);
     integrity.digest = digest.name().into();

@@ -37,8 +37,8 @@
 //!
 //! Nothing follows the last entry; trailing bytes are an error.
 
+use super::attrs::Attrs;
 use super::entry::{DigestAlg, Entries, Entry, Kind};
-use super::scope::Attrs;
 use crate::state::{StateDir, StateError, write_file_atomically};
 use chrono::{DateTime, SecondsFormat, Utc};
 use selfcheck_report::canonical::to_canonical_bytes;
@@ -297,6 +297,22 @@ fn sha256_tagged(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
+/// A manifest file as written: the manifest and the signature over its
+/// canonical bytes (written canonically, so its keys come out sorted).
+#[derive(Serialize)]
+struct ManifestFile<'a> {
+    manifest: &'a serde_json::Value,
+    signature: ManifestSignature,
+}
+
+/// The detached signature of a manifest file.
+#[derive(Serialize)]
+struct ManifestSignature {
+    algorithm: &'static str,
+    context: &'static str,
+    value: String,
+}
+
 /// Parse a manifest file into its raw manifest value and signature hex.
 fn parse_manifest_file(
     path: &Path,
@@ -535,14 +551,18 @@ pub fn write_baseline(
         problem: format!("cannot serialise manifest: {e}"),
     })?;
     let canonical = to_canonical_bytes(&raw);
-    let file = serde_json::json!({
-        "manifest": raw,
-        "signature": {
-            "algorithm": "ed25519",
-            "context": SIGNING_CONTEXT,
-            "value": key.sign_detached(SIGNING_CONTEXT, &canonical),
+    let file = ManifestFile {
+        manifest: &raw,
+        signature: ManifestSignature {
+            algorithm: "ed25519",
+            context: SIGNING_CONTEXT,
+            value: key.sign_detached(SIGNING_CONTEXT, &canonical),
         },
-    });
+    };
+    let file = serde_json::to_value(&file).map_err(|e| BaselineError::Malformed {
+        path: p.manifest.clone(),
+        problem: format!("cannot serialise manifest file: {e}"),
+    })?;
     let mut file_bytes = to_canonical_bytes(&file);
     file_bytes.push(b'\n');
     write_file_atomically(&p.body, &body, 0o600)?;

@@ -1,5 +1,7 @@
 //! The `[fim]` section of agent.toml: this host's additions to the
-//! file-integrity scope and the digest of new baselines.
+//! file-integrity scope and the digest of new baselines. Plain data: the
+//! scope checks it (`FimConfig::validate`, in [`super::scope`]) when the
+//! configuration loads.
 
 use serde::Deserialize;
 
@@ -32,12 +34,4 @@ pub struct FimRuleConfig {
     pub recurse: Option<bool>,
     /// Descend into file systems mounted below the path (default false).
     pub cross_fs: Option<bool>,
-}
-
-impl FimConfig {
-    /// The section must make a valid scope (digest name, absolute paths,
-    /// attribute sets); the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
-        super::scope::HostScope::from_config(self).map(|_| ())
-    }
 }

@@ -7,8 +7,8 @@
 //! reported as a [`ChangeKind::TypeChanged`] to that state, never as changed
 //! content.
 
+use super::attrs::Attrs;
 use super::entry::{Entries, EntryRef, Kind};
-use super::scope::Attrs;
 use std::cmp::Ordering;
 
 /// How a path differs.

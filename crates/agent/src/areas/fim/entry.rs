@@ -10,7 +10,7 @@
 //! links, so 1,000,000 entries need about 200 MB; `Entries::heap_bytes` gives
 //! the exact figure from the capacities.
 
-use super::scope::Attrs;
+use super::attrs::Attrs;
 
 /// What a path turned out to be when it was scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -8,6 +8,7 @@
 //! directory, and [`diff`] compares a scan with it and builds the baseline that
 //! accepts changes.
 
+pub mod attrs;
 pub mod audit;
 pub mod baseline;
 pub mod cfg;
@@ -18,13 +19,14 @@ pub mod scan;
 pub mod scope;
 pub mod verify;
 
+pub use attrs::Attrs;
 pub use baseline::{
     Acceptance, BaselineError, BaselineInfo, Manifest, load_baseline, write_baseline,
 };
 pub use diff::{Change, ChangeKind, apply_accepted, compare};
 pub use entry::{DigestAlg, Entries, Entry, EntryRef, Kind};
 pub use scan::{ScanOptions, ScanResult, ScanStats, scan};
-pub use scope::{Attrs, CHECK_ID, Pattern, Rule, Scope};
+pub use scope::{Pattern, Rule, Scope};
 
 use crate::audit::{Area, AreaOutput, AuditCtx};
 use crate::state::StateDir;
@@ -34,8 +36,11 @@ use selfcheck_report::{AgentKey, Inventory};
 use std::sync::Arc;
 
 /// The file-integrity area behind the [`Area`] trait: it needs the state
-/// directory and key of this run, where its signed baselines are kept.
+/// directory and key of this run, where its signed baselines are kept, and
+/// its `[fim]` section of the agent configuration.
 pub struct FimArea<'a> {
+    /// The `[fim]` section: host rules, exclusions, digest.
+    pub config: &'a cfg::FimConfig,
     /// The agent's state directory.
     pub state: &'a StateDir,
     /// The agent's signing key.
@@ -62,7 +67,7 @@ impl Area for FimArea<'_> {
             &audit::FimOptions {
                 threads: self.threads,
                 digest: None,
-                config: Some(&ctx.config.fim),
+                config: Some(self.config),
                 progress: self.progress.clone(),
             },
         )?;

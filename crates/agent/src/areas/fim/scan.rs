@@ -10,8 +10,9 @@
 //! on its rule's file system unless the rule says `cross_fs`; content is
 //! streamed through a 64 KiB buffer.
 
+use super::attrs::Attrs;
 use super::entry::{DigestAlg, Entries, Entry, Kind};
-use super::scope::{Attrs, Rule, Scope};
+use super::scope::{Rule, Scope};
 use selfcheck_hostfs::root::HostRoot;
 use sha2::Digest as _;
 use std::ffi::OsStr;

@@ -8,7 +8,12 @@
 use super::cfg::PatchesConfig;
 use crate::audit::{AuditOutput, CheckCollector};
 use chrono::{DateTime, FixedOffset};
-use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
+use selfcheck_catalog::checks::{
+    PATCHES_BROKEN_PACKAGES, PATCHES_KNOWN_VULNERABILITY, PATCHES_NO_RECENT_UPDATES,
+    PATCHES_PENDING_UPDATES, PATCHES_REBOOT_REQUIRED, PATCHES_SECURITY_UPDATES,
+    PATCHES_STALE_PACKAGE_LISTS, PATCHES_VULN_FEED_STALE,
+};
+use selfcheck_catalog::{Catalog, CatalogError, CheckDef, KnownCheck};
 use selfcheck_hostfs::root::HostRoot;
 use selfcheck_pkgdb::backend::{compare_versions, scan, version_order};
 use selfcheck_pkgdb::osv::{FeedMatch, VulnMatch, ecosystem_for, load_and_match};
@@ -20,15 +25,6 @@ use std::path::Path;
 
 /// The catalog area whose checks [`audit`] runs.
 pub const AREA: selfcheck_catalog::Area = selfcheck_catalog::Area::Patches;
-
-const SECURITY: &str = "patches.security-updates";
-const PENDING: &str = "patches.pending-updates";
-const REBOOT: &str = "patches.reboot-required";
-const NO_RECENT: &str = "patches.no-recent-updates";
-const STALE_LISTS: &str = "patches.stale-package-lists";
-const KNOWN_VULN: &str = "patches.known-vulnerability";
-const STALE_FEED: &str = "patches.vuln-feed-stale";
-const BROKEN: &str = "patches.broken-packages";
 
 /// What the patch audit hands back to the run.
 #[derive(Debug, Default)]
@@ -77,11 +73,17 @@ pub fn audit(
     opts: PatchOptions<'_>,
 ) -> Result<PatchAudit, CatalogError> {
     let defs: Vec<&CheckDef> = catalog.area(AREA).collect();
-    let def = |id: &str| defs.iter().copied().find(|d| d.id.as_str() == id);
+    let def = |id: KnownCheck| defs.iter().copied().find(|d| d.id == id);
     let limits = (
-        max_days(def(NO_RECENT), opts.config.max_days_without_update)?,
-        max_days(def(STALE_LISTS), opts.config.max_list_age_days)?,
-        max_days(def(STALE_FEED), opts.config.max_feed_age_days)?,
+        max_days(
+            def(PATCHES_NO_RECENT_UPDATES),
+            opts.config.max_days_without_update,
+        )?,
+        max_days(
+            def(PATCHES_STALE_PACKAGE_LISTS),
+            opts.config.max_list_age_days,
+        )?,
+        max_days(def(PATCHES_VULN_FEED_STALE), opts.config.max_feed_age_days)?,
     );
     let mut o = CheckCollector::new(&defs, opts.asset_key, opts.now);
     let mut result = PatchAudit::default();
@@ -126,7 +128,7 @@ pub fn audit(
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         o.finding(
-            BROKEN,
+            PATCHES_BROKEN_PACKAGES,
             format!("{}:{}", p.name, p.arch),
             None,
             vec![format!("{} {} is {state}{flag}", p.name, p.version)],
@@ -137,15 +139,25 @@ pub fn audit(
     match &host.updates {
         Err(missing) if missing.indexes_missing => {
             // No indexes at all: the host cannot see a single patch.
-            o.could_not_run(&[SECURITY, PENDING], &missing.reason);
+            o.could_not_run(
+                &[PATCHES_SECURITY_UPDATES, PATCHES_PENDING_UPDATES],
+                &missing.reason,
+            );
             o.finding(
-                STALE_LISTS,
+                PATCHES_STALE_PACKAGE_LISTS,
                 "package-indexes".into(),
                 None,
                 vec![missing.reason.clone()],
             );
         }
-        Err(missing) => o.could_not_run(&[SECURITY, PENDING, STALE_LISTS], &missing.reason),
+        Err(missing) => o.could_not_run(
+            &[
+                PATCHES_SECURITY_UPDATES,
+                PATCHES_PENDING_UPDATES,
+                PATCHES_STALE_PACKAGE_LISTS,
+            ],
+            &missing.reason,
+        ),
         Ok(updates) => {
             pending_updates(
                 &mut o,
@@ -158,7 +170,7 @@ pub fn audit(
                     let age = (opts.now - t).num_days();
                     if age > limits.1 {
                         o.finding(
-                            STALE_LISTS,
+                            PATCHES_STALE_PACKAGE_LISTS,
                             "package-indexes".into(),
                             None,
                             vec![format!(
@@ -171,7 +183,7 @@ pub fn audit(
                     }
                 }
                 None => o.could_not_run(
-                    &[STALE_LISTS],
+                    &[PATCHES_STALE_PACKAGE_LISTS],
                     &format!("the {} carry no date", updates.indexes_name),
                 ),
             }
@@ -181,21 +193,26 @@ pub fn audit(
     }
 
     if !host.reboot.is_empty() {
-        o.finding(REBOOT, "reboot".into(), None, host.reboot.clone());
+        o.finding(
+            PATCHES_REBOOT_REQUIRED,
+            "reboot".into(),
+            None,
+            host.reboot.clone(),
+        );
     }
 
     match &host.last_change {
         Ok(t) => {
             let age = (opts.now - *t).num_days();
             if age > limits.0 {
-                o.finding(NO_RECENT, "package-changes".into(), None, vec![format!(
+                o.finding(PATCHES_NO_RECENT_UPDATES, "package-changes".into(), None, vec![format!(
                     "last package install, upgrade or removal {} ({age} days ago; limit {} days)",
                     t.format("%Y-%m-%d %H:%M"),
                     limits.0
                 )]);
             }
         }
-        Err(reason) => o.could_not_run(&[NO_RECENT], reason),
+        Err(reason) => o.could_not_run(&[PATCHES_NO_RECENT_UPDATES], reason),
     }
 
     result.feed = feed.map(|f| f.feed);
@@ -214,7 +231,7 @@ fn vulnerability_feed(
 ) -> Option<FeedMatch> {
     let Some(path) = opts.vuln_db.or(opts.config.vuln_db.as_deref()) else {
         o.could_not_run(
-            &[KNOWN_VULN, STALE_FEED],
+            &[PATCHES_KNOWN_VULNERABILITY, PATCHES_VULN_FEED_STALE],
             "no vulnerability feed given: pass --vuln-db PATH (an OSV directory or zip such as Debian/all.zip) or set patches.vuln_db in the agent config",
         );
         return None;
@@ -227,7 +244,7 @@ fn vulnerability_feed(
     else {
         let os = opts.os.id.as_deref().unwrap_or("unknown");
         o.could_not_run(
-            &[KNOWN_VULN, STALE_FEED],
+            &[PATCHES_KNOWN_VULNERABILITY, PATCHES_VULN_FEED_STALE],
             &format!("OSV has no ecosystem for OS id {os:?}; set patches.vuln_ecosystem in the agent config (e.g. \"Debian:10\" for a Debian-based release)"),
         );
         return None;
@@ -236,7 +253,7 @@ fn vulnerability_feed(
         Ok(m) => m,
         Err(e) => {
             o.could_not_run(
-                &[KNOWN_VULN, STALE_FEED],
+                &[PATCHES_KNOWN_VULNERABILITY, PATCHES_VULN_FEED_STALE],
                 &format!("cannot use vulnerability feed {}: {e}", path.display()),
             );
             return None;
@@ -244,7 +261,7 @@ fn vulnerability_feed(
     };
     for m in &matched.matches {
         o.finding(
-            KNOWN_VULN,
+            PATCHES_KNOWN_VULNERABILITY,
             format!("{}:{} {}", m.package, m.arch, m.advisory_id),
             Some(m.risk),
             vuln_evidence(m),
@@ -253,7 +270,7 @@ fn vulnerability_feed(
     match matched.feed.newest_modified {
         Some(t) if (opts.now - t).num_days() > max_age => {
             o.finding(
-                STALE_FEED,
+                PATCHES_VULN_FEED_STALE,
                 "vulnerability-feed".into(),
                 None,
                 vec![format!(
@@ -266,7 +283,7 @@ fn vulnerability_feed(
         }
         Some(_) => {}
         None => o.could_not_run(
-            &[STALE_FEED],
+            &[PATCHES_VULN_FEED_STALE],
             "the feed has no advisory with a modified date",
         ),
     }
@@ -355,7 +372,7 @@ fn pending_updates(
             });
         }
         o.finding(
-            SECURITY,
+            PATCHES_SECURITY_UPDATES,
             format!("{}:{}", u.name, u.arch),
             risk.or(Some(Severity::High)),
             evidence,
@@ -364,7 +381,7 @@ fn pending_updates(
     if !ordinary.is_empty() {
         let mut evidence = vec![format!("{} package(s) can be upgraded", ordinary.len())];
         evidence.extend(ordinary);
-        o.finding(PENDING, "upgradable".into(), None, evidence);
+        o.finding(PATCHES_PENDING_UPDATES, "upgradable".into(), None, evidence);
     }
 }
 

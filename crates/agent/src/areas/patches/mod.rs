@@ -10,14 +10,17 @@ use selfcheck_catalog::CatalogError;
 use selfcheck_report::Inventory;
 use std::path::PathBuf;
 
-/// The patches area behind the [`Area`] trait.
-#[derive(Debug, Clone, Default)]
-pub struct PatchesArea {
+/// The patches area behind the [`Area`] trait, with its `[patches]` section
+/// of the agent configuration.
+#[derive(Debug, Clone)]
+pub struct PatchesArea<'a> {
     /// `--vuln-db`, which wins over the configuration's `patches.vuln_db`.
     pub vuln_db: Option<PathBuf>,
+    /// The `[patches]` section.
+    pub config: &'a cfg::PatchesConfig,
 }
 
-impl Area for PatchesArea {
+impl Area for PatchesArea<'_> {
     fn id(&self) -> selfcheck_catalog::Area {
         AREA
     }
@@ -28,7 +31,7 @@ impl Area for PatchesArea {
             ctx.catalog,
             PatchOptions {
                 vuln_db: self.vuln_db.as_deref(),
-                config: &ctx.config.patches,
+                config: self.config,
                 os: ctx.os,
                 asset_key: ctx.asset_key,
                 now: ctx.clock.now(),

@@ -178,11 +178,15 @@ fn read_and_parse(
     Ok(sockets)
 }
 
-/// The listening-ports area behind the [`Area`] trait.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PortsArea;
+/// The listening-ports area behind the [`Area`] trait, with its `[ports]`
+/// section of the agent configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct PortsArea<'a> {
+    /// The `[ports]` section: the allowlist.
+    pub config: &'a PortsConfig,
+}
 
-impl Area for PortsArea {
+impl Area for PortsArea<'_> {
     fn id(&self) -> selfcheck_catalog::Area {
         AREA
     }
@@ -191,7 +195,7 @@ impl Area for PortsArea {
         let (output, sockets) = audit(
             ctx.root,
             ctx.catalog,
-            &ctx.config.ports,
+            self.config,
             ctx.asset_key,
             ctx.clock.now(),
         )?;

@@ -26,38 +26,50 @@ mod world_writable;
 
 use super::RuleResult;
 use chrono::{DateTime, FixedOffset};
-use selfcheck_catalog::CheckDef;
+use selfcheck_catalog::{CheckDef, KnownCheck, checks};
 use selfcheck_hostfs::root::HostRoot;
 
 /// A function check: the root, the check (for its params) and the audit's time.
 pub type CheckFn = fn(&HostRoot, &CheckDef, DateTime<FixedOffset>) -> RuleResult;
 
 /// Every function check, by check id.
-const REGISTRY: &[(&str, CheckFn)] = &[
-    ("baseline.login-lockout", lockout::login_lockout),
-    ("baseline.unused-accounts", logins::unused_accounts),
-    ("baseline.world-writable", world_writable::world_writable),
-    ("baseline.audit-rules", audit_rules::audit_rules),
-    ("baseline.audit-immutable", audit_rules::audit_immutable),
-    ("baseline.log-retention", logs::log_retention),
-    ("baseline.remote-logging", forwarding::remote_logging),
-    ("baseline.host-firewall", network::host_firewall),
-    ("baseline.management-access", network::management_access),
-    ("baseline.nfs-exports", network::nfs_exports),
-    ("baseline.mac-enforcing", mac::mac_enforcing),
-    ("baseline.print-service", services::print_service),
-    ("baseline.backup-job", backup::backup_job),
-    ("baseline.sudo-all-commands", sudo::sudo_all_commands),
+const REGISTRY: &[(KnownCheck, CheckFn)] = &[
+    (checks::BASELINE_LOGIN_LOCKOUT, lockout::login_lockout),
+    (checks::BASELINE_UNUSED_ACCOUNTS, logins::unused_accounts),
+    (
+        checks::BASELINE_WORLD_WRITABLE,
+        world_writable::world_writable,
+    ),
+    (checks::BASELINE_AUDIT_RULES, audit_rules::audit_rules),
+    (
+        checks::BASELINE_AUDIT_IMMUTABLE,
+        audit_rules::audit_immutable,
+    ),
+    (checks::BASELINE_LOG_RETENTION, logs::log_retention),
+    (checks::BASELINE_REMOTE_LOGGING, forwarding::remote_logging),
+    (checks::BASELINE_HOST_FIREWALL, network::host_firewall),
+    (
+        checks::BASELINE_MANAGEMENT_ACCESS,
+        network::management_access,
+    ),
+    (checks::BASELINE_NFS_EXPORTS, network::nfs_exports),
+    (checks::BASELINE_MAC_ENFORCING, mac::mac_enforcing),
+    (checks::BASELINE_PRINT_SERVICE, services::print_service),
+    (checks::BASELINE_BACKUP_JOB, backup::backup_job),
+    (checks::BASELINE_SUDO_ALL_COMMANDS, sudo::sudo_all_commands),
 ];
 
 /// The ids of the registered function checks.
 pub fn ids() -> impl Iterator<Item = &'static str> {
-    REGISTRY.iter().map(|(id, _)| *id)
+    REGISTRY.iter().map(|(id, _)| id.as_str())
 }
 
 /// The function registered under `id`.
 pub fn lookup(id: &str) -> Option<CheckFn> {
-    REGISTRY.iter().find(|(i, _)| *i == id).map(|(_, f)| *f)
+    REGISTRY
+        .iter()
+        .find(|(i, _)| i.as_str() == id)
+        .map(|(_, f)| *f)
 }
 
 /// Run the function check `def`.

@@ -8,7 +8,7 @@ mod rpm_fixture;
 
 use selfcheck_agent::areas::fim::verify::{Problem, VerifyResult, verify_packages};
 use selfcheck_agent::cli::fim_verify;
-use selfcheck_agent::cli::{CommonArgs, OutputFormat, VerifyArgs};
+use selfcheck_agent::cli::{CommonArgs, HashThreads, OutputFormat, VerifyArgs};
 use selfcheck_agent::present::fim::render;
 use selfcheck_hostfs::root::HostRoot;
 use selfcheck_pkgdb::files::{PackageFiles, PkgDigestAlg, file_digests};
@@ -353,7 +353,7 @@ fn dpkg_fixture_problems_equal_dpkg_verify_and_fifos_never_block() {
     let mut common = common_args(&r);
     common.format = OutputFormat::Json;
     let args = VerifyArgs {
-        threads: 1,
+        hashing: HashThreads { threads: 1 },
         include_config: false,
     };
     let code = fim_verify::run(&common, args).unwrap();
@@ -391,7 +391,7 @@ fn no_package_database_is_none_and_a_clear_error() {
     assert!(PackageFiles::load(&root).unwrap().is_none());
     let common = common_args(dir.path());
     let args = VerifyArgs {
-        threads: 1,
+        hashing: HashThreads { threads: 1 },
         include_config: false,
     };
     let e = fim_verify::run(&common, args).unwrap_err().to_string();

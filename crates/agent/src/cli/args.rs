@@ -141,9 +141,8 @@ pub struct RunArgs {
     /// directory or zip of OSV JSON, e.g. Debian/all.zip from osv.dev [default: patches.vuln_db in the agent config]
     #[arg(long, value_name = "PATH")]
     pub vuln_db: Option<PathBuf>,
-    /// Threads for hashing files in the file-integrity check; 0 uses every core.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub hashing: HashThreads,
     /// The host's protection level (等保级别) for the configuration baseline: 2 or 3
     /// [default: baseline.level in the agent config, else 3]
     #[arg(long, value_name = "2|3", value_parser = parse_level)]
@@ -223,9 +222,8 @@ pub enum FimCommand {
     /// Scan the scope in checks/fim.toml and write the signed baseline into the
     /// state directory (chained to the current one, which must verify).
     Init {
-        /// Hashing threads; 0 uses every core.
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
+        #[command(flatten)]
+        hashing: HashThreads,
         /// When the current baseline fails verification, keep it aside as
         /// evidence (fim/set-aside-TIME/) and start a new chain.
         #[arg(long)]
@@ -236,9 +234,8 @@ pub enum FimCommand {
     },
     /// Compare the host with the accepted baseline. Exit status 1 when anything differs.
     Check {
-        /// Hashing threads; 0 uses every core.
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
+        #[command(flatten)]
+        hashing: HashThreads,
         /// Refuse to compare unless the baseline uses this digest.
         #[arg(long, value_name = "sha256|sm3", value_parser = parse_digest)]
         digest: Option<DigestAlg>,
@@ -254,14 +251,22 @@ pub enum FimCommand {
         /// Why the changes are acceptable (ticket, change request, who approved).
         #[arg(long)]
         reason: String,
-        /// Hashing threads; 0 uses every core.
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
+        #[command(flatten)]
+        hashing: HashThreads,
     },
     /// Check every file a package installed against the digest the package
     /// manager recorded (like debsums or `rpm -Va`); needs no baseline.
     /// Exit status 1 when a file differs, is missing or unreadable.
     VerifyPackages(VerifyArgs),
+}
+
+/// `--threads`, shared by every command that hashes files (run, fim init,
+/// check, accept, verify-packages).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct HashThreads {
+    /// Threads for hashing files; 0 uses every core.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
 }
 
 /// Parse a `--digest` value.
@@ -272,9 +277,8 @@ pub fn parse_digest(s: &str) -> Result<DigestAlg, String> {
 /// Options of `fim verify-packages`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Hashing threads; 0 uses every core.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub hashing: HashThreads,
     /// Also list configuration files (dpkg conffiles, rpm %config), which are
     /// often changed on purpose; without it they are left out, like debsums without -a.
     #[arg(long)]

@@ -32,7 +32,7 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
     match cmd {
         FimCommand::VerifyPackages(args) => super::fim_verify::run(common, args),
         FimCommand::Init {
-            threads,
+            hashing,
             set_aside_invalid,
             digest,
         } => {
@@ -40,7 +40,7 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
             let result = init(
                 &target,
                 InitOptions {
-                    threads,
+                    threads: hashing.threads,
                     set_aside_invalid,
                     digest,
                     progress,
@@ -57,12 +57,12 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        FimCommand::Check { threads, digest } => {
+        FimCommand::Check { hashing, digest } => {
             let (progress, bar) = progress_bar("fim check");
             let result = check(
                 &target,
                 CheckOptions {
-                    threads,
+                    threads: hashing.threads,
                     digest,
                     progress,
                 },
@@ -91,7 +91,7 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
             all,
             paths,
             reason,
-            threads,
+            hashing,
         } => {
             let (progress, bar) = progress_bar("fim accept");
             let result = accept(
@@ -100,7 +100,7 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
                     all,
                     paths,
                     reason,
-                    threads,
+                    threads: hashing.threads,
                     progress,
                 },
             );

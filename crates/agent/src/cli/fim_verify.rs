@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 /// Run `fim verify-packages`. Exit status 1 when a problem is shown, else 0.
 pub fn run(common: &CommonArgs, args: VerifyArgs) -> Result<ExitCode> {
-    let verified = crate::app::fim::verify(common.root.as_deref(), args.threads)?;
+    let verified = crate::app::fim::verify(common.root.as_deref(), args.hashing.threads)?;
     for w in verified.files.warnings() {
         eprintln!("warning: {w}");
     }

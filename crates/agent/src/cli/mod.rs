@@ -9,7 +9,8 @@ pub mod submit;
 
 pub use args::{
     AgentCli, AgentCommand, BaselineArgs, ChecksCommand, CommonArgs, FailOn, FimCommand,
-    OutputFormat, RunArgs, SubmitArgs, VerifyArgs, parse_fail_on, parse_lang, parse_level,
+    HashThreads, OutputFormat, RunArgs, SubmitArgs, VerifyArgs, parse_fail_on, parse_lang,
+    parse_level,
 };
 
 use crate::app::baseline::{BaselineOptions, run_baseline};
@@ -142,7 +143,7 @@ fn run_command(common: &CommonArgs, args: &RunArgs) -> Result<ExitCode> {
         out: args.out.clone(),
         period: args.period,
         vuln_db: args.vuln_db.clone(),
-        threads: args.threads,
+        threads: args.hashing.threads,
         fim_progress: Some(progress.clone()),
         level: args.level,
         clock: &SystemClock,

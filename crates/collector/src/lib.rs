@@ -7,17 +7,16 @@
 //! - [`evidence`]: the signed evidence package for the cyber office;
 //! - [`serve`]: reports over HTTPS with mutual TLS;
 //! - [`pki`]: the collector's certificate authority;
-//! - [`cli`]: the `selfcheck-collector` command line.
+//! - [`app`]: the use cases (import, the month's ledger and documents, the
+//!   evidence package, findings, assets, the CA, the server);
+//! - [`cli`]: the `selfcheck-collector` command line, which parses flags,
+//!   calls [`app`] and renders what it returns.
 
-pub mod assets_cli;
+pub mod app;
 pub mod cli;
 pub mod evidence;
-pub mod evidence_cli;
-pub mod finding_cli;
 pub mod pki;
-pub mod pki_cli;
 pub mod serve;
-pub mod serve_cli;
 
 pub use cli::{CollectorCli, default_data_dir, run};
 pub use selfcheck_documents::present::{Format, render};

@@ -6,8 +6,9 @@
 use rust_xlsxwriter::Workbook;
 use selfcheck_collector::Store;
 use selfcheck_collector::assets::{self, Asset, AssetError, parse_csv, parse_xlsx};
-use selfcheck_collector::assets_cli::{self, AssetsCommand};
-use selfcheck_collector::cli::GlobalArgs;
+use selfcheck_collector::cli::args::{AssetsCommand, GlobalArgs, LangArg};
+use selfcheck_collector::cli::assets as assets_cli;
+use selfcheck_collector::documents::assets::AssetsFormat;
 use selfcheck_collector::history;
 use std::path::{Path, PathBuf};
 
@@ -295,8 +296,10 @@ fn each_import_replaces_the_registry_and_adds_one_history_entry() {
     assert!(store.verify_history().unwrap().is_intact());
 
     let list = AssetsCommand::List {
-        format: assets_cli::AssetsFormat::Json,
-        lang: selfcheck_catalog::Lang::Zh,
+        format: AssetsFormat::Json,
+        lang: LangArg {
+            lang: selfcheck_catalog::Lang::Zh,
+        },
     };
     assert!(assets_cli::run(&global, list).is_ok());
 }

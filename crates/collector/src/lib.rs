@@ -23,6 +23,6 @@ pub use selfcheck_documents::present::{Format, render};
 pub use selfcheck_documents::{self as documents, present};
 pub use selfcheck_ledger::{ImportError, ImportOptions, ImportOutcome, import_bytes, import_paths};
 pub use selfcheck_ledger::{
-    Ledger, LedgerRow, Store, StoreError, assets, calendar, config, deadlines, engine, history,
-    import, ledger, store,
+    Ledger, LedgerRow, MonthDocuments, Store, StoreError, assets, calendar, config, deadlines,
+    engine, history, import, ledger, month_documents, store,
 };

@@ -101,7 +101,7 @@ pub fn month_documents(
     // at once. The JSON (hundreds of MB for a large unit) is left out: the
     // xlsx and csv are the ledger people hand over, and the raw reports are
     // in the package.
-    let month::MonthContext {
+    let selfcheck_ledger::MonthDocuments {
         ledger,
         trend,
         previous,

@@ -1,8 +1,13 @@
-//! Every flag of `selfcheck-collector`, each defined once: the options all
-//! subcommands share ([`GlobalArgs`]), the flags several subcommands share
-//! ([`LangArg`], [`MonthArg`], [`JsonArg`], [`ListFormatArg`], [`ActorArg`],
-//! [`ReasonArg`], [`ServerNamesArg`]), and each subcommand's own options. The
-//! runners in the sibling modules read these; none of them defines a flag.
+//! Every flag of `selfcheck-collector`: the options all subcommands share
+//! ([`GlobalArgs`], global), the flags several subcommands share with one
+//! meaning, each defined once and flattened where it applies ([`LangArg`],
+//! [`MonthArg`], [`JsonArg`], [`ListFormatArg`], [`ActorArg`], [`ReasonArg`],
+//! [`ServerNamesArg`]), and each subcommand's own options. A spelling that
+//! means something else per subcommand stays with its subcommand: `--format`
+//! offers other values for `ledger` and `assets list`, `--out` is a file or
+//! folder, a zip, or an enrollment folder, `finding set --by` is required
+//! while the others have a default, and `--days` defaults differ. The runners
+//! in the sibling modules read these; none of them defines a flag.
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;

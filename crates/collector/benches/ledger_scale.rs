@@ -249,7 +249,7 @@ fn main() -> ExitCode {
     let start_mb = rss_mb();
     let t = Instant::now();
     let parts = tempfile::tempdir_in(tmp.path()).expect("a directory for the documents");
-    let documents = selfcheck_collector::cli::month_documents(
+    let documents = selfcheck_collector::app::evidence::month_documents(
         &mut store,
         period,
         &catalog,

@@ -7,23 +7,22 @@
 //! - [`evidence`]: the signed evidence package for the cyber office;
 //! - [`serve`]: reports over HTTPS with mutual TLS;
 //! - [`pki`]: the collector's certificate authority;
-//! - [`cli`]: the `selfcheck-collector` command line.
+//! - [`app`]: the use cases (import, the month's ledger and documents, the
+//!   evidence package, findings, assets, the CA, the server);
+//! - [`cli`]: the `selfcheck-collector` command line, which parses flags,
+//!   calls [`app`] and renders what it returns.
 
-pub mod assets_cli;
+pub mod app;
 pub mod cli;
 pub mod evidence;
-pub mod evidence_cli;
-pub mod finding_cli;
 pub mod pki;
-pub mod pki_cli;
 pub mod serve;
-pub mod serve_cli;
 
 pub use cli::{CollectorCli, default_data_dir, run};
 pub use selfcheck_documents::present::{Format, render};
 pub use selfcheck_documents::{self as documents, present};
 pub use selfcheck_ledger::{ImportError, ImportOptions, ImportOutcome, import_bytes, import_paths};
 pub use selfcheck_ledger::{
-    Ledger, LedgerRow, Store, StoreError, assets, calendar, config, deadlines, engine, history,
-    import, ledger, store,
+    Ledger, LedgerRow, MonthDocuments, Store, StoreError, assets, calendar, config, deadlines,
+    engine, history, import, ledger, month_documents, store,
 };

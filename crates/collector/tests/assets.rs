@@ -6,9 +6,11 @@
 use rust_xlsxwriter::Workbook;
 use selfcheck_collector::Store;
 use selfcheck_collector::assets::{self, Asset, AssetError, parse_csv, parse_xlsx};
-use selfcheck_collector::assets_cli::{self, AssetsCommand};
-use selfcheck_collector::cli::GlobalArgs;
+use selfcheck_collector::cli::args::{AssetsCommand, GlobalArgs, LangArg};
+use selfcheck_collector::cli::assets as assets_cli;
+use selfcheck_collector::documents::assets::AssetsFormat;
 use selfcheck_collector::history;
+use selfcheck_report::ProtectionLevel;
 use std::path::{Path, PathBuf};
 
 const GOOD: &str = "\u{feff}IP地址 , 资产名称,整改责任人,主机名,等保级别,机器ID,单位（部门）\r\n\
@@ -37,8 +39,8 @@ fn chinese_headers_in_any_order_with_bom_are_read() {
     assert_eq!(a.unit.as_deref(), Some("办公室"));
     assert_eq!(a.responsible_person.as_deref(), Some("张三"));
     assert_eq!(a.protection_level.as_deref(), Some("三级"));
-    assert_eq!(a.level(), Some(3));
-    assert_eq!(assets[1].level(), Some(2));
+    assert_eq!(a.level(), ProtectionLevel::new(3));
+    assert_eq!(assets[1].level(), ProtectionLevel::new(2));
     assert_eq!(assets[1].row_no, 3);
     assert_eq!(assets[1].responsible_person, None);
     assert_eq!(assets[1].machine_id, None);
@@ -52,7 +54,7 @@ fn english_headers_are_read() {
     assert_eq!(assets[0].asset_type.as_deref(), Some("服务器"));
     assert_eq!(assets[0].os.as_deref(), Some("Kylin V10"));
     assert_eq!(assets[0].contact.as_deref(), Some("010-1"));
-    assert_eq!(assets[0].level(), Some(3));
+    assert_eq!(assets[0].level(), ProtectionLevel::new(3));
 }
 
 fn xlsx(rows: &[&[Cell]]) -> Vec<u8> {
@@ -118,7 +120,7 @@ fn xlsx_numbers_come_back_as_the_text_people_typed() {
     ]);
     let assets = parse_xlsx(&bytes, "a.xlsx").unwrap();
     assert_eq!(assets[0].protection_level.as_deref(), Some("3"));
-    assert_eq!(assets[0].level(), Some(3));
+    assert_eq!(assets[0].level(), ProtectionLevel::new(3));
     assert_eq!(assets[0].contact.as_deref(), Some("13800138000"));
     assert_eq!(assets[0].row_no, 2);
 }
@@ -295,8 +297,10 @@ fn each_import_replaces_the_registry_and_adds_one_history_entry() {
     assert!(store.verify_history().unwrap().is_intact());
 
     let list = AssetsCommand::List {
-        format: assets_cli::AssetsFormat::Json,
-        lang: selfcheck_catalog::Lang::Zh,
+        format: AssetsFormat::Json,
+        lang: LangArg {
+            lang: selfcheck_catalog::Lang::Zh,
+        },
     };
     assert!(assets_cli::run(&global, list).is_ok());
 }

@@ -15,7 +15,7 @@ use selfcheck_collector::engine::Status;
 use selfcheck_collector::import::{ImportOptions, ImportOutcome, import_bytes};
 use selfcheck_collector::ledger::Ledger;
 use selfcheck_collector::store::Store;
-use selfcheck_report::{CheckOutcome, Period, Severity};
+use selfcheck_report::{CheckOutcome, Period, ProtectionLevel, Severity};
 
 fn catalog() -> Catalog {
     Catalog::embedded().unwrap()
@@ -92,7 +92,7 @@ fn not_applicable_checks_are_stored_and_read_back_whole() {
     let mut store = Store::open(tmp.path()).unwrap();
     import(&mut store, &web(1));
     let stored = &store.reports(None).unwrap()[0];
-    assert_eq!(stored.baseline_level, Some(3));
+    assert_eq!(stored.baseline_level, ProtectionLevel::new(3));
     assert_eq!(stored.checks_not_applicable, 1);
     // Passed: pass-min-days, two-factor, ports.ftp; findings: pass-max-days.
     assert_eq!(stored.checks_run, 4);
@@ -118,7 +118,10 @@ fn hosts_are_judged_per_clause_of_their_own_level() {
     let host = |name: &str| ledger.hosts.iter().find(|h| h.hostname == name).unwrap();
 
     let w = host("web-01");
-    assert_eq!((w.agent_level, w.judged_level), (Some(3), Some(3)));
+    assert_eq!(
+        (w.agent_level, w.judged_level),
+        (ProtectionLevel::new(3), ProtectionLevel::new(3))
+    );
     assert_eq!(w.not_applicable.len(), 1);
     assert!(w.not_applicable[0].is_exception());
     assert!(w.compliance.iter().all(|t| t.clause.starts_with("8.1.4.")));
@@ -143,7 +146,7 @@ fn hosts_are_judged_per_clause_of_their_own_level() {
     assert_eq!(d.verdict(), Verdict::Met);
 
     let d2 = host("db-01");
-    assert_eq!(d2.judged_level, Some(2));
+    assert_eq!(d2.judged_level, ProtectionLevel::new(2));
     assert!(
         d2.compliance
             .iter()
@@ -246,7 +249,10 @@ fn the_registry_level_wins_and_an_agent_on_a_lower_profile_leaves_clauses_unveri
     import(&mut store, &Sample::new(WEB, "2026-11", 3).findings(&[]));
     let ledger = ledger_of(&mut store, "2026-11");
     let h = ledger.hosts.iter().find(|h| h.hostname == "db-01").unwrap();
-    assert_eq!((h.agent_level, h.judged_level), (Some(2), Some(3)));
+    assert_eq!(
+        (h.agent_level, h.judged_level),
+        (ProtectionLevel::new(2), ProtectionLevel::new(3))
+    );
     let d = h
         .compliance
         .iter()

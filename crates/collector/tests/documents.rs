@@ -469,3 +469,80 @@ fn command_line_writes_xlsx_and_csv_per_sheet_and_refuses_xlsx_to_the_terminal()
     assert_eq!(reader.headers().unwrap().len(), 24);
     assert_eq!(reader.records().count(), 5);
 }
+
+/// A store of two months with a registry from September: in October db-01
+/// sends nothing and mail-01 never does, so both months have not-inspected
+/// findings to number, and November carries rows over from October.
+fn two_months_with_a_registry() -> (tempfile::TempDir, Store) {
+    let (tmp, mut store) = store_with(&three_months());
+    let registry = "资产名称,主机名,IP地址\n门户网站,web-01,10.1.2.3\n数据库,db-01,10.1.2.4\n邮件,mail-01,10.1.2.9\n";
+    let assets = selfcheck_collector::assets::parse_csv(registry.as_bytes(), "a.csv").unwrap();
+    let september = chrono::DateTime::parse_from_rfc3339("2026-09-01T09:00:00+08:00").unwrap();
+    store
+        .replace_assets_at(&assets, "a.csv", "张工", september)
+        .unwrap();
+    import_into(
+        &mut store,
+        &[Sample::new(WEB, "2026-11", 6)
+            .finished("2026-11-20T10:00:00+08:00")
+            .findings(&[(UPDATES, "libc6", Severity::Medium)])],
+    );
+    (tmp, store)
+}
+
+#[test]
+fn month_documents_read_the_store_once_and_match_three_reads() {
+    use selfcheck_collector::MonthDocuments;
+    let config = CollectorConfig::default();
+    let p = month("2026-11");
+    let as_of = Some(p.last_day());
+
+    // As the documents were read before: the ledger, the trend, last month's ledger.
+    let (_a, mut old) = two_months_with_a_registry();
+    let ledger = Ledger::for_month(&mut old, p, &catalog(), &config, as_of).unwrap();
+    let mut old_trend = trend(&mut old, p, &config, &catalog()).unwrap();
+    if let Some(last) = old_trend.last_mut().filter(|t| t.period == p) {
+        last.summary = ledger.summary.clone();
+    }
+    let previous = Ledger::for_month(&mut old, p.previous(), &catalog(), &config, None).unwrap();
+    assert_eq!(old.ledger_input_reads(), 3);
+
+    let (_b, mut new) = two_months_with_a_registry();
+    let docs = MonthDocuments::build(&mut new, p, &catalog(), &config, as_of).unwrap();
+    assert_eq!(new.ledger_input_reads(), 1, "one read of the store");
+
+    // Both months have assets not inspected, numbered this month first.
+    assert!(
+        ledger.hosts.iter().any(|h| !h.inspected),
+        "{:?}",
+        ledger.hosts
+    );
+    assert!(
+        previous.hosts.iter().any(|h| !h.inspected),
+        "{:?}",
+        previous.hosts
+    );
+    assert_eq!(docs.ledger, ledger);
+    assert_eq!(docs.trend, old_trend);
+    assert_eq!(docs.previous.as_ref(), Some(&previous));
+
+    // And so the documents themselves: every sheet and the html report.
+    let layout = LedgerLayout::builtin("full").unwrap();
+    let render = |ledger: &Ledger, trend: Vec<_>, previous: Option<&Ledger>| {
+        let docs = Documents {
+            ledger,
+            trend,
+            previous,
+        };
+        let html = selfcheck_collector::documents::html::monthly_report_html(
+            &docs,
+            Lang::Zh,
+            &Default::default(),
+        );
+        (sheets(&docs, Lang::Zh, &layout), html)
+    };
+    assert_eq!(
+        render(&docs.ledger, docs.trend.clone(), docs.previous.as_ref()),
+        render(&ledger, old_trend, Some(&previous))
+    );
+}

@@ -563,8 +563,8 @@ fn an_sm2_key_file_others_can_read_is_refused_and_the_config_names_the_key() {
 
 #[test]
 fn evidence_and_verify_commands_write_and_check_a_package() {
-    use selfcheck_collector::cli::GlobalArgs;
-    use selfcheck_collector::evidence_cli::{EvidenceArgs, VerifyArgs, run_evidence, run_verify};
+    use selfcheck_collector::cli::args::{EvidenceArgs, GlobalArgs, JsonArg, MonthArg, VerifyArgs};
+    use selfcheck_collector::cli::evidence::{run_evidence, run_verify};
     use std::process::ExitCode;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
@@ -585,7 +585,9 @@ fn evidence_and_verify_commands_write_and_check_a_package() {
     };
     let out = tmp.path().join("evidence-2026-11.zip");
     let args = EvidenceArgs {
-        month: Some("2026-11".parse().unwrap()),
+        month: MonthArg {
+            month: Some("2026-11".parse().unwrap()),
+        },
         out: out.clone(),
         sm2: None,
     };
@@ -601,7 +603,7 @@ fn evidence_and_verify_commands_write_and_check_a_package() {
         run_verify(&VerifyArgs {
             file: out.clone(),
             expect_key,
-            json: false,
+            json: JsonArg { json: false },
         })
         .unwrap()
     };

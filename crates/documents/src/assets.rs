@@ -79,7 +79,7 @@ fn csv_text(assets: &[Asset], lang: Lang) -> String {
 struct JsonAsset<'a> {
     #[serde(flatten)]
     asset: &'a Asset,
-    level: Option<u8>,
+    level: Option<selfcheck_report::ProtectionLevel>,
 }
 
 fn json(assets: &[Asset]) -> String {

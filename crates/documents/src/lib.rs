@@ -15,18 +15,8 @@ pub mod sheets;
 pub mod trend;
 pub mod xlsx;
 
-use selfcheck_ledger::engine::Summary;
 use selfcheck_ledger::ledger::Ledger;
-use selfcheck_report::Period;
-
-/// One month of the trend: its summary.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct TrendPoint {
-    /// The month.
-    pub period: Period,
-    /// Its summary (as the ledger of that month computed it).
-    pub summary: Summary,
-}
+pub use selfcheck_ledger::month_documents::TrendPoint;
 
 /// Everything the documents of a month are rendered from.
 #[derive(Debug, Clone)]

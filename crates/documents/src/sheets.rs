@@ -10,7 +10,7 @@ use selfcheck_catalog::compliance::met_of_judged;
 use selfcheck_ledger::config::{BUILTIN_PRESETS, LedgerConfig};
 use selfcheck_ledger::engine::{InspectionRecord, NotApplicableCheck, Status};
 use selfcheck_ledger::ledger::{Column, LedgerRow, risk_label};
-use selfcheck_report::{CheckId, Severity};
+use selfcheck_report::{CheckId, ProtectionLevel, Severity};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -561,8 +561,8 @@ fn not_applicable_cell(h: &InspectionRecord, lang: Lang) -> String {
 }
 
 /// A protection level as the ledger names it (二级, level 2).
-pub(crate) fn level_name(level: u8, lang: Lang) -> String {
-    match (lang, level) {
+pub(crate) fn level_name(level: ProtectionLevel, lang: Lang) -> String {
+    match (lang, level.get()) {
         (Lang::Zh, 2) => "二级".into(),
         (Lang::Zh, 3) => "三级".into(),
         (Lang::Zh, l) => format!("{l} 级"),

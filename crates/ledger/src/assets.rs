@@ -12,6 +12,7 @@
 //! The columns and their accepted names are in [`Field`]; matching reports to
 //! assets is [`AssetIndex`]. `docs/asset-registry.md` describes both for users.
 
+use selfcheck_report::ProtectionLevel;
 use serde::Serialize;
 use std::fmt;
 use std::net::IpAddr;
@@ -60,10 +61,10 @@ pub struct Asset {
 }
 
 impl Asset {
-    /// The protection level (等保级别) as a number 1–5, when one is given
-    /// (二级, 第三级, 等保三级, 3, L3, level 3, ...). `None` when the cell is
-    /// empty or says there is none (未定级, 无, 不涉及, -).
-    pub fn level(&self) -> Option<u8> {
+    /// The protection level (等保级别), when one is given (二级, 第三级,
+    /// 等保三级, 3, L3, level 3, ...). `None` when the cell is empty or says
+    /// there is none (未定级, 无, 不涉及, -).
+    pub fn level(&self) -> Option<ProtectionLevel> {
         self.protection_level
             .as_deref()
             .and_then(|t| parse_level(t).ok().flatten())
@@ -372,9 +373,9 @@ pub(crate) fn split_ips(text: &str) -> impl Iterator<Item = &str> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotALevel;
 
-/// Read a protection level (a registry cell, a report's level text): `Ok(Some(n))` for a level, `Ok(None)` for "none",
+/// Read a protection level (a registry cell, a report's level text): `Ok(Some(level))` for a level, `Ok(None)` for "none",
 /// `Err(NotALevel)` for text that is neither.
-pub fn parse_level(text: &str) -> Result<Option<u8>, NotALevel> {
+pub fn parse_level(text: &str) -> Result<Option<ProtectionLevel>, NotALevel> {
     let t: String = text
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -410,7 +411,7 @@ pub fn parse_level(text: &str) -> Result<Option<u8>, NotALevel> {
         "5" | "五" => 5,
         _ => return Err(NotALevel),
     };
-    Ok(Some(n))
+    Ok(ProtectionLevel::new(n))
 }
 
 #[cfg(test)]
@@ -435,7 +436,11 @@ mod tests {
             ("无", None),
             ("-", None),
         ] {
-            assert_eq!(parse_level(text), Ok(level), "{text}");
+            assert_eq!(
+                parse_level(text),
+                Ok(level.and_then(ProtectionLevel::new)),
+                "{text}"
+            );
         }
         for bad in ["三极", "6", "high", "3.5"] {
             assert_eq!(parse_level(bad), Err(NotALevel), "{bad}");
@@ -449,7 +454,7 @@ mod tests {
             ..index::tests::asset(2, "门户", Some("web-01"), None, None)
         };
         assert_eq!(a.protection_level.as_deref(), Some("三级"));
-        assert_eq!(a.level(), Some(3));
+        assert_eq!(a.level(), Some(ProtectionLevel::THREE));
     }
 
     #[test]

@@ -9,8 +9,8 @@
 pub use crate::columns::Column;
 use crate::config::CollectorConfig;
 use crate::engine::{
-    FindingRow, InspectionRecord, MonthLedger, NOT_INSPECTED_CHECK, Rules, Status, Summary, build,
-    not_inspected_findings,
+    FindingRow, InspectionRecord, LedgerInput, MonthLedger, NOT_INSPECTED_CHECK, Rules, Status,
+    Summary, build, not_inspected_findings,
 };
 use crate::store::{Store, StoreError};
 use chrono::NaiveDate;
@@ -255,43 +255,22 @@ impl Ledger {
         config: &CollectorConfig,
         judged_on: Option<NaiveDate>,
     ) -> Result<Ledger, StoreError> {
-        let judged_on = judged_on.unwrap_or_else(|| {
-            period
-                .last_day()
-                .min(chrono::Local::now().date_naive().max(period.first_day()))
-        });
-        let risk = catalog
-            .get_str(NOT_INSPECTED_CHECK)
-            .map_or(Severity::Medium, |d| d.risk);
-        let mut input = store.ledger_input(period)?;
-        input.not_inspected_risk = Some(risk);
-        input.check_clauses = catalog
-            .iter()
-            .filter(|d| !d.clauses.is_empty())
-            .map(|d| (d.id.clone(), d.clauses.clone()))
-            .collect();
-        let missing = not_inspected_findings(&input, period);
-        let missing: Vec<_> = missing
-            .into_iter()
-            .filter(|(fp, _, _)| !input.registry.contains_key(fp))
-            .collect();
-        if !missing.is_empty() {
-            store.register_not_inspected(&missing, risk)?;
-            for (fp, _, _) in &missing {
-                if let Some(e) = store.registry_entry(fp)? {
-                    input.registry.insert(fp.clone(), e.finding_no);
-                }
-            }
-        }
-        let rules = Rules {
-            policy: &config.deadlines,
-            calendar: &config.calendar,
-        };
-        let month = build(&input, period, judged_on, rules);
+        let mut input = read_input(store, period, catalog)?;
+        let month = month_of(store, &mut input, period, config, judged_on)?;
         // The facts are no longer needed: free them before the texts are added.
         drop(input);
+        Ledger::with_evidence(store, month, catalog)
+    }
+
+    /// The ledger of an engine month with the catalog's texts, and for the
+    /// rows carried over from earlier months their latest sighting's evidence
+    /// (the month's facts hold only the month's own evidence).
+    pub(crate) fn with_evidence(
+        store: &Store,
+        month: MonthLedger,
+        catalog: &Catalog,
+    ) -> Result<Ledger, StoreError> {
         let mut ledger = Ledger::from_month(month, catalog);
-        // Rows carried over from earlier months: their latest sighting's evidence.
         let wanted: Vec<(selfcheck_report::ReportId, selfcheck_report::Fingerprint)> = ledger
             .rows
             .iter()
@@ -349,6 +328,71 @@ impl Ledger {
             level_counts,
         }
     }
+}
+
+/// The facts of `period` and every month before it, read from the store in
+/// one go, with what the catalog adds: the not-inspected finding's risk and
+/// each check's GB/T 22239 clauses.
+pub(crate) fn read_input(
+    store: &Store,
+    period: Period,
+    catalog: &Catalog,
+) -> Result<LedgerInput, StoreError> {
+    let mut input = store.ledger_input(period)?;
+    input.not_inspected_risk = Some(not_inspected_risk(catalog));
+    input.check_clauses = catalog
+        .iter()
+        .filter(|d| !d.clauses.is_empty())
+        .map(|d| (d.id.clone(), d.clauses.clone()))
+        .collect();
+    Ok(input)
+}
+
+/// The risk of the not-inspected finding, from the catalog (medium when the
+/// catalog has no such check).
+pub(crate) fn not_inspected_risk(catalog: &Catalog) -> Severity {
+    catalog
+        .get_str(NOT_INSPECTED_CHECK)
+        .map_or(Severity::Medium, |d| d.risk)
+}
+
+/// The day a month is judged on unless told: its last day, or today while it runs.
+pub(crate) fn default_judged_on(period: Period) -> NaiveDate {
+    period
+        .last_day()
+        .min(chrono::Local::now().date_naive().max(period.first_day()))
+}
+
+/// The engine's month `period` from `input` (which may hold later months
+/// too: the engine keeps what belongs to `period`). Assets expected but not
+/// inspected get their findings numbered in the store first, and `input`'s
+/// registry learns the numbers.
+pub(crate) fn month_of(
+    store: &mut Store,
+    input: &mut LedgerInput,
+    period: Period,
+    config: &CollectorConfig,
+    judged_on: Option<NaiveDate>,
+) -> Result<MonthLedger, StoreError> {
+    let judged_on = judged_on.unwrap_or_else(|| default_judged_on(period));
+    let risk = input.not_inspected_risk.unwrap_or(Severity::Medium);
+    let missing: Vec<_> = not_inspected_findings(input, period)
+        .into_iter()
+        .filter(|(fp, _, _)| !input.registry.contains_key(fp))
+        .collect();
+    if !missing.is_empty() {
+        store.register_not_inspected(&missing, risk)?;
+        for (fp, _, _) in &missing {
+            if let Some(e) = store.registry_entry(fp)? {
+                input.registry.insert(fp.clone(), e.finding_no);
+            }
+        }
+    }
+    let rules = Rules {
+        policy: &config.deadlines,
+        calendar: &config.calendar,
+    };
+    Ok(build(input, period, judged_on, rules))
 }
 
 /// The catalog's texts of one check, shared by every row of that check.

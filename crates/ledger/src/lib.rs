@@ -22,8 +22,10 @@ mod file_kind;
 pub mod history;
 pub mod import;
 pub mod ledger;
+pub mod month_documents;
 pub mod store;
 
 pub use import::{ImportError, ImportOptions, ImportOutcome, import_bytes, import_paths};
 pub use ledger::{Ledger, LedgerRow};
+pub use month_documents::{MonthDocuments, TrendPoint};
 pub use store::{Store, StoreError};

@@ -170,6 +170,8 @@ pub struct Store {
     path: PathBuf,
     /// A batch transaction is open ([`Store::begin_batch`]).
     batch_open: bool,
+    /// How many times [`Store::ledger_input`] read the month's facts.
+    ledger_input_reads: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -198,6 +200,7 @@ impl Store {
             conn,
             path,
             batch_open: false,
+            ledger_input_reads: std::sync::atomic::AtomicU64::new(0),
         };
         store.configure().map_err(|e| store.err(e))?;
         store.migrate()?;
@@ -266,6 +269,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             batch_open: false,
+            ledger_input_reads: std::sync::atomic::AtomicU64::new(0),
         })
     }
 

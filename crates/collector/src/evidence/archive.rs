@@ -3,10 +3,10 @@
 //! only when it is checked, a piece at a time. Unsafe names (absolute, `..`,
 //! backslashes, symlinks), duplicate names, encrypted members, oversize
 //! packages and zip bombs are refused unread, each as a
-//! [`Problem`](super::verify::Problem) naming the member.
+//! [`Problem`](super::problem::Problem) naming the member.
 
+use super::problem::{ProblemKind, VerifyReport};
 use super::unsafe_name;
-use super::verify::{ProblemKind, VerifyReport};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use zip::ZipArchive;

@@ -21,6 +21,7 @@ mod archive;
 pub mod key;
 pub mod manifest;
 pub mod package;
+mod problem;
 pub mod sm2;
 pub mod verify;
 mod writer;

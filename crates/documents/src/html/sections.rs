@@ -3,7 +3,7 @@
 
 use super::{escape, level_class, month_name, put, t, t_w, table_head};
 use crate::Documents;
-use selfcheck_catalog::{Catalog, Lang};
+use selfcheck_catalog::{Area, Catalog, Lang};
 use selfcheck_ledger::engine::InspectionRecord;
 use selfcheck_ledger::ledger::risk_label;
 use selfcheck_report::Severity;
@@ -205,29 +205,30 @@ pub(super) fn scope(out: &mut String, docs: &Documents<'_>, lang: Lang) {
     out.push_str("</tbody></table>\n</section>\n");
 }
 
-/// What the agent checks in each area, by the catalog's area names.
-const AREAS: [(&str, &str, &str); 4] = [
-    (
-        "ports",
-        "监听端口与高危服务（Telnet、FTP、数据库、远程管理等端口的暴露情况）",
-        "listening ports and high-risk services (Telnet, FTP, databases, remote management)",
-    ),
-    (
-        "patches",
-        "补丁与安全更新（待安装的安全更新、软件源是否过旧、是否需要重启）",
-        "patches and security updates (pending security updates, stale package lists, pending reboots)",
-    ),
-    (
-        "fim",
-        "重要文件完整性（账户、口令、sudo、SSH、PAM、计划任务及系统程序与基线比对）",
-        "file integrity of important files (accounts, passwords, sudo, SSH, PAM, cron, system binaries) against a baseline",
-    ),
-    (
-        "baseline",
-        "配置基线（GB/T 22239-2019 主机安全控制：口令策略、登录失败处理、SSH 有效配置、账户、文件权限、审计与日志、服务、防火墙、备份）",
-        "Configuration baseline (GB/T 22239-2019 host controls: password policy, login lockout, sshd's effective settings, accounts, file permissions, audit and logging, services, firewall, backup)",
-    ),
-];
+/// What the agent checks in an area, in zh and en: one arm per area, so a
+/// new area of the catalog cannot be left out of the methods section. `None`
+/// for the collector's own findings, which no agent check produces.
+fn what_is_checked(area: Area) -> Option<(&'static str, &'static str)> {
+    Some(match area {
+        Area::Ports => (
+            "监听端口与高危服务（Telnet、FTP、数据库、远程管理等端口的暴露情况）",
+            "listening ports and high-risk services (Telnet, FTP, databases, remote management)",
+        ),
+        Area::Patches => (
+            "补丁与安全更新（待安装的安全更新、软件源是否过旧、是否需要重启）",
+            "patches and security updates (pending security updates, stale package lists, pending reboots)",
+        ),
+        Area::Fim => (
+            "重要文件完整性（账户、口令、sudo、SSH、PAM、计划任务及系统程序与基线比对）",
+            "file integrity of important files (accounts, passwords, sudo, SSH, PAM, cron, system binaries) against a baseline",
+        ),
+        Area::Baseline => (
+            "配置基线（GB/T 22239-2019 主机安全控制：口令策略、登录失败处理、SSH 有效配置、账户、文件权限、审计与日志、服务、防火墙、备份）",
+            "Configuration baseline (GB/T 22239-2019 host controls: password policy, login lockout, sshd's effective settings, accounts, file permissions, audit and logging, services, firewall, backup)",
+        ),
+        Area::Collector => return None,
+    })
+}
 
 pub(super) fn methods(out: &mut String, docs: &Documents<'_>, lang: Lang) {
     let l = docs.ledger;
@@ -253,13 +254,16 @@ pub(super) fn methods(out: &mut String, docs: &Documents<'_>, lang: Lang) {
     // The embedded catalog: the checks this collector knows (an agent with
     // another catalog is refused at import).
     let catalog = Catalog::embedded().ok();
-    let count = |area: &str| {
+    let count = |area: Area| {
         catalog
             .as_ref()
             .map(|c| c.iter().filter(|d| d.area == area).count())
     };
     let mut total = 0;
-    for (area, zh, en) in AREAS {
+    for (area, (zh, en)) in Area::ALL
+        .into_iter()
+        .filter_map(|a| what_is_checked(a).map(|w| (a, w)))
+    {
         let n = count(area);
         total += n.unwrap_or(0);
         put!(
@@ -268,24 +272,6 @@ pub(super) fn methods(out: &mut String, docs: &Documents<'_>, lang: Lang) {
             t(lang, zh, en),
             n.map_or_else(|| "—".into(), |n| n.to_string())
         );
-    }
-    if let Some(c) = &catalog {
-        let known: BTreeSet<&str> = AREAS.iter().map(|(a, _, _)| *a).collect();
-        let others: BTreeSet<&str> = c
-            .iter()
-            .map(|d| d.area.as_str())
-            .filter(|a| !known.contains(a) && *a != "collector")
-            .collect();
-        for area in others {
-            let n = c.iter().filter(|d| d.area == area).count();
-            total += n;
-            put!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td class=\"num\">{n}</td></tr>\n",
-                escape(area),
-                t(lang, "其他检查", "other checks")
-            );
-        }
     }
     put!(
         out,

@@ -11,18 +11,22 @@
 
 use super::{NotApplicableCheck, ReportFacts};
 use selfcheck_catalog::compliance::{ClauseTally, Verdict, clause_order, tally_with};
-use selfcheck_report::{CheckId, CheckOutcome};
+use selfcheck_report::{CheckId, CheckOutcome, ProtectionLevel};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// The level used when neither the registry nor the report gives one.
-pub const DEFAULT_LEVEL: u8 = 3;
+pub const DEFAULT_LEVEL: ProtectionLevel = ProtectionLevel::THREE;
 
-/// The level a host is judged at: the registry's, else the report's, else 3.
-pub fn judged_level(registry: Option<u8>, report: Option<u8>) -> u8 {
+/// The level a host is judged at: the registry's, else the report's, else 3
+/// (only levels the baseline has a profile for count).
+pub fn judged_level(
+    registry: Option<ProtectionLevel>,
+    report: Option<ProtectionLevel>,
+) -> ProtectionLevel {
     registry
-        .filter(|l| matches!(l, 2 | 3))
-        .or(report.filter(|l| matches!(l, 2 | 3)))
+        .filter(|l| l.has_baseline_profile())
+        .or(report.filter(|l| l.has_baseline_profile()))
         .unwrap_or(DEFAULT_LEVEL)
 }
 
@@ -31,7 +35,7 @@ pub fn judged_level(registry: Option<u8>, report: Option<u8>) -> u8 {
 pub fn host_tallies(
     facts: &ReportFacts,
     check_clauses: &HashMap<CheckId, Vec<String>>,
-    level: u8,
+    level: ProtectionLevel,
 ) -> Vec<ClauseTally> {
     if check_clauses.is_empty() {
         return Vec::new();
@@ -70,7 +74,11 @@ pub fn host_tallies(
         };
         (check, outcome)
     });
-    let mut tallies = tally_with(|c| check_clauses.get(c).map(Vec::as_slice), level, outcomes);
+    let mut tallies = tally_with(
+        |c| check_clauses.get(c).map(Vec::as_slice),
+        level.get(),
+        outcomes,
+    );
     for t in &mut tallies {
         t.checks = Vec::new();
     }
@@ -156,9 +164,16 @@ mod tests {
 
     #[test]
     fn the_registry_level_wins_then_the_report_then_three() {
-        assert_eq!(judged_level(Some(2), Some(3)), 2);
-        assert_eq!(judged_level(None, Some(2)), 2);
-        assert_eq!(judged_level(Some(4), Some(2)), 2);
-        assert_eq!(judged_level(None, None), 3);
+        let judged = |registry: Option<u8>, report: Option<u8>| {
+            judged_level(
+                registry.and_then(ProtectionLevel::new),
+                report.and_then(ProtectionLevel::new),
+            )
+            .get()
+        };
+        assert_eq!(judged(Some(2), Some(3)), 2);
+        assert_eq!(judged(None, Some(2)), 2);
+        assert_eq!(judged(Some(4), Some(2)), 2);
+        assert_eq!(judged(None, None), 3);
     }
 }

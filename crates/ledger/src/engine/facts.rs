@@ -5,7 +5,9 @@
 
 use crate::assets::Asset;
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use selfcheck_report::{CheckId, Finding, Fingerprint, Period, ReportId, Severity};
+use selfcheck_report::{
+    CheckId, Finding, Fingerprint, Period, ProtectionLevel, ReportId, Severity,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -84,7 +86,7 @@ pub struct StoredReport {
     /// Findings in the report (suppressed ones not counted).
     pub findings: usize,
     /// The protection level whose baseline profile the agent applied.
-    pub baseline_level: Option<u8>,
+    pub baseline_level: Option<ProtectionLevel>,
 }
 
 /// What the store knows of one report, as the engine needs it.

@@ -20,7 +20,7 @@ use super::{
 use crate::assets::{Asset, AssetIndex};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use selfcheck_catalog::compliance::ClauseTally;
-use selfcheck_report::{CheckId, Fingerprint, Period, ReportId, Severity};
+use selfcheck_report::{CheckId, Fingerprint, Period, ProtectionLevel, ReportId, Severity};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -133,9 +133,9 @@ pub struct InspectionRecord {
     /// Findings of the latest report per level, most severe first.
     pub findings_by_level: Vec<(Severity, usize)>,
     /// The protection level whose baseline profile the agent applied.
-    pub agent_level: Option<u8>,
+    pub agent_level: Option<ProtectionLevel>,
     /// The level the host is judged at (registry, else agent, else 3); `None` without a report.
-    pub judged_level: Option<u8>,
+    pub judged_level: Option<ProtectionLevel>,
     /// The latest report's checks counted per clause of `judged_level`.
     pub compliance: Vec<ClauseTally>,
 }

@@ -18,6 +18,8 @@ impl Store {
     /// registry, people's actions, the asset registry and when each asset was
     /// first expected.
     pub fn ledger_input(&self, period: Period) -> Result<LedgerInput, StoreError> {
+        self.ledger_input_reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
         let p = period.to_string();
         let mut stmt = tx
@@ -230,6 +232,14 @@ impl Store {
         conn.execute_batch("DELETE FROM temp.wanted_evidence")
             .map_err(|e| self.err(e))?;
         Ok(out)
+    }
+
+    /// How many times this store read a month's facts ([`Store::ledger_input`],
+    /// the one large read behind a ledger): lets a test show that a month's
+    /// documents are built from one read.
+    pub fn ledger_input_reads(&self) -> u64 {
+        self.ledger_input_reads
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// People's status changes of one finding, in order.

@@ -7,7 +7,9 @@ use super::{
 use chrono::{DateTime, FixedOffset};
 use rusqlite::types::{Type, ValueRef};
 use rusqlite::{OptionalExtension, Row};
-use selfcheck_report::{CheckOutcome, CheckRun, Finding, Fingerprint, Period, ReportId};
+use selfcheck_report::{
+    CheckOutcome, CheckRun, Finding, Fingerprint, Period, ProtectionLevel, ReportId,
+};
 use sha2::{Digest, Sha256};
 use std::str::FromStr;
 
@@ -289,7 +291,10 @@ pub(super) fn read_stored_report(r: &Row<'_>) -> rusqlite::Result<StoredReport> 
         checks_could_not_run: count(r, 16)?,
         findings: count(r, 17)?,
         checks_not_applicable: count(r, 18)?,
-        baseline_level: r.get(19)?,
+        baseline_level: r
+            .get::<_, Option<i64>>(19)?
+            .map(|n| ProtectionLevel::try_from(n).map_err(|e| conversion(19, e)))
+            .transpose()?,
     })
 }
 

@@ -1,0 +1,44 @@
+//! `serve`: flags to options, logging, and the line scripts wait for.
+
+use super::args::{GlobalArgs, LogFormat, ServeArgs};
+use crate::app;
+use crate::serve::ServeOptions;
+use anyhow::Result;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Run `serve` until SIGTERM or Ctrl-C.
+pub fn run_serve(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
+    init_logging(args.log_format);
+    let dir = global.data_dir()?;
+    let catalog = global.catalog()?;
+    let options = ServeOptions {
+        max_connections: args.max_connections.max(1),
+        rate_per_client: args.rate_per_client,
+        burst_per_client: args.burst_per_client,
+        handshake_timeout: Duration::from_secs(args.header_timeout),
+        header_timeout: Duration::from_secs(args.header_timeout),
+        body_timeout: Duration::from_secs(args.body_timeout),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace),
+        ..ServeOptions::default()
+    };
+    app::serve::serve(&dir, catalog, args.listen, options, |addr| {
+        // Scripts and tests wait for this line.
+        println!("listening on https://{addr}");
+        let _ = std::io::stdout().flush();
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

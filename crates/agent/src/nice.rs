@@ -23,6 +23,7 @@ pub fn lower_priority() -> Result<(), String> {
 }
 
 /// `ioprio_set(IOPRIO_WHO_PROCESS, 0, IOPRIO_CLASS_IDLE)`, which libc does not wrap.
+#[allow(unsafe_code)] // one system call libc does not wrap; see SAFETY below
 fn set_idle_io_class() -> std::io::Result<()> {
     const IOPRIO_WHO_PROCESS: nix::libc::c_long = 1;
     const IOPRIO_CLASS_IDLE: nix::libc::c_long = 3;
@@ -47,6 +48,7 @@ fn set_idle_io_class() -> std::io::Result<()> {
 mod tests {
     /// The priorities really change: read back with getpriority and ioprio_get.
     #[test]
+    #[allow(unsafe_code)] // ioprio_get, to read the class back
     fn priorities_are_lowered_in_a_child_thread_of_ours() {
         std::thread::spawn(|| {
             super::lower_priority().unwrap();

@@ -74,13 +74,13 @@ impl Profile {
                 .map(|d| d.levels.as_slice())
                 .unwrap_or_default();
             let exception = self.exceptions.iter().find(|e| e.check == run.check_id);
-            let not_applicable = if !levels.is_empty() && !levels.contains(&self.level.get()) {
+            let not_applicable = if !levels.is_empty() && !levels.contains(&self.level) {
                 Some(CheckOutcome::NotApplicable {
                     reason: format!(
                         "applies to protection level {} only; this host's profile is level {}",
                         levels
                             .iter()
-                            .map(u8::to_string)
+                            .map(ProtectionLevel::to_string)
                             .collect::<Vec<_>>()
                             .join(" and "),
                         self.level

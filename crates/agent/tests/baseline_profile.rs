@@ -4,7 +4,7 @@
 
 use assert_cmd::Command;
 use selfcheck_catalog::Catalog;
-use selfcheck_report::{CheckOutcome, Report, SignedReport};
+use selfcheck_report::{CheckOutcome, ProtectionLevel, Report, SignedReport};
 use std::fs;
 use std::path::Path;
 
@@ -81,7 +81,7 @@ fn the_report_carries_the_level_and_marks_what_does_not_apply() {
     let catalog = Catalog::embedded().unwrap();
     let level3_only: Vec<&str> = catalog
         .area(selfcheck_catalog::Area::Baseline)
-        .filter(|d| d.levels == [3])
+        .filter(|d| d.levels == [ProtectionLevel::THREE])
         .map(|d| d.id.as_str())
         .collect();
     assert!(level3_only.contains(&"baseline.sshd-password-authentication"));
@@ -89,7 +89,7 @@ fn the_report_carries_the_level_and_marks_what_does_not_apply() {
     // Level 3 (the default): password authentication is checked and found.
     let r3 = run_report(root.path(), EXCEPTION, &[]);
     assert_eq!(r3.schema_version, 2);
-    assert_eq!(r3.baseline_level, Some(3));
+    assert_eq!(r3.baseline_level, Some(ProtectionLevel::THREE));
     assert_eq!(
         outcome(&r3, "baseline.sshd-password-authentication"),
         &CheckOutcome::Findings { count: 1 }
@@ -101,7 +101,7 @@ fn the_report_carries_the_level_and_marks_what_does_not_apply() {
         &format!("[baseline]\nlevel = 2\n{EXCEPTION}"),
         &[],
     );
-    assert_eq!(r2.baseline_level, Some(2));
+    assert_eq!(r2.baseline_level, Some(ProtectionLevel::TWO));
     for id in &level3_only {
         match outcome(&r2, id) {
             CheckOutcome::NotApplicable {
@@ -120,7 +120,7 @@ fn the_report_carries_the_level_and_marks_what_does_not_apply() {
         &format!("[baseline]\nlevel = 2\n{EXCEPTION}"),
         &["--level", "3"],
     );
-    assert_eq!(r.baseline_level, Some(3));
+    assert_eq!(r.baseline_level, Some(ProtectionLevel::THREE));
 
     // The exception, in both: not applicable with its reason, approver and expiry.
     for r in [&r3, &r2] {

@@ -10,13 +10,13 @@
 //! reviews the parts no file shows (policies, records, interviews).
 
 use crate::Catalog;
-use selfcheck_report::{CheckId, CheckOutcome, CheckRun};
+use selfcheck_report::{CheckId, CheckOutcome, CheckRun, ProtectionLevel};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// The clause prefix of a protection level's host controls (安全计算环境).
-pub fn clause_prefix(level: u8) -> Option<&'static str> {
-    match level {
+pub fn clause_prefix(level: ProtectionLevel) -> Option<&'static str> {
+    match level.get() {
         2 => Some("7.1.4."),
         3 => Some("8.1.4."),
         _ => None,
@@ -167,7 +167,7 @@ pub fn met_of_judged(tallies: &[ClauseTally]) -> (usize, usize) {
 /// catalog does not know, or that map to no clause of the level, are left out.
 pub fn tally<'a>(
     catalog: &Catalog,
-    level: u8,
+    level: ProtectionLevel,
     runs: impl IntoIterator<Item = &'a CheckRun>,
 ) -> Vec<ClauseTally> {
     tally_with(
@@ -181,7 +181,7 @@ pub fn tally<'a>(
 /// keeps them apart from the catalog) and outcomes given one by one.
 pub fn tally_with<'a, 'c>(
     clauses_of: impl Fn(&CheckId) -> Option<&'c [String]>,
-    level: u8,
+    level: ProtectionLevel,
     outcomes: impl IntoIterator<Item = (&'a CheckId, CheckOutcome)>,
 ) -> Vec<ClauseTally> {
     let Some(prefix) = clause_prefix(level) else {
@@ -297,13 +297,13 @@ mod tests {
             ),
             run("ports.telnet", CheckOutcome::Passed),
         ];
-        let l3 = tally(&catalog, 3, &runs);
+        let l3 = tally(&catalog, ProtectionLevel::THREE, &runs);
         let a = l3.iter().find(|t| t.clause == "8.1.4.1 a)").unwrap();
         assert_eq!((a.passed, a.findings), (1, 1));
         assert_eq!(a.verdict(), Verdict::PartlyMet);
         assert!(l3.iter().any(|t| t.clause == "8.1.4.1 d)"));
         assert!(l3.iter().all(|t| t.clause.starts_with("8.1.4.")));
-        let l2 = tally(&catalog, 2, &runs);
+        let l2 = tally(&catalog, ProtectionLevel::TWO, &runs);
         assert!(l2.iter().all(|t| t.clause.starts_with("7.1.4.")));
         // Two-factor authentication has no level-2 clause.
         assert!(l2.iter().all(|t| t.passed + t.findings <= 2));

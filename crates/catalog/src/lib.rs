@@ -44,7 +44,7 @@ pub use rule::{
     SSHD_ALGORITHM_KEYS, Separator, SshdRule, SysctlRule, Take, UnitRule, UnitState,
 };
 
-use selfcheck_report::{CheckId, Severity};
+use selfcheck_report::{CheckId, ProtectionLevel, Severity};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -131,7 +131,7 @@ pub struct CheckDef {
     /// GB/T 22239-2019 clauses the check maps to, e.g. `8.1.4.1 a)` (L3) and `7.1.4.1 a)` (L2).
     pub clauses: Vec<String>,
     /// Protection levels (等级) the check applies to: 2 and/or 3; empty for non-baseline checks.
-    pub levels: Vec<u8>,
+    pub levels: Vec<ProtectionLevel>,
     /// The declarative rule of a configuration-baseline check.
     pub rule: Option<Rule>,
     /// The file the check came from (for error messages about its params).

@@ -1,7 +1,7 @@
 //! Reading one catalog file, key by key, so every fault names its place.
 
 use crate::{Area, CatalogError, CheckDef, LocalText};
-use selfcheck_report::{CheckId, Severity};
+use selfcheck_report::{CheckId, ProtectionLevel, Severity};
 use toml::{Table, Value};
 
 const KEYS: &[&str] = &[
@@ -194,8 +194,12 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<CheckDef>, Catalo
                 let mut levels = Vec::new();
                 for v in a {
                     match v {
-                        Value::Integer(n @ 2..=3) if !levels.contains(&(*n as u8)) => {
-                            levels.push(*n as u8)
+                        Value::Integer(n @ 2..=3)
+                            if !levels
+                                .iter()
+                                .any(|l: &ProtectionLevel| i64::from(l.get()) == *n) =>
+                        {
+                            levels.extend(ProtectionLevel::new(*n as u8))
                         }
                         _ => {
                             return Err(err(

@@ -542,6 +542,7 @@ fn status_mb(field: &str) -> f64 {
 /// measured from what the process really holds and not from what the
 /// allocator kept of earlier phases (glibc keeps freed small allocations).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)] // malloc_trim, which no crate here wraps
 fn release_freed_memory() {
     unsafe extern "C" {
         fn malloc_trim(pad: usize) -> std::ffi::c_int;

@@ -9,7 +9,7 @@ use std::str::FromStr;
 ///
 /// Reports, the catalog's check levels, the agent's profile and the asset registry all
 /// carry this type, so a level is checked once, where it is read; the baseline has
-/// profiles for levels 2 and 3 ([`ProtectionLevel::has_baseline_profile`]).
+/// profiles for levels 2 and 3 (see `has_baseline_profile`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
 #[schemars(transparent)]
 pub struct ProtectionLevel(#[schemars(range(min = 1, max = 5))] u8);

@@ -4,9 +4,10 @@ use crate::finding::{CheckRun, Finding, SuppressedFinding};
 use crate::host::HostIdentity;
 use crate::ids::{Period, ReportId};
 use crate::inventory::Inventory;
+use crate::level::ProtectionLevel;
 use chrono::{DateTime, FixedOffset};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The report format version this crate writes.
 ///
@@ -48,8 +49,12 @@ pub struct Report {
     pub inventory: Inventory,
     /// The protection level (等保级别, 2 or 3) whose configuration-baseline
     /// profile the agent applied; absent in reports without baseline checks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline_level: Option<u8>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "baseline_level"
+    )]
+    pub baseline_level: Option<ProtectionLevel>,
 }
 
 /// Name and version of the program that wrote a report.
@@ -59,4 +64,15 @@ pub struct AgentInfo {
     pub name: String,
     /// Its version (semver).
     pub version: String,
+}
+
+/// Read `baseline_level`, naming the field when the number is no protection
+/// level, so the refusal says which member of the report is wrong.
+fn baseline_level<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ProtectionLevel>, D::Error> {
+    Option::<i64>::deserialize(d)?
+        .map(|n| {
+            ProtectionLevel::try_from(n)
+                .map_err(|e| serde::de::Error::custom(format!("baseline_level {e}")))
+        })
+        .transpose()
 }

@@ -400,13 +400,6 @@ fn check_rules(report: &Report) -> Result<(), ReportError> {
     if report.host.hostname.trim().is_empty() {
         return bad("host.hostname is empty".into());
     }
-    if let Some(level) = report.baseline_level
-        && !(1..=5).contains(&level)
-    {
-        return bad(format!(
-            "baseline_level {level} is not a protection level (1 to 5)"
-        ));
-    }
     let not_applicable = report
         .checks
         .iter()

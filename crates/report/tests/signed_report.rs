@@ -171,7 +171,7 @@ fn a_version_1_report_is_read_unless_it_uses_what_version_2_added() {
     assert_eq!(read.baseline_level, None);
 
     let mut with_level = r.clone();
-    with_level.baseline_level = Some(3);
+    with_level.baseline_level = Some(selfcheck_report::ProtectionLevel::THREE);
     let bytes = key().sign(with_level).unwrap().to_file_bytes().unwrap();
     let err = SignedReport::verify_bytes(&bytes).unwrap_err();
     assert!(err.to_string().contains("version 2 added"), "{err}");
@@ -198,11 +198,22 @@ fn a_version_1_report_is_read_unless_it_uses_what_version_2_added() {
 
 #[test]
 fn a_level_that_is_no_protection_level_is_refused() {
-    let mut r = sample_report();
-    r.baseline_level = Some(9);
-    let bytes = key().sign(r).unwrap().to_file_bytes().unwrap();
+    // A Report cannot hold level 9, so the hostile file is signed as JSON:
+    // the signature is valid, the level is not.
+    let key = key();
+    let mut report = serde_json::to_value(sample_report()).unwrap();
+    report["baseline_level"] = serde_json::json!(9);
+    let signature = key.sign_detached(
+        "selfcheck-report-v1",
+        &selfcheck_report::canonical::to_canonical_bytes(&report),
+    );
+    let mut file = serde_json::to_value(key.sign(sample_report()).unwrap()).unwrap();
+    file["report"] = report;
+    file["signature"]["value"] = serde_json::json!(signature);
+    let bytes = serde_json::to_vec(&file).unwrap();
     let err = SignedReport::verify_bytes(&bytes).unwrap_err();
     assert!(err.to_string().contains("baseline_level 9"), "{err}");
+    assert!(!err.to_string().contains("signature"), "{err}");
 }
 
 #[test]

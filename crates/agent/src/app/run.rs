@@ -146,7 +146,7 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
     let baseline_level = catalog
         .area(BaselineArea.id())
         .next()
-        .map(|_| profile.level.get());
+        .map(|_| profile.level);
 
     let finished_at = opts.clock.now();
     let report = Report {

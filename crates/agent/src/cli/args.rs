@@ -141,6 +141,7 @@ pub struct RunArgs {
     /// directory or zip of OSV JSON, e.g. Debian/all.zip from osv.dev [default: patches.vuln_db in the agent config]
     #[arg(long, value_name = "PATH")]
     pub vuln_db: Option<PathBuf>,
+    /// `--threads`.
     #[command(flatten)]
     pub hashing: HashThreads,
     /// The host's protection level (等保级别) for the configuration baseline: 2 or 3
@@ -222,6 +223,7 @@ pub enum FimCommand {
     /// Scan the scope in checks/fim.toml and write the signed baseline into the
     /// state directory (chained to the current one, which must verify).
     Init {
+        /// `--threads`.
         #[command(flatten)]
         hashing: HashThreads,
         /// When the current baseline fails verification, keep it aside as
@@ -234,6 +236,7 @@ pub enum FimCommand {
     },
     /// Compare the host with the accepted baseline. Exit status 1 when anything differs.
     Check {
+        /// `--threads`.
         #[command(flatten)]
         hashing: HashThreads,
         /// Refuse to compare unless the baseline uses this digest.
@@ -251,6 +254,7 @@ pub enum FimCommand {
         /// Why the changes are acceptable (ticket, change request, who approved).
         #[arg(long)]
         reason: String,
+        /// `--threads`.
         #[command(flatten)]
         hashing: HashThreads,
     },
@@ -277,6 +281,7 @@ pub fn parse_digest(s: &str) -> Result<DigestAlg, String> {
 /// Options of `fim verify-packages`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    /// `--threads`.
     #[command(flatten)]
     pub hashing: HashThreads,
     /// Also list configuration files (dpkg conffiles, rpm %config), which are

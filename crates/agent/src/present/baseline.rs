@@ -17,7 +17,7 @@ pub fn clause_table(
     level: ProtectionLevel,
     lang: Lang,
 ) -> String {
-    let tallies = compliance::tally(catalog, level.get(), checks);
+    let tallies = compliance::tally(catalog, level, checks);
     if tallies.is_empty() {
         return String::new();
     }
@@ -212,7 +212,7 @@ pub fn baseline_json(
     catalog: &Catalog,
     level: ProtectionLevel,
 ) -> serde_json::Result<String> {
-    let tallies = compliance::tally(catalog, level.get(), &out.checks);
+    let tallies = compliance::tally(catalog, level, &out.checks);
     json_document(&BaselineView {
         checks: &out.checks,
         clauses: tallies.iter().map(ClauseView::from).collect(),

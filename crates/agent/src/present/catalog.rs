@@ -2,7 +2,7 @@
 
 use super::{risk_label, table};
 use selfcheck_catalog::{Catalog, CheckDef, Lang, LocalText};
-use selfcheck_report::{CheckId, Severity};
+use selfcheck_report::{CheckId, ProtectionLevel, Severity};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -39,10 +39,10 @@ pub fn checks_list(catalog: &Catalog, area: Option<&str>, lang: Lang) -> String 
 }
 
 /// `2, 3` for the levels a check applies to.
-fn levels_text(levels: &[u8]) -> String {
+fn levels_text(levels: &[ProtectionLevel]) -> String {
     levels
         .iter()
-        .map(u8::to_string)
+        .map(ProtectionLevel::to_string)
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -131,7 +131,7 @@ pub struct CheckView<'a> {
     /// The check id.
     pub id: &'a CheckId,
     /// Protection levels it applies to (empty: all).
-    pub levels: &'a [u8],
+    pub levels: &'a [ProtectionLevel],
     /// Standards and guides.
     pub references: &'a [String],
     /// How to fix it.

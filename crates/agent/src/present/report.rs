@@ -4,7 +4,7 @@ use super::baseline::clause_table;
 use super::inventory::sockets_table;
 use super::{risk_label, table};
 use selfcheck_catalog::{Catalog, Lang};
-use selfcheck_report::{CheckOutcome, CheckRun, ProtectionLevel, Report, Severity};
+use selfcheck_report::{CheckOutcome, CheckRun, Report, Severity};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -133,7 +133,7 @@ pub fn run_summary(report: &Report, catalog: &Catalog, lang: Lang, stored_at: &P
             format!("{} {n}", risk_label(*lvl, lang))
         })
         .collect();
-    if let Some(level) = report.baseline_level.and_then(ProtectionLevel::new) {
+    if let Some(level) = report.baseline_level {
         out.push_str(&clause_table(&report.checks, catalog, level, lang));
     }
     let ran = report.checks.iter().filter(|c| c.outcome.ran()).count();

@@ -213,7 +213,7 @@ impl Sample {
                 listening_sockets: Some(vec![]),
                 ..Default::default()
             },
-            baseline_level: self.level,
+            baseline_level: self.level.and_then(ProtectionLevel::new),
         }
     }
 

@@ -74,11 +74,7 @@ pub fn host_tallies(
         };
         (check, outcome)
     });
-    let mut tallies = tally_with(
-        |c| check_clauses.get(c).map(Vec::as_slice),
-        level.get(),
-        outcomes,
-    );
+    let mut tallies = tally_with(|c| check_clauses.get(c).map(Vec::as_slice), level, outcomes);
     for t in &mut tallies {
         t.checks = Vec::new();
     }

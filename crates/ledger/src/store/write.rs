@@ -4,7 +4,7 @@
 use super::{FindingNo, InsertOutcome, NewReport, conversion, json_text};
 use chrono::DateTime;
 use rusqlite::{Connection, OptionalExtension, params};
-use selfcheck_report::{CheckOutcome, Finding, Report};
+use selfcheck_report::{CheckOutcome, Finding, ProtectionLevel, Report};
 
 /// Write `new` in `tx`. Returns without writing anything (so the caller can roll
 /// back) unless the outcome is [`InsertOutcome::Stored`].
@@ -78,7 +78,7 @@ pub(super) fn insert_in(
         new.source_name,
         imported_at,
         lz4_flex::block::compress_prepend_size(new.bytes),
-        report.baseline_level,
+        report.baseline_level.map(ProtectionLevel::get),
     ])?;
 
     for run in &report.checks {

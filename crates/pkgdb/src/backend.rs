@@ -4,11 +4,12 @@
 
 use super::debian::apt::{AptError, upgradable};
 use super::debian::dpkg_log;
-use super::debian::status::{DpkgStatus, parse_status};
+use super::debian::status::{DpkgStatus, StatusError, parse_status};
 use super::debian::version;
 pub use super::host_packages::{HostPackages, PendingUpdates, UpdatesUnavailable};
 use super::osv::{DebianOrder, VersionOrder};
 use super::reboot;
+use super::rpm::rpmdb::RpmDbError;
 use super::rpm::version::RpmOrder;
 use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{InstalledPackage, PackageFamily, PackageState};
@@ -16,11 +17,39 @@ use std::cmp::Ordering;
 
 /// Read the host's packages with the backend of `family`. `Err` means the
 /// package database itself could not be read: every patch check then says why.
-pub fn scan(family: PackageFamily, root: &HostRoot) -> Result<HostPackages, String> {
+pub fn scan(family: PackageFamily, root: &HostRoot) -> Result<HostPackages, ScanError> {
     match family {
         PackageFamily::Deb => scan_debian(root),
-        PackageFamily::Rpm => super::rpm::scan(root),
+        PackageFamily::Rpm => Ok(super::rpm::scan(root)?),
     }
+}
+
+/// The package database itself could not be read; each variant's message names
+/// the file and what to do, and is what the patch checks report as their reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// dpkg's status file is not there.
+    #[error(
+        "{shown} does not exist: this is not a dpkg-based host (Debian, Ubuntu, Kylin desktop, UOS desktop), or the image is incomplete"
+    )]
+    NoDpkgStatus {
+        /// The file as the host names it.
+        shown: String,
+    },
+    /// dpkg's status file is there but cannot be read.
+    #[error("cannot read {shown}: {source}")]
+    DpkgStatusUnreadable {
+        /// The file as the host names it.
+        shown: String,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
+    /// dpkg's status file is malformed.
+    #[error(transparent)]
+    DpkgStatus(#[from] StatusError),
+    /// The rpm database cannot be read.
+    #[error(transparent)]
+    RpmDb(#[from] RpmDbError),
 }
 
 /// Version ordering of a family (dpkg's or rpm's).
@@ -40,21 +69,19 @@ pub fn compare_versions(family: PackageFamily, a: &str, b: &str) -> Ordering {
 pub const DPKG_STATUS: &str = "var/lib/dpkg/status";
 
 /// dpkg's status file, parsed; the error names the file and what is wrong.
-pub fn read_dpkg_status(root: &HostRoot) -> Result<DpkgStatus, String> {
+pub fn read_dpkg_status(root: &HostRoot) -> Result<DpkgStatus, ScanError> {
     let shown = format!("/{DPKG_STATUS}");
     let text = match std::fs::read(root.resolve(DPKG_STATUS)) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!(
-                "{shown} does not exist: this is not a dpkg-based host (Debian, Ubuntu, Kylin desktop, UOS desktop), or the image is incomplete"
-            ));
+            return Err(ScanError::NoDpkgStatus { shown });
         }
-        Err(e) => return Err(format!("cannot read {shown}: {e}")),
+        Err(source) => return Err(ScanError::DpkgStatusUnreadable { shown, source }),
     };
-    parse_status(&text, &shown).map_err(|e| e.to_string())
+    Ok(parse_status(&text, &shown)?)
 }
 
-fn scan_debian(root: &HostRoot) -> Result<HostPackages, String> {
+fn scan_debian(root: &HostRoot) -> Result<HostPackages, ScanError> {
     let status = read_dpkg_status(root)?;
     let mut warnings = Vec::new();
     let updates = match upgradable(root, &status) {
@@ -127,5 +154,36 @@ mod tests {
         ];
         assert_eq!(newest_deb_kernel(&pkgs).as_deref(), Some("6.1.0-21-amd64"));
         assert_eq!(newest_deb_kernel(&[]), None);
+    }
+
+    #[test]
+    fn an_unreadable_database_is_a_typed_error_with_the_reason() {
+        let empty = tempfile::tempdir().unwrap();
+        let root = HostRoot::at(empty.path()).unwrap();
+        let e = scan(PackageFamily::Deb, &root).unwrap_err();
+        assert!(matches!(e, ScanError::NoDpkgStatus { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("/var/lib/dpkg/status does not exist"),
+            "{e}"
+        );
+        let e = scan(PackageFamily::Rpm, &root).unwrap_err();
+        assert!(
+            matches!(e, ScanError::RpmDb(RpmDbError::NoDatabase { .. })),
+            "{e:?}"
+        );
+
+        std::fs::create_dir_all(empty.path().join("var/lib/dpkg")).unwrap();
+        std::fs::write(
+            empty.path().join("var/lib/dpkg/status"),
+            "Package: a\nStatus: x\n\n",
+        )
+        .unwrap();
+        let e = scan(PackageFamily::Deb, &root).unwrap_err();
+        assert!(
+            matches!(e, ScanError::DpkgStatus(StatusError::MissingField { .. })),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("/var/lib/dpkg/status line 1"), "{e}");
     }
 }

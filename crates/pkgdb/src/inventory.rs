@@ -1,7 +1,7 @@
 //! The host's package inventory as `selfcheck-agent packages` shows it:
 //! installed packages and what the package manager would upgrade, unjudged.
 
-use crate::backend::scan;
+use crate::backend::{ScanError, UpdatesUnavailable, scan};
 use crate::os::package_family;
 use selfcheck_hostfs::HostRoot;
 use selfcheck_report::{OsRelease, PackageInventory};
@@ -9,16 +9,25 @@ use selfcheck_report::{OsRelease, PackageInventory};
 /// The inventory could not be read: no package database, an unreadable one,
 /// or no package indexes to compute updates from. The message says which
 /// file and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct InventoryError(pub String);
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// Neither a dpkg nor an rpm database tells the package family.
+    #[error("{0}")]
+    Family(String),
+    /// The package database cannot be read.
+    #[error(transparent)]
+    Database(#[from] ScanError),
+    /// The installed packages were read, but not what would be upgraded.
+    #[error("{}", .0.reason)]
+    Updates(UpdatesUnavailable),
+}
 
 /// Installed packages and what the package manager would upgrade, without
 /// judging anything.
 pub fn read_inventory(root: &HostRoot, os: &OsRelease) -> Result<PackageInventory, InventoryError> {
-    let family = package_family(os, root).map_err(InventoryError)?;
-    let host = scan(family, root).map_err(InventoryError)?;
-    let updates = host.updates.map_err(|u| InventoryError(u.reason))?;
+    let family = package_family(os, root).map_err(InventoryError::Family)?;
+    let host = scan(family, root)?;
+    let updates = host.updates.map_err(InventoryError::Updates)?;
     let mut warnings = host.warnings;
     warnings.sort();
     Ok(PackageInventory {

@@ -20,8 +20,8 @@ use version::compare_evr;
 /// Read an RPM host's packages (see [`super::backend::scan`]): the rpm
 /// database, the pending updates from the cached repository metadata, the
 /// newest install time, and whether the running kernel is the newest one.
-pub fn scan(root: &HostRoot) -> Result<HostPackages, String> {
-    let db = rpmdb::read_installed(root).map_err(|e| e.to_string())?;
+pub fn scan(root: &HostRoot) -> Result<HostPackages, rpmdb::RpmDbError> {
+    let db = rpmdb::read_installed(root)?;
     let mut warnings = db.warnings.clone();
     let triples: Vec<(String, String, String)> = db
         .packages

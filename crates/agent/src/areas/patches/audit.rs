@@ -99,8 +99,8 @@ pub fn audit(
     };
     let host = match scan(family, root) {
         Ok(h) => h,
-        Err(reason) => {
-            o.could_not_run(&all, &reason);
+        Err(e) => {
+            o.could_not_run(&all, &e.to_string());
             result.output = o.finish();
             return Ok(result);
         }

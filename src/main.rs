@@ -8,7 +8,7 @@ use selfcheck_agent::app::run::{RunOptions, run_audit};
 use selfcheck_agent::cli::{FailOn, parse_fail_on, parse_lang, parse_level};
 use selfcheck_agent::present::{exit_status, run_summary};
 use selfcheck_agent::state::default_state_dir;
-use selfcheck_catalog::{Catalog, Lang};
+use selfcheck_catalog::Lang;
 use selfcheck_collector::config::CollectorConfig;
 use selfcheck_collector::import::{ImportOptions, ImportOutcome, import_bytes};
 use selfcheck_collector::ledger::Ledger;
@@ -80,7 +80,6 @@ struct RunArgs {
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {
-    let catalog = Catalog::embedded_or_dir(args.checks.as_deref())?;
     let result = run_audit(&RunOptions {
         root: args.root.clone(),
         state_dir: args.state_dir.clone().unwrap_or_else(default_state_dir),
@@ -98,9 +97,10 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         eprintln!("note: {note}");
     }
     let report = &result.signed.report;
+    let catalog = &result.catalog;
     print!(
         "{}",
-        run_summary(report, &catalog, args.lang, &result.stored_at)
+        run_summary(report, catalog, args.lang, &result.stored_at)
     );
 
     let data = match args.data.clone() {
@@ -116,7 +116,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         &mut store,
         &result.file_bytes,
         &source,
-        &catalog,
+        catalog,
         ImportOptions::default(),
     );
     println!("\n{}", import_line(&result.stored_at, &outcome));
@@ -125,7 +125,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     }
 
     let config = CollectorConfig::load(None, &data)?;
-    let ledger = Ledger::for_month(&mut store, report.period, &catalog, &config, None)?;
+    let ledger = Ledger::for_month(&mut store, report.period, catalog, &config, None)?;
     let heading = match args.lang {
         Lang::Zh => format!("\n{} 月度检查整改台账（{}）", report.period, data.display()),
         Lang::En => format!(

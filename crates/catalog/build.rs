@@ -4,6 +4,19 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+/// The `Area` variant of an area name; `None` for a name the catalog refuses
+/// when it loads (that error, with its place, is the one people should see).
+fn area_variant(area: &str) -> Option<&'static str> {
+    Some(match area {
+        "ports" => "Ports",
+        "patches" => "Patches",
+        "fim" => "Fim",
+        "baseline" => "Baseline",
+        "collector" => "Collector",
+        _ => return None,
+    })
+}
+
 /// `baseline.pass-max-days` → `BASELINE_PASS_MAX_DAYS`.
 fn const_name(id: &str) -> String {
     id.chars()
@@ -28,7 +41,7 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids: Vec<(String, &'static str)> = Vec::new();
     let mut out = String::from(
         "/// The repository's `checks/*.toml` files: (file name, contents).\npub static EMBEDDED: &[(&str, &str)] = &[\n",
     );
@@ -45,8 +58,14 @@ fn main() {
             && let Some(toml::Value::Array(list)) = doc.get("check")
         {
             for check in list {
-                if let Some(toml::Value::String(id)) = check.get("id") {
-                    ids.push(id.clone());
+                if let (Some(toml::Value::String(id)), Some(area)) = (
+                    check.get("id"),
+                    check
+                        .get("area")
+                        .and_then(|a| a.as_str())
+                        .and_then(area_variant),
+                ) {
+                    ids.push((id.clone(), area));
                 }
             }
         }
@@ -65,16 +84,16 @@ fn main() {
     ids.sort();
     ids.dedup();
     let mut known = String::new();
-    for id in &ids {
+    for (id, area) in &ids {
         let name = const_name(id);
         writeln!(
             known,
-            "/// The check `{id}`.\npub const {name}: KnownCheck = KnownCheck::new({id:?});"
+            "/// The check `{id}`.\npub const {name}: KnownCheck = KnownCheck::new({id:?}, Area::{area});"
         )
         .ok();
     }
     known.push_str("/// Every check of the repository's catalog, ordered by id.\npub const ALL: &[KnownCheck] = &[\n");
-    for id in &ids {
+    for (id, _) in &ids {
         let name = const_name(id);
         writeln!(known, "    {name},").ok();
     }

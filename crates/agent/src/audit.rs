@@ -2,11 +2,10 @@
 //! handing back an [`AreaOutput`] (checks, findings, its inventory part).
 
 use chrono::{DateTime, FixedOffset, Local};
-use selfcheck_catalog::{Catalog, CatalogError, CheckDef, KnownCheck};
+use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
 use selfcheck_hostfs::HostRoot;
 use selfcheck_report::{
-    CheckId, CheckOutcome, CheckRun, Finding, Fingerprint, Inventory, OsRelease, Severity,
-    SuppressedFinding,
+    CheckOutcome, CheckRun, Finding, Fingerprint, Inventory, OsRelease, Severity, SuppressedFinding,
 };
 use std::collections::BTreeMap;
 
@@ -93,32 +92,6 @@ pub struct AuditOutput {
     pub suppressed: Vec<SuppressedFinding>,
 }
 
-/// A check id as [`CheckCollector`] takes it: a typed constant of
-/// [`selfcheck_catalog::checks`] where the code names a check, or the id of a
-/// catalog definition where it runs whatever the catalog holds.
-pub trait CheckName {
-    /// The id as text.
-    fn check_name(&self) -> &str;
-}
-
-impl CheckName for KnownCheck {
-    fn check_name(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl CheckName for &str {
-    fn check_name(&self) -> &str {
-        self
-    }
-}
-
-impl CheckName for CheckId {
-    fn check_name(&self) -> &str {
-        self.as_str()
-    }
-}
-
 /// Collects an area's findings and outcomes per check while it runs, then
 /// turns them into an [`AuditOutput`] in catalog order: a check with findings,
 /// one that passed, or one that could not run, with the reason.
@@ -149,12 +122,12 @@ impl<'c> CheckCollector<'c> {
     /// Ignored for a check not in the catalog or already marked could-not-run.
     pub fn finding(
         &mut self,
-        check: impl CheckName,
+        check: impl AsRef<str>,
         subject: String,
         risk: Option<Severity>,
         evidence: Vec<String>,
     ) {
-        if let Some((def, Ok(list))) = self.checks.get_mut(check.check_name()) {
+        if let Some((def, Ok(list))) = self.checks.get_mut(check.as_ref()) {
             list.push(Finding {
                 fingerprint: Fingerprint::compute(&self.asset_key, &def.id, &subject),
                 check_id: def.id.clone(),
@@ -167,9 +140,9 @@ impl<'c> CheckCollector<'c> {
     }
 
     /// Mark `checks` as unable to run, for `reason` (their findings so far are dropped).
-    pub fn could_not_run<C: CheckName>(&mut self, checks: &[C], reason: &str) {
+    pub fn could_not_run<C: AsRef<str>>(&mut self, checks: &[C], reason: &str) {
         for c in checks {
-            if let Some((_, outcome)) = self.checks.get_mut(c.check_name()) {
+            if let Some((_, outcome)) = self.checks.get_mut(c.as_ref()) {
                 *outcome = Err(reason.to_string());
             }
         }

@@ -1,5 +1,6 @@
 //! Check ids the code names: typed, so a misspelling is a build error, not a dropped finding.
 
+use crate::Area;
 use selfcheck_report::CheckId;
 use std::fmt;
 
@@ -8,12 +9,17 @@ use std::fmt;
 /// Only the generated constants make one, so every `KnownCheck` is an id the embedded
 /// catalog defines; a test keeps the constants and the catalog in step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct KnownCheck(&'static str);
+pub struct KnownCheck(&'static str, Area);
 
 impl KnownCheck {
     /// Made only by the generated constants of [`crate::checks`].
-    pub(crate) const fn new(id: &'static str) -> KnownCheck {
-        KnownCheck(id)
+    pub(crate) const fn new(id: &'static str, area: Area) -> KnownCheck {
+        KnownCheck(id, area)
+    }
+
+    /// The area the catalog files the check under, known without loading the catalog.
+    pub const fn area(self) -> Area {
+        self.1
     }
 
     /// The id as text, e.g. `ports.telnet`.
@@ -32,6 +38,12 @@ impl KnownCheck {
 impl fmt::Display for KnownCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0)
+    }
+}
+
+impl AsRef<str> for KnownCheck {
+    fn as_ref(&self) -> &str {
+        self.0
     }
 }
 

@@ -35,7 +35,7 @@ pub use known::KnownCheck;
 /// let _ = checks::PORTS_TELNETT;
 /// ```
 pub mod checks {
-    use crate::KnownCheck;
+    use crate::{Area, KnownCheck};
     include!(concat!(env!("OUT_DIR"), "/known_checks.rs"));
 }
 
@@ -91,7 +91,7 @@ impl FromStr for Lang {
 }
 
 /// A text in both catalog languages.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LocalText {
     /// Chinese.
     pub zh: String,

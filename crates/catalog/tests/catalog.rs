@@ -158,6 +158,11 @@ fn every_generated_constant_is_a_check_of_the_embedded_catalog_and_back() {
     let catalog: Vec<&str> = c.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(constants, catalog);
     assert!(checks::ALL.iter().all(|k| c.get_known(*k).is_some()));
+    assert!(
+        checks::ALL
+            .iter()
+            .all(|k| c.get_known(*k).unwrap().area == k.area())
+    );
     let telnet: KnownCheck = checks::PORTS_TELNET;
     assert_eq!(telnet.id().as_str(), "ports.telnet");
     assert_eq!(c.get_known(telnet).unwrap().area, Area::Ports);

@@ -6,6 +6,7 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use selfcheck_catalog::Lang;
 use selfcheck_ledger::assets::{Asset, Field};
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 /// How `assets list` writes the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -95,6 +96,20 @@ fn json(assets: &[Asset]) -> String {
     text
 }
 
+/// What an import did, compared with the registry before it (by asset name).
+pub fn import_summary(file: &str, before: &[Asset], after: &[Asset]) -> String {
+    let old: BTreeSet<&str> = before.iter().map(|a| a.asset_name.as_str()).collect();
+    let new: BTreeSet<&str> = after.iter().map(|a| a.asset_name.as_str()).collect();
+    let added = new.difference(&old).count();
+    let removed = old.difference(&new).count();
+    let kept = new.intersection(&old).count();
+    format!(
+        "imported {} asset(s) from {file}; the asset registry was replaced (before: {} asset(s); {added} added, {removed} removed, {kept} kept by name)",
+        after.len(),
+        before.len()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +155,13 @@ mod tests {
         );
         let text = render(&[], AssetsFormat::Table, Lang::En);
         assert!(text.contains("empty"), "{text}");
+    }
+
+    #[test]
+    fn import_summary_counts_by_name() {
+        let s = sample();
+        let line = import_summary("b.csv", &s, &s[1..]);
+        assert!(line.contains("imported 1 asset(s) from b.csv"), "{line}");
+        assert!(line.contains("0 added, 1 removed, 1 kept"), "{line}");
     }
 }

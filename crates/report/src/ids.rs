@@ -131,6 +131,11 @@ macro_rules! string_newtype_serde {
                 &self.0
             }
         }
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
     };
 }
 

@@ -99,24 +99,6 @@ pub fn check_details(c: &CheckDef, lang: Lang) -> String {
     out
 }
 
-/// A text in both languages, in JSON.
-#[derive(Debug, Serialize)]
-pub struct TextView<'a> {
-    /// English.
-    pub en: &'a str,
-    /// Chinese.
-    pub zh: &'a str,
-}
-
-impl<'a> From<&'a LocalText> for TextView<'a> {
-    fn from(t: &'a LocalText) -> TextView<'a> {
-        TextView {
-            en: &t.en,
-            zh: &t.zh,
-        }
-    }
-}
-
 /// One check of `checks list --format json` and `checks show --format json`.
 #[derive(Debug, Serialize)]
 pub struct CheckView<'a> {
@@ -125,7 +107,7 @@ pub struct CheckView<'a> {
     /// GB/T 22239-2019 clauses.
     pub clauses: &'a [String],
     /// What it checks.
-    pub description: TextView<'a>,
+    pub description: &'a LocalText,
     /// The catalog file that defines it.
     pub file: &'a str,
     /// The check id.
@@ -135,13 +117,13 @@ pub struct CheckView<'a> {
     /// Standards and guides.
     pub references: &'a [String],
     /// How to fix it.
-    pub remediation: TextView<'a>,
+    pub remediation: &'a LocalText,
     /// Its risk level.
     pub risk: Severity,
     /// Its title.
-    pub title: TextView<'a>,
+    pub title: &'a LocalText,
     /// Why it matters.
-    pub why: TextView<'a>,
+    pub why: &'a LocalText,
 }
 
 impl<'a> From<&'a CheckDef> for CheckView<'a> {
@@ -149,15 +131,15 @@ impl<'a> From<&'a CheckDef> for CheckView<'a> {
         CheckView {
             area: &c.area,
             clauses: &c.clauses,
-            description: (&c.description).into(),
+            description: &c.description,
             file: &c.file,
             id: &c.id,
             levels: &c.levels,
             references: &c.references,
-            remediation: (&c.remediation).into(),
+            remediation: &c.remediation,
             risk: c.risk,
-            title: (&c.title).into(),
-            why: (&c.why).into(),
+            title: &c.title,
+            why: &c.why,
         }
     }
 }

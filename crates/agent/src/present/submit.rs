@@ -192,24 +192,6 @@ pub struct HealthFailedView<'a> {
     pub ok: bool,
 }
 
-/// A file in the spool that is not a report, in JSON.
-#[derive(Debug, Serialize)]
-pub struct IgnoredView<'a> {
-    /// The file.
-    pub path: &'a Path,
-    /// Why it is not delivered.
-    pub why: &'a str,
-}
-
-impl<'a> From<&'a Ignored> for IgnoredView<'a> {
-    fn from(i: &'a Ignored) -> IgnoredView<'a> {
-        IgnoredView {
-            path: &i.path,
-            why: i.why,
-        }
-    }
-}
-
 /// One report of `submit --list --format json`.
 #[derive(Debug, Serialize)]
 pub struct SpooledView<'a> {
@@ -247,7 +229,7 @@ impl<'a> From<&'a SpooledReport> for SpooledView<'a> {
 #[derive(Debug, Serialize)]
 pub struct SpoolListView<'a> {
     /// Files that are not spool entries.
-    pub ignored: Vec<IgnoredView<'a>>,
+    pub ignored: &'a [Ignored],
     /// The outbox directory.
     pub outbox: &'a Path,
     /// The directory of refused reports.
@@ -260,7 +242,7 @@ impl<'a> SpoolListView<'a> {
     /// The view of a listing.
     pub fn new(l: &'a SpoolListing) -> SpoolListView<'a> {
         SpoolListView {
-            ignored: l.ignored.iter().map(IgnoredView::from).collect(),
+            ignored: &l.ignored,
             outbox: &l.outbox_dir,
             refused_dir: &l.refused_dir,
             reports: l.reports.iter().map(SpooledView::from).collect(),

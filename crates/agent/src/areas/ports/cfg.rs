@@ -1,6 +1,6 @@
 //! The `[ports]` section of agent.toml: the approved listeners.
 
-use selfcheck_catalog::{Area, Catalog, KnownCheck, checks};
+use selfcheck_catalog::{Area, KnownCheck, checks};
 use selfcheck_report::{CheckId, TransportProtocol};
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -34,13 +34,11 @@ pub struct PortAllow {
 
 /// The checks an allow entry may name: the ports-area checks of the
 /// repository's catalog, as typed constants.
-pub fn port_checks() -> Result<Vec<KnownCheck>, String> {
-    let catalog = Catalog::embedded().map_err(|e| e.to_string())?;
-    Ok(checks::ALL
+pub fn port_checks() -> impl Iterator<Item = KnownCheck> {
+    checks::ALL
         .iter()
         .copied()
-        .filter(|k| catalog.get_known(*k).is_some_and(|d| d.area == Area::Ports))
-        .collect())
+        .filter(|k| k.area() == Area::Ports)
 }
 
 impl PortsConfig {
@@ -48,7 +46,6 @@ impl PortsConfig {
     /// known port check (a misspelled id would otherwise never match and the
     /// listener would stay a finding); the message names the entry.
     pub fn validate(&self) -> Result<(), String> {
-        let mut known: Option<Vec<KnownCheck>> = None;
         for (i, a) in self.allow.iter().enumerate() {
             if a.reason.trim().is_empty() {
                 return Err(format!(
@@ -57,20 +54,16 @@ impl PortsConfig {
                     a.port
                 ));
             }
-            if let Some(check) = &a.check {
-                let known = match &known {
-                    Some(k) => k,
-                    None => known.insert(port_checks()?),
-                };
-                if !known.iter().any(|k| k == check) {
-                    let ids: Vec<&str> = known.iter().map(|k| k.as_str()).collect();
-                    return Err(format!(
-                        "ports.allow entry {} (port {}) names check {check}, which is not a port check; use one of {}, or leave check out to allow the listener for every port check",
-                        i + 1,
-                        a.port,
-                        ids.join(", ")
-                    ));
-                }
+            if let Some(check) = &a.check
+                && !port_checks().any(|k| k == *check)
+            {
+                let ids: Vec<&str> = port_checks().map(KnownCheck::as_str).collect();
+                return Err(format!(
+                    "ports.allow entry {} (port {}) names check {check}, which is not a port check; use one of {}, or leave check out to allow the listener for every port check",
+                    i + 1,
+                    a.port,
+                    ids.join(", ")
+                ));
             }
         }
         Ok(())

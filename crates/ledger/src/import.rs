@@ -24,11 +24,11 @@
 
 use crate::file_kind::not_regular;
 use crate::store::{InsertOutcome, NewReport, Store, StoreError};
+use chrono::{DateTime, Duration, FixedOffset, NaiveTime};
 use selfcheck_catalog::Catalog;
 use selfcheck_report::{
     CheckId, MAX_REPORT_BYTES, ReportError, ReportId, SignedReport, VerifiedReport,
 };
-use chrono::{DateTime, Duration, FixedOffset, NaiveTime};
 use std::fs::{File, FileType, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
@@ -60,9 +60,7 @@ impl ImportOptions {
             .file_name()
             .map(|n| n.to_string_lossy());
         self.accept_clock_skew.iter().any(|a| {
-            a == report_id.as_str()
-                || a == source_name
-                || file_name.as_deref() == Some(a.as_str())
+            a == report_id.as_str() || a == source_name || file_name.as_deref() == Some(a.as_str())
         })
     }
 }
@@ -324,6 +322,8 @@ pub struct BatchWriter<'s> {
     batch_start: usize,
     /// Id and file digest of each report written, by position.
     written: Vec<Option<(ReportId, String)>>,
+    /// A batch was lost: commit each report on its own from now on.
+    one_by_one: bool,
 }
 
 impl<'s> BatchWriter<'s> {
@@ -336,6 +336,7 @@ impl<'s> BatchWriter<'s> {
             outcomes: Vec::new(),
             batch_start: 0,
             written: Vec::new(),
+            one_by_one: false,
         }
     }
 
@@ -361,16 +362,26 @@ impl<'s> BatchWriter<'s> {
                     .unwrap_or_else(|error| ImportOutcome::Refused { error })
             }
         };
-        let failed_store = matches!(&outcome, ImportOutcome::Refused { error } if !error.is_about_the_file());
+        let failed_store =
+            matches!(&outcome, ImportOutcome::Refused { error } if !error.is_about_the_file());
         self.outcomes.push(outcome);
         self.written.push(written);
         if failed_store && self.store.batch_lost() {
-            // SQLite rolled the transaction back: nothing since its start is stored.
+            // SQLite rolled the transaction back: nothing since its start is
+            // stored. The rest go one report per transaction, so that what
+            // still fits is stored.
             let reason = "the store gave up the batch after a write failed (is the disk full?)";
             self.unstore_since_batch_start(reason);
             self.store.abandon_batch();
-            self.begun = self.store.begin_batch().map_err(|e| e.to_string());
+            self.one_by_one = true;
             self.batch_start = self.outcomes.len();
+            self.begun = self.store.begin_batch().map_err(|e| e.to_string());
+        } else if self.one_by_one {
+            if let Err(e) = self.store.commit_batch() {
+                self.unstore_since_batch_start(&e.to_string());
+            }
+            self.batch_start = self.outcomes.len();
+            self.begun = self.store.begin_batch().map_err(|e| e.to_string());
         }
     }
 

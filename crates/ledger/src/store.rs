@@ -9,9 +9,7 @@
 use chrono::{DateTime, FixedOffset};
 use rusqlite::types::Type;
 use rusqlite::{Connection, TransactionBehavior};
-use selfcheck_report::{
-    CheckId, CheckRun, Finding, Fingerprint, Period, ReportId, VerifiedReport,
-};
+use selfcheck_report::{CheckId, CheckRun, Finding, Fingerprint, Period, ReportId, VerifiedReport};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -372,6 +370,10 @@ impl Store {
                 .execute_batch("SAVEPOINT report")
                 .map_err(sql.clone())?;
             let outcome = write::insert_in(&self.conn, new);
+            if outcome.is_err() && self.conn.is_autocommit() {
+                // SQLite rolled the whole batch back (a full disk does).
+                return outcome.map_err(sql);
+            }
             let end = match outcome {
                 Ok(InsertOutcome::Stored { .. }) => "RELEASE report",
                 _ => "ROLLBACK TO report; RELEASE report",
@@ -381,7 +383,7 @@ impl Store {
                 if !self.conn.is_autocommit() {
                     let _ = self.conn.execute_batch("ROLLBACK");
                 }
-                return Err(sql(e));
+                return Err(sql(outcome.err().unwrap_or(e)));
             }
             return outcome.map_err(sql);
         }
@@ -455,9 +457,15 @@ impl Store {
 
     /// Whether a report with this id and file digest is stored (committed, or
     /// written in the open batch): how an import checks what it says it stored.
-    pub fn holds_report(&self, report_id: &ReportId, file_sha256: &str) -> Result<bool, StoreError> {
+    pub fn holds_report(
+        &self,
+        report_id: &ReportId,
+        file_sha256: &str,
+    ) -> Result<bool, StoreError> {
         self.conn
-            .prepare_cached("SELECT COUNT(*) FROM reports WHERE report_id = ?1 AND file_sha256 = ?2")
+            .prepare_cached(
+                "SELECT COUNT(*) FROM reports WHERE report_id = ?1 AND file_sha256 = ?2",
+            )
             .and_then(|mut s| {
                 s.query_row(rusqlite::params![report_id.as_str(), file_sha256], |r| {
                     r.get::<_, i64>(0)

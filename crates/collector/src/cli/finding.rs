@@ -3,11 +3,11 @@
 
 use super::args::{FindingCommand, GlobalArgs, HistoryCommand};
 use super::say;
-use selfcheck_documents::terminal::escape_lines;
 use crate::app;
 use crate::app::findings::Targets;
 use anyhow::{Result, bail};
 use selfcheck_catalog::Lang;
+use selfcheck_documents::terminal::escape_lines;
 use selfcheck_ledger::engine::Action;
 use selfcheck_ledger::ledger::risk_label;
 use std::process::ExitCode;
@@ -112,7 +112,10 @@ pub fn run_finding(global: &GlobalArgs, cmd: FindingCommand) -> Result<ExitCode>
             if outcome.changed == 0 {
                 bail!("no finding was changed");
             }
-            say(&format!("{} finding(s) set to {}", outcome.changed, action.status));
+            say(&format!(
+                "{} finding(s) set to {}",
+                outcome.changed, action.status
+            ));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -127,7 +130,10 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
             if json.json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else if v.is_intact() {
-                say(&format!("history intact: {} entries, head {}", v.entries, v.head));
+                say(&format!(
+                    "history intact: {} entries, head {}",
+                    v.entries, v.head
+                ));
             } else {
                 for p in &v.problems {
                     say(&format!("{p}"));

@@ -3,12 +3,12 @@
 
 use super::args::{GlobalArgs, ImportArgs, LedgerArgs, ListFormat, ReportsArgs};
 use super::say;
-use selfcheck_documents::terminal::escape_lines;
 use crate::app;
 use anyhow::{Context, Result};
 use selfcheck_catalog::Lang;
 use selfcheck_documents::present::{self, Format};
 use selfcheck_documents::sheets::{self, LedgerLayout};
+use selfcheck_documents::terminal::escape_lines;
 use selfcheck_documents::{Documents, csv, html, xlsx};
 use selfcheck_ledger::import::ImportOptions;
 use selfcheck_ledger::ledger::Ledger;

@@ -120,7 +120,9 @@ pub fn run_certs(global: &GlobalArgs, command: CertsCommand) -> Result<ExitCode>
         ListFormat::Json => print!("{}", selfcheck_documents::certs::certs_json(&certs, now)),
         ListFormat::Table => print!(
             "{}",
-            selfcheck_documents::terminal::escape_lines(&selfcheck_documents::certs::certs_table(&certs, now))
+            selfcheck_documents::terminal::escape_lines(&selfcheck_documents::certs::certs_table(
+                &certs, now
+            ))
         ),
     }
     Ok(ExitCode::SUCCESS)

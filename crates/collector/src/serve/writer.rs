@@ -61,7 +61,11 @@ fn write_group(store: &mut Store, jobs: Vec<WriteJob>) {
         .filter(|o| matches!(o, ImportOutcome::Refused { error } if !error.is_about_the_file()))
         .count();
     if not_stored > 0 {
-        tracing::error!(not_stored, reports = jobs.len(), "cannot store uploaded reports");
+        tracing::error!(
+            not_stored,
+            reports = jobs.len(),
+            "cannot store uploaded reports"
+        );
     }
     for (job, outcome) in jobs.into_iter().zip(outcomes) {
         // The sender gave up (connection closed): the outcome stands anyway.

@@ -259,9 +259,11 @@ fn register(
 
 /// The host names of the stored reports of `asset`, sorted.
 fn hostnames_of(tx: &Connection, asset: &str) -> rusqlite::Result<Vec<String>> {
-    tx.prepare_cached("SELECT DISTINCT hostname FROM reports WHERE asset_key = ?1 ORDER BY hostname")?
-        .query_map([asset], |r| r.get(0))?
-        .collect()
+    tx.prepare_cached(
+        "SELECT DISTINCT hostname FROM reports WHERE asset_key = ?1 ORDER BY hostname",
+    )?
+    .query_map([asset], |r| r.get(0))?
+    .collect()
 }
 
 /// The canonical digest of the stored report `id` (see

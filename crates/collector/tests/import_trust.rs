@@ -9,6 +9,9 @@ use common::{DB, Host, Sample, WEB};
 use selfcheck_catalog::{Catalog, Lang};
 use selfcheck_collector::config::CollectorConfig;
 use selfcheck_collector::engine::Status;
+use selfcheck_collector::evidence::{
+    Signers, VerifyOptions, build_package, load_or_create_collector_key, verify_package_with,
+};
 use selfcheck_collector::import::{
     ImportError, ImportOptions, ImportOutcome, import_bytes, import_paths,
 };
@@ -383,6 +386,28 @@ fn the_same_signed_report_re_indented_reordered_or_with_a_bom_is_already_stored(
             "{name} changed the store"
         );
     }
+    // The evidence verifier reads the stored file, BOM and all, as a report.
+    let dir = tmp.path().join("data");
+    let key = load_or_create_collector_key(&dir).unwrap();
+    let package = build_package(
+        &store,
+        "2026-11".parse().unwrap(),
+        vec![],
+        Signers {
+            collector: &key,
+            sm2: None,
+        },
+        common::t("2026-12-01T09:00:00+08:00"),
+    )
+    .unwrap();
+    let verified = verify_package_with(
+        &package,
+        &VerifyOptions {
+            expect_key: Some(key.fingerprint()),
+            expect_sm2_key: None,
+        },
+    );
+    assert!(verified.is_intact(), "{:?}", verified);
     // Other signed content under the same id is still a conflict.
     let other = Sample::new(WEB, "2026-11", 1).finished("2026-11-26T09:00:00+08:00");
     assert!(matches!(

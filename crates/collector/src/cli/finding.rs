@@ -136,7 +136,7 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
                 ));
             } else {
                 for p in &v.problems {
-                    say(&format!("{p}"));
+                    say(p);
                 }
                 say(&format!(
                     "history BROKEN: {} problem(s) in {} entries",

@@ -443,7 +443,7 @@ pub fn reports_table(reports: &[StoredReport], lang: Lang) -> String {
             escape(&r.hostname).into_owned(),
             r.ip_addresses.join(", "),
             r.report_id.to_string(),
-            r.finished_at.format("%Y-%m-%d %H:%M %:z").to_string(),
+            finished_cell(r, lang),
             r.checks_run.to_string(),
             r.checks_could_not_run.to_string(),
             r.checks_not_applicable.to_string(),
@@ -452,6 +452,23 @@ pub fn reports_table(reports: &[StoredReport], lang: Lang) -> String {
         ]);
     }
     format!("{t}\n")
+}
+
+/// When a report finished, and for one whose audit time was not trusted
+/// (stored with `--accept-clock-skew`) that it counts at its import time.
+fn finished_cell(r: &StoredReport, lang: Lang) -> String {
+    let finished = r.finished_at.format("%Y-%m-%d %H:%M %:z").to_string();
+    match r.clock_skew {
+        None => finished,
+        Some(_) => format!(
+            "{finished}\n{} {}",
+            lang.pick(
+                "时钟不可信，按导入时间计：",
+                "clock not trusted, counted at import:"
+            ),
+            r.imported_at.format("%Y-%m-%d %H:%M %:z")
+        ),
+    }
 }
 
 /// The stored reports as JSON (metadata, not the report files).

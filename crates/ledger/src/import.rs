@@ -686,6 +686,61 @@ mod tests {
     }
 
     #[test]
+    fn clock_checks_take_their_documented_thresholds() {
+        use chrono::DateTime;
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap();
+        let report = |period: &str, started: &str| {
+            let started = t(started);
+            selfcheck_report::Report {
+                schema_version: selfcheck_report::SCHEMA_VERSION,
+                report_id: ReportId::from_random_bytes([1; 16]),
+                agent: selfcheck_report::AgentInfo {
+                    name: "selfcheck-agent".into(),
+                    version: "0".into(),
+                },
+                host: selfcheck_report::HostIdentity {
+                    hostname: "h".into(),
+                    machine_id: None,
+                    os: Default::default(),
+                    kernel: None,
+                    arch: None,
+                    ip_addresses: vec![],
+                },
+                audit_root: "/".into(),
+                period: period.parse().unwrap(),
+                started_at: started,
+                finished_at: started + Duration::seconds(2),
+                checks: vec![],
+                findings: vec![],
+                suppressed: vec![],
+                inventory: Default::default(),
+                baseline_level: None,
+            }
+        };
+        let now = t("2026-12-07T12:00:00+08:00");
+        let ok = |p, s| assert_eq!(clock_problem(&report(p, s), now), None, "{p} {s}");
+        let bad = |p, s, what: &str| {
+            let problem = clock_problem(&report(p, s), now).unwrap_or_default();
+            assert!(problem.contains(what), "{p} {s}: {problem:?}");
+        };
+        ok("2026-12", "2026-12-08T12:00:00+08:00");
+        bad("2026-12", "2026-12-08T12:00:01+08:00", "in the future");
+        ok("2026-12", "2026-11-24T00:00:00+08:00");
+        bad(
+            "2026-12",
+            "2026-11-23T23:59:59+08:00",
+            "before its period 2026-12 begins",
+        );
+        ok("2025-11", "2025-11-02T11:59:58+08:00");
+        bad("2025-11", "2025-11-02T11:59:57+08:00", "400 allowed");
+        bad(
+            "1970-01",
+            "1970-01-01T08:00:00+08:00",
+            "day(s) before this import",
+        );
+    }
+
+    #[test]
     fn directory_listing_takes_only_json_files_sorted() {
         let tmp = tempfile::tempdir().unwrap();
         for name in ["b.json", "a.JSON", "notes.txt", "c.json.bak"] {

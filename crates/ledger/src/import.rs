@@ -311,9 +311,10 @@ pub fn import_paths(
 
 /// Writes verified reports in one batch transaction ([`Store::begin_batch`])
 /// and accounts for each honestly: when SQLite gives up the transaction (a
-/// full disk), the reports written in it so far are said not stored and a
-/// new batch starts; when the commit fails, none of the batch is; and every
-/// report said stored is looked up in the store before the outcome is given.
+/// full disk), the reports written in it so far are said not stored and the
+/// rest are committed one by one (so that what still fits is stored); when
+/// the commit fails, none of the batch is; and every report said stored is
+/// looked up in the store before the outcome is given.
 pub struct BatchWriter<'s> {
     store: &'s mut Store,
     begun: Result<(), String>,

@@ -75,6 +75,7 @@ fn same_report_imported_twice_is_stored_once_and_the_second_time_says_so() {
             report_id,
             findings,
             new_findings,
+            clock_skew: None,
         } => {
             assert_eq!(report_id, sample.report_id());
             assert_eq!((findings, new_findings), (1, 1));

@@ -163,10 +163,13 @@ fn a_report_from_2006_cannot_move_first_seen_or_deadlines_back_even_when_accepte
         accept_clock_skew: vec!["web-2006.json".into()],
         ..ImportOptions::default()
     };
-    assert!(matches!(
-        import(&mut store, &clock_2006, "web-2006.json", accepted),
-        ImportOutcome::Stored { .. }
-    ));
+    let outcome = import(&mut store, &clock_2006, "web-2006.json", accepted);
+    assert!(
+        matches!(&outcome, ImportOutcome::Stored { clock_skew: Some(p), .. } if p.contains("2006-03-10")),
+        "{outcome:?}"
+    );
+    let line = selfcheck_collector::present::import_line(Path::new("web-2006.json"), &outcome);
+    assert!(line.contains("counted at its import time"), "{line}");
     let after = ledger_on(&mut store, "2026-12", "2026-12-31");
     assert_eq!(after.rows.len(), 16);
     for (b, a) in before.rows.iter().zip(&after.rows) {

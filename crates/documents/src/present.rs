@@ -490,9 +490,19 @@ pub fn import_line(path: &Path, outcome: &ImportOutcome) -> String {
             report_id,
             findings,
             new_findings,
-        } => format!(
-            "stored          {path}: report {report_id}, {findings} finding(s), {new_findings} new"
-        ),
+            clock_skew,
+        } => {
+            let mut line = format!(
+                "stored          {path}: report {report_id}, {findings} finding(s), {new_findings} new"
+            );
+            if let Some(problem) = clock_skew {
+                line.push_str(&format!(
+                    "; audit time not trusted ({}), counted at its import time as accepted",
+                    escape(problem)
+                ));
+            }
+            line
+        }
         ImportOutcome::AlreadyStored { report_id } => format!(
             "already stored  {path}: report {report_id} was imported before; nothing changed"
         ),
@@ -567,12 +577,14 @@ struct JsonImportFile {
     report_id: Option<String>,
     findings: Option<usize>,
     new_findings: Option<usize>,
+    /// Stored with its clock skew accepted: what was wrong.
+    clock_skew: Option<String>,
     error: Option<String>,
 }
 
 /// An import's outcome as JSON (format `selfcheck-import-v1`): `files` (one
 /// per file: `path`, `outcome`, `in_store`, `report_id`, `findings`,
-/// `new_findings`, `error`) and `summary` (the counts). The data is exact
+/// `new_findings`, `clock_skew`, `error`) and `summary` (the counts). The data is exact
 /// (not escaped for a terminal).
 pub fn import_json(results: &[(PathBuf, ImportOutcome)]) -> String {
     let files: Vec<JsonImportFile> = results
@@ -584,6 +596,7 @@ pub fn import_json(results: &[(PathBuf, ImportOutcome)]) -> String {
                     report_id,
                     findings,
                     new_findings,
+                    clock_skew,
                 } => JsonImportFile {
                     path,
                     outcome: "stored",
@@ -591,6 +604,7 @@ pub fn import_json(results: &[(PathBuf, ImportOutcome)]) -> String {
                     report_id: Some(report_id.to_string()),
                     findings: Some(*findings),
                     new_findings: Some(*new_findings),
+                    clock_skew: clock_skew.clone(),
                     error: None,
                 },
                 ImportOutcome::AlreadyStored { report_id } => JsonImportFile {
@@ -600,6 +614,7 @@ pub fn import_json(results: &[(PathBuf, ImportOutcome)]) -> String {
                     report_id: Some(report_id.to_string()),
                     findings: None,
                     new_findings: None,
+                    clock_skew: None,
                     error: None,
                 },
                 ImportOutcome::Refused { error } => JsonImportFile {
@@ -613,6 +628,7 @@ pub fn import_json(results: &[(PathBuf, ImportOutcome)]) -> String {
                     report_id: None,
                     findings: None,
                     new_findings: None,
+                    clock_skew: None,
                     error: Some(error.to_string()),
                 },
             }

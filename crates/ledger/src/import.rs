@@ -136,6 +136,9 @@ pub enum ImportOutcome {
         findings: usize,
         /// How many of them were never seen before and got a new ledger number.
         new_findings: usize,
+        /// Its audit time failed the clock checks and was accepted
+        /// (`--accept-clock-skew`): what was wrong. It counts at its import time.
+        clock_skew: Option<String>,
     },
     /// This exact report file was imported before; nothing changed.
     AlreadyStored {
@@ -590,6 +593,7 @@ pub fn store_verified(
             report_id,
             findings,
             new_findings,
+            clock_skew,
         }),
         InsertOutcome::AlreadyStored => Ok(ImportOutcome::AlreadyStored { report_id }),
         InsertOutcome::Conflict { stored_sha256 } => Err(ImportError::Conflict {

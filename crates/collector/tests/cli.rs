@@ -135,7 +135,7 @@ fn key_change_needs_accept_new_key() {
         stdout(&out)
     );
     collector(&data)
-        .args(["import", "--accept-new-key"])
+        .args(["import", "--accept-new-key", "web-01"])
         .arg(&new)
         .assert()
         .success();

@@ -85,6 +85,7 @@ fn report(host: &str, n: u8, at: &str, telnet: Telnet) -> ReportFacts {
             checks_not_applicable: 0,
             findings: findings.len(),
             baseline_level: None,
+            clock_skew: None,
         },
         checks: vec![(check.clone(), ran)],
         could_not_run: if ran {

@@ -75,6 +75,7 @@ fn same_report_imported_twice_is_stored_once_and_the_second_time_says_so() {
             report_id,
             findings,
             new_findings,
+            clock_skew: None,
         } => {
             assert_eq!(report_id, sample.report_id());
             assert_eq!((findings, new_findings), (1, 1));
@@ -340,11 +341,11 @@ fn another_agent_key_for_the_same_machine_is_refused_unless_accepted() {
     );
 
     let reinstalled = Sample::new(WEB, "2026-12", 2)
-        .finished("2026-12-20T10:00:00+08:00")
+        .finished("2026-12-03T10:00:00+08:00")
         .key(9);
     let path = reinstalled.write(tmp.path(), "reinstalled.json");
     let message = format!(
-        "agent key changed for host web-01: pinned {}, report signed by {}; if the agent was reinstalled, re-import with --accept-new-key",
+        "agent key changed for host web-01: pinned {}, report signed by {}; if the agent on web-01 was reinstalled, re-import with --accept-new-key web-01",
         first.agent_key().fingerprint(),
         reinstalled.agent_key().fingerprint()
     );
@@ -355,7 +356,8 @@ fn another_agent_key_for_the_same_machine_is_refused_unless_accepted() {
         &mut store,
         &path,
         ImportOptions {
-            accept_new_key: true,
+            accept_new_key: vec!["web-01".into()],
+            ..ImportOptions::default()
         },
     );
     assert!(

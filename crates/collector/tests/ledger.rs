@@ -188,7 +188,7 @@ fn finding_number_is_stable_across_months_for_the_same_fingerprint() {
         .findings(&[("ports.telnet", "tcp/23", Severity::High)]);
     // In December telnet is still there (now rated critical) and FTP is new.
     let dec = Sample::new(WEB, "2026-12", 2)
-        .finished("2026-12-22T10:00:00+08:00")
+        .finished("2026-12-04T10:00:00+08:00")
         .findings(&[
             ("ports.telnet", "tcp/23", Severity::Critical),
             ("ports.ftp", "tcp/21", Severity::Medium),
@@ -215,7 +215,7 @@ fn finding_number_is_stable_across_months_for_the_same_fingerprint() {
     );
     assert_eq!(
         no(&l12, "tcp/21"),
-        ("2026-12-M-001".into(), "2026-12-22".into())
+        ("2026-12-M-001".into(), "2026-12-04".into())
     );
 }
 
@@ -393,10 +393,12 @@ fn table_shows_rows_hosts_and_checks_that_could_not_run() {
 }
 
 #[test]
-fn older_report_imported_late_keeps_the_number_but_moves_first_seen_earlier() {
-    let dec = Sample::new(WEB, "2026-12", 2).finished("2026-12-22T10:00:00+08:00");
+fn older_report_imported_late_moves_neither_the_number_nor_the_first_seen_date() {
+    let dec = Sample::new(WEB, "2026-12", 2).finished("2026-12-04T10:00:00+08:00");
     let nov = Sample::new(WEB, "2026-11", 1).finished("2026-11-25T10:00:00+08:00");
     // December's report arrives first; November's comes later on a USB stick.
+    // A report imported later never moves a known finding's first sighting
+    // (or its deadline) back: a wrong clock could otherwise date it anywhere.
     let (_tmp, mut store) = store_with(&[dec, nov]);
     for m in ["2026-11", "2026-12"] {
         let ledger = ledger_of(&mut store, m);
@@ -406,6 +408,6 @@ fn older_report_imported_late_keeps_the_number_but_moves_first_seen_earlier() {
             "2026-12-H-001",
             "{m}"
         );
-        assert_eq!(row.cell(Column::FoundOn, Lang::Zh), "2026-11-25", "{m}");
+        assert_eq!(row.cell(Column::FoundOn, Lang::Zh), "2026-12-04", "{m}");
     }
 }

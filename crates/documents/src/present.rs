@@ -3,6 +3,7 @@
 //!
 //! Presenters only format; what goes into a ledger is decided in [`selfcheck_ledger::ledger`].
 
+use crate::terminal::{escape, escape_lines};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use selfcheck_catalog::Lang;
 use selfcheck_ledger::engine::{FindingRow, InspectionRecord, Summary};
@@ -129,7 +130,11 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
         let mut t = new_table(width);
         t.set_header(Column::SCREEN.iter().map(|c| c.header(lang)));
         for row in &ledger.rows {
-            t.add_row(Column::SCREEN.iter().map(|&c| row.cell(c, lang)));
+            t.add_row(
+                Column::SCREEN
+                    .iter()
+                    .map(|&c| escape_lines(&row.cell(c, lang)).into_owned()),
+            );
         }
         out.push_str(&format!("{t}\n"));
     }
@@ -168,7 +173,7 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             name.push_str(lang.pick("（未登记）", " (unregistered)"));
         }
         t.add_row([
-            name,
+            escape(&name).into_owned(),
             h.ip_addresses.join(", "),
             match &h.report {
                 Some((_, at, _)) => at.date_naive().to_string(),
@@ -198,7 +203,11 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
         ));
         for h in not_run {
             for (id, reason) in &h.could_not_run {
-                out.push_str(&format!("  {} {id}: {reason}\n", name_of(h)));
+                out.push_str(&format!(
+                    "  {} {id}: {}\n",
+                    escape(&name_of(h)),
+                    escape(reason)
+                ));
             }
         }
     }
@@ -223,8 +232,8 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
         for (h, n) in exceptions {
             out.push_str(&format!(
                 "  {} {}\n",
-                name_of(h),
-                crate::sheets::exception_text(n, lang)
+                escape(&name_of(h)),
+                escape(&crate::sheets::exception_text(n, lang))
             ));
         }
     }
@@ -431,18 +440,35 @@ pub fn reports_table(reports: &[StoredReport], lang: Lang) -> String {
     for r in reports {
         t.add_row([
             r.period.to_string(),
-            r.hostname.clone(),
+            escape(&r.hostname).into_owned(),
             r.ip_addresses.join(", "),
             r.report_id.to_string(),
-            r.finished_at.format("%Y-%m-%d %H:%M %:z").to_string(),
+            finished_cell(r, lang),
             r.checks_run.to_string(),
             r.checks_could_not_run.to_string(),
             r.checks_not_applicable.to_string(),
             r.findings.to_string(),
-            r.source_name.clone(),
+            escape(&r.source_name).into_owned(),
         ]);
     }
     format!("{t}\n")
+}
+
+/// When a report finished, and for one whose audit time was not trusted
+/// (stored with `--accept-clock-skew`) that it counts at its import time.
+fn finished_cell(r: &StoredReport, lang: Lang) -> String {
+    let finished = r.finished_at.format("%Y-%m-%d %H:%M %:z").to_string();
+    match r.clock_skew {
+        None => finished,
+        Some(_) => format!(
+            "{finished}\n{} {}",
+            lang.pick(
+                "时钟不可信，按导入时间计：",
+                "clock not trusted, counted at import:"
+            ),
+            r.imported_at.format("%Y-%m-%d %H:%M %:z")
+        ),
+    }
 }
 
 /// The stored reports as JSON (metadata, not the report files).
@@ -452,34 +478,170 @@ pub fn reports_json(reports: &[StoredReport]) -> String {
     text
 }
 
-/// One line about one imported file, naming the file and what happened.
+/// One line about one imported file, naming the file and what happened:
+/// `stored`, `already stored`, `refused` (for what the file is; importing it
+/// again changes nothing) or `not stored` (the store could not be written;
+/// importing it again stores it). Report-supplied text is escaped.
 pub fn import_line(path: &Path, outcome: &ImportOutcome) -> String {
-    let path = path.display();
+    let path = path.display().to_string();
+    let path = escape(&path);
     match outcome {
         ImportOutcome::Stored {
             report_id,
             findings,
             new_findings,
-        } => format!(
-            "stored          {path}: report {report_id}, {findings} finding(s), {new_findings} new"
-        ),
+            clock_skew,
+        } => {
+            let mut line = format!(
+                "stored          {path}: report {report_id}, {findings} finding(s), {new_findings} new"
+            );
+            if let Some(problem) = clock_skew {
+                line.push_str(&format!(
+                    "; audit time not trusted ({}), counted at its import time as accepted",
+                    escape(problem)
+                ));
+            }
+            line
+        }
         ImportOutcome::AlreadyStored { report_id } => format!(
             "already stored  {path}: report {report_id} was imported before; nothing changed"
         ),
-        ImportOutcome::Refused { error } => format!("refused         {path}: {error}"),
+        ImportOutcome::Refused { error } if error.is_about_the_file() => {
+            format!("refused         {path}: {}", escape(&error.to_string()))
+        }
+        ImportOutcome::Refused { error } => {
+            format!("not stored      {path}: {}", escape(&error.to_string()))
+        }
     }
 }
 
-/// The closing line of an import: how many files were stored, already stored, refused.
+/// How many files of an import ended which way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportCounts {
+    /// Files given (each file of a directory counted).
+    pub files: usize,
+    /// Stored now.
+    pub stored: usize,
+    /// Stored before; nothing changed.
+    pub already_stored: usize,
+    /// Refused for what they are.
+    pub refused: usize,
+    /// Not stored because the store could not be written.
+    pub not_stored: usize,
+}
+
+impl ImportCounts {
+    /// Count the outcomes.
+    pub fn of(results: &[(PathBuf, ImportOutcome)]) -> ImportCounts {
+        let mut c = ImportCounts {
+            files: results.len(),
+            ..ImportCounts::default()
+        };
+        for (_, o) in results {
+            match o {
+                ImportOutcome::Stored { .. } => c.stored += 1,
+                ImportOutcome::AlreadyStored { .. } => c.already_stored += 1,
+                ImportOutcome::Refused { error } if error.is_about_the_file() => c.refused += 1,
+                ImportOutcome::Refused { .. } => c.not_stored += 1,
+            }
+        }
+        c
+    }
+}
+
+/// The closing line of an import: how many files were stored, already
+/// stored, refused and not stored, and what to do about the ones not stored.
 pub fn import_summary(results: &[(PathBuf, ImportOutcome)]) -> String {
-    let count = |f: fn(&ImportOutcome) -> bool| results.iter().filter(|(_, o)| f(o)).count();
-    let stored = count(|o| matches!(o, ImportOutcome::Stored { .. }));
-    let already = count(|o| matches!(o, ImportOutcome::AlreadyStored { .. }));
-    let refused = count(ImportOutcome::is_refused);
-    format!(
-        "{} file(s): {stored} stored, {already} already stored, {refused} refused",
-        results.len()
-    )
+    let c = ImportCounts::of(results);
+    let mut line = format!(
+        "{} file(s): {} stored, {} already stored, {} refused",
+        c.files, c.stored, c.already_stored, c.refused
+    );
+    if c.not_stored > 0 {
+        line.push_str(&format!(
+            ", {} not stored (the store could not be written): import the files marked \"not stored\" again once it can; the {} stored stay stored",
+            c.not_stored, c.stored
+        ));
+    }
+    line
+}
+
+/// One file of an import, as JSON.
+#[derive(Serialize)]
+struct JsonImportFile {
+    path: String,
+    /// `stored`, `already_stored`, `refused` or `not_stored`.
+    outcome: &'static str,
+    /// Whether the store holds this file's report after the import.
+    in_store: bool,
+    report_id: Option<String>,
+    findings: Option<usize>,
+    new_findings: Option<usize>,
+    /// Stored with its clock skew accepted: what was wrong.
+    clock_skew: Option<String>,
+    error: Option<String>,
+}
+
+/// An import's outcome as JSON (format `selfcheck-import-v1`): `files` (one
+/// per file: `path`, `outcome`, `in_store`, `report_id`, `findings`,
+/// `new_findings`, `clock_skew`, `error`) and `summary` (the counts). The data is exact
+/// (not escaped for a terminal).
+pub fn import_json(results: &[(PathBuf, ImportOutcome)]) -> String {
+    let files: Vec<JsonImportFile> = results
+        .iter()
+        .map(|(path, o)| {
+            let path = path.display().to_string();
+            match o {
+                ImportOutcome::Stored {
+                    report_id,
+                    findings,
+                    new_findings,
+                    clock_skew,
+                } => JsonImportFile {
+                    path,
+                    outcome: "stored",
+                    in_store: true,
+                    report_id: Some(report_id.to_string()),
+                    findings: Some(*findings),
+                    new_findings: Some(*new_findings),
+                    clock_skew: clock_skew.clone(),
+                    error: None,
+                },
+                ImportOutcome::AlreadyStored { report_id } => JsonImportFile {
+                    path,
+                    outcome: "already_stored",
+                    in_store: true,
+                    report_id: Some(report_id.to_string()),
+                    findings: None,
+                    new_findings: None,
+                    clock_skew: None,
+                    error: None,
+                },
+                ImportOutcome::Refused { error } => JsonImportFile {
+                    path,
+                    outcome: if error.is_about_the_file() {
+                        "refused"
+                    } else {
+                        "not_stored"
+                    },
+                    in_store: false,
+                    report_id: None,
+                    findings: None,
+                    new_findings: None,
+                    clock_skew: None,
+                    error: Some(error.to_string()),
+                },
+            }
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "format": "selfcheck-import-v1",
+        "files": files,
+        "summary": ImportCounts::of(results),
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// `met/judged` clauses of the host's level (`L3 12/20`), or `—` without baseline checks.

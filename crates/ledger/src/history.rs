@@ -31,6 +31,10 @@ pub mod kind {
     pub const CERT_ISSUED: &str = "cert_issued";
     /// A certificate was revoked (body: serial, name, reason).
     pub const CERT_REVOKED: &str = "cert_revoked";
+    /// An asset's pinned agent key was replaced by the key of a report the
+    /// person accepted with `--accept-new-key HOST` (body: asset key, host
+    /// name, old and new key fingerprints, report id, source).
+    pub const AGENT_KEY_REPINNED: &str = "agent_key_repinned";
 }
 
 /// An entry to append.

@@ -9,7 +9,7 @@
 use chrono::{DateTime, FixedOffset};
 use rusqlite::types::Type;
 use rusqlite::{Connection, TransactionBehavior};
-use selfcheck_report::{CheckId, CheckRun, Finding, Fingerprint, Period, VerifiedReport};
+use selfcheck_report::{CheckId, CheckRun, Finding, Fingerprint, Period, ReportId, VerifiedReport};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,7 +22,7 @@ pub use certs::{CertRecord, NewCert, RevokeTarget};
 pub const DB_FILE: &str = "collector.sqlite3";
 
 /// The schema version this collector writes (`PRAGMA user_version`).
-pub const STORE_SCHEMA_VERSION: i32 = 4;
+pub const STORE_SCHEMA_VERSION: i32 = 5;
 
 mod assets;
 mod certs;
@@ -69,6 +69,15 @@ pub enum StoreError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// The batch a report was to be written in was rolled back by SQLite
+    /// after an earlier error (a full disk, an I/O error).
+    #[error(
+        "collector store {path}: the batch this report belongs to was rolled back after an earlier write failed (is the disk full?); nothing of it is stored"
+    )]
+    BatchLost {
+        /// The database path.
+        path: PathBuf,
+    },
     /// Stored data cannot be read back as it was written.
     #[error("collector store {path} is damaged: {problem}; restore it from a backup")]
     Damaged {
@@ -90,6 +99,13 @@ pub struct NewReport<'a> {
     pub source_name: &'a str,
     /// When the import happened.
     pub imported_at: DateTime<FixedOffset>,
+    /// Re-pin the asset to this report's key when another key is pinned (the
+    /// person named this report's host with `--accept-new-key HOST`).
+    pub accept_new_key: bool,
+    /// The audit time failed the import's clock checks and the person
+    /// accepted it (`--accept-clock-skew`): what was wrong. Such a report is
+    /// counted at its import time, not its own dates.
+    pub clock_skew: Option<&'a str>,
 }
 
 /// What [`Store::insert_report`] did. Only `Stored` changed the store.
@@ -113,6 +129,16 @@ pub enum InsertOutcome {
     KeyChanged {
         /// The pinned key's fingerprint.
         pinned: String,
+    },
+    /// The asset (its machine id) is pinned to another key and its stored
+    /// reports come from other host names: two hosts share one machine id
+    /// (cloned machines). Never re-pinned, since one host's reports would
+    /// then close the other's findings.
+    SharedMachineId {
+        /// The pinned key's fingerprint.
+        pinned: String,
+        /// The host names the stored reports of this machine id carry.
+        hostnames: Vec<String>,
     },
 }
 
@@ -241,6 +267,7 @@ impl Store {
             schema::SCHEMA_V2,
             schema::SCHEMA_V3,
             schema::SCHEMA_V4,
+            schema::SCHEMA_V5,
         ];
         for (i, step) in steps.iter().enumerate() {
             if version <= i as i32 {
@@ -320,34 +347,51 @@ impl Store {
     /// fingerprints, and the asset's key pin. Nothing is written unless the
     /// outcome is [`InsertOutcome::Stored`].
     ///
-    /// With `accept_new_key`, a report signed by another key than the one
-    /// pinned for its asset re-pins the asset to the new key.
-    pub fn insert_report(
-        &mut self,
-        new: NewReport<'_>,
-        accept_new_key: bool,
-    ) -> Result<InsertOutcome, StoreError> {
+    /// With [`NewReport::accept_new_key`], a report signed by another key than
+    /// the one pinned for its asset re-pins the asset to the new key and
+    /// records the old and new fingerprints in the history.
+    ///
+    /// Inside a batch whose transaction SQLite has rolled back (a full disk
+    /// does that), nothing is written: the report is refused with the error
+    /// [`Store::batch_lost`] then reports, instead of being committed on its
+    /// own outside the batch.
+    pub fn insert_report(&mut self, new: NewReport<'_>) -> Result<InsertOutcome, StoreError> {
         let path = self.path.clone();
         let sql = |source| StoreError::Sqlite { path, source };
         if self.batch_open {
+            if self.conn.is_autocommit() {
+                return Err(StoreError::BatchLost {
+                    path: self.path.clone(),
+                });
+            }
             // Inside a batch: a savepoint per report, so a refused report
             // leaves nothing behind while the others stay in the batch.
             self.conn
                 .execute_batch("SAVEPOINT report")
                 .map_err(sql.clone())?;
-            let outcome = write::insert_in(&self.conn, new, accept_new_key);
+            let outcome = write::insert_in(&self.conn, new);
+            if outcome.is_err() && self.conn.is_autocommit() {
+                // SQLite rolled the whole batch back (a full disk does).
+                return outcome.map_err(sql);
+            }
             let end = match outcome {
                 Ok(InsertOutcome::Stored { .. }) => "RELEASE report",
                 _ => "ROLLBACK TO report; RELEASE report",
             };
-            self.conn.execute_batch(end).map_err(sql.clone())?;
+            if let Err(e) = self.conn.execute_batch(end) {
+                // The batch cannot be trusted any more: give it up whole.
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                return Err(sql(outcome.err().unwrap_or(e)));
+            }
             return outcome.map_err(sql);
         }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql.clone())?;
-        let outcome = write::insert_in(&tx, new, accept_new_key);
+        let outcome = write::insert_in(&tx, new);
         match outcome {
             Ok(outcome @ InsertOutcome::Stored { .. }) => {
                 tx.commit().map_err(sql)?;
@@ -373,13 +417,62 @@ impl Store {
         Ok(())
     }
 
-    /// Commit the open batch (nothing when none is open).
+    /// Commit the open batch (nothing when none is open). When the commit
+    /// fails, the batch is rolled back: none of its reports is stored.
     pub fn commit_batch(&mut self) -> Result<(), StoreError> {
         if self.batch_open {
             self.batch_open = false;
-            self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
+            if self.conn.is_autocommit() {
+                return Err(StoreError::BatchLost {
+                    path: self.path.clone(),
+                });
+            }
+            if let Err(e) = self.conn.execute_batch("COMMIT") {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                return Err(self.err(e));
+            }
         }
         Ok(())
+    }
+
+    /// Whether the open batch's transaction is gone: SQLite rolled it back
+    /// after an error (a full disk, an I/O error), so none of the reports
+    /// written in it since [`Store::begin_batch`] is stored.
+    pub fn batch_lost(&self) -> bool {
+        self.batch_open && self.conn.is_autocommit()
+    }
+
+    /// Give up the open batch: roll back whatever of it is left. None of its
+    /// reports is stored; [`Store::begin_batch`] starts a new one.
+    pub fn abandon_batch(&mut self) {
+        if self.batch_open {
+            self.batch_open = false;
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+        }
+    }
+
+    /// Whether a report with this id and file digest is stored (committed, or
+    /// written in the open batch): how an import checks what it says it stored.
+    pub fn holds_report(
+        &self,
+        report_id: &ReportId,
+        file_sha256: &str,
+    ) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM reports WHERE report_id = ?1 AND file_sha256 = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(rusqlite::params![report_id.as_str(), file_sha256], |r| {
+                    r.get::<_, i64>(0)
+                })
+            })
+            .map(|n| n > 0)
+            .map_err(|e| self.err(e))
     }
 }
 
@@ -428,7 +521,7 @@ mod tests {
         let store = Store::open(&dir).unwrap();
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
-        assert!(store.dump().unwrap().starts_with("user_version 4\n"));
+        assert!(store.dump().unwrap().starts_with("user_version 5\n"));
         drop(store);
         // Opening again keeps the schema (no second migration).
         let again = Store::open(&dir).unwrap();
@@ -449,7 +542,7 @@ mod tests {
         drop(conn);
         let store = Store::open(tmp.path()).unwrap();
         let dump = store.dump().unwrap();
-        assert!(dump.starts_with("user_version 4\n"), "{dump}");
+        assert!(dump.starts_with("user_version 5\n"), "{dump}");
         assert!(dump.contains("CREATE TABLE history"), "{dump}");
         assert!(dump.contains("CREATE TABLE certificates"), "{dump}");
         assert!(dump.contains("CREATE TABLE assets"), "{dump}");
@@ -493,7 +586,7 @@ mod tests {
         conn.pragma_update(None, "user_version", 3).unwrap();
         drop(conn);
         let store = Store::open(tmp.path()).unwrap();
-        assert!(store.dump().unwrap().starts_with("user_version 4\n"));
+        assert!(store.dump().unwrap().starts_with("user_version 5\n"));
         let runs: Vec<(String, String, Option<String>)> = store
             .conn
             .prepare("SELECT check_id, status, reason FROM check_runs")

@@ -22,6 +22,21 @@ pub const MAX_REPORT_BYTES: usize = 32 * 1024 * 1024;
 
 const SIGNING_CONTEXT: &[u8] = b"selfcheck-report-v1\0";
 
+/// The UTF-8 byte-order mark some editors put at the start of a file.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The canonical file bytes' SHA-256 from the canonical bytes of the
+/// `report` member and of the signature block.
+fn canonical_file_sha256(report: &[u8], signature: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"{\"report\":");
+    h.update(report);
+    h.update(b",\"signature\":");
+    h.update(signature);
+    h.update(b"}\n");
+    hex::encode(h.finalize())
+}
+
 /// Why a report was refused. Each message says what is wrong and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -106,6 +121,12 @@ pub struct VerifiedReport {
     pub signed: SignedReport,
     /// SHA-256 of the file bytes, hex.
     pub file_sha256: String,
+    /// SHA-256 of the report's canonical file bytes (canonical JSON of the
+    /// whole signed report and a newline), hex: the same for every spelling
+    /// of one signed report (re-indented, members reordered, a byte-order
+    /// mark), and equal to `file_sha256` for a file as the agent wrote it.
+    /// Two files are the same report when this digest is the same.
+    pub canonical_sha256: String,
 }
 
 /// An agent's Ed25519 signing key.
@@ -243,7 +264,8 @@ impl SignedReport {
 
     /// Check a report file completely: size, JSON, format version, signature,
     /// then the rules of the format. Nothing from a report should be used
-    /// before this returned `Ok`.
+    /// before this returned `Ok`. A UTF-8 byte-order mark at the start (an
+    /// editor's) is skipped; `file_sha256` is still of the bytes as given.
     pub fn verify_bytes(bytes: &[u8]) -> Result<VerifiedReport, ReportError> {
         if bytes.len() > MAX_REPORT_BYTES {
             return Err(ReportError::TooLarge {
@@ -251,10 +273,12 @@ impl SignedReport {
                 max: MAX_REPORT_BYTES,
             });
         }
-        if let Some(verified) = verify_as_written(bytes) {
+        let file_sha256 = hex::encode(Sha256::digest(bytes));
+        let json = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+        if let Some(verified) = verify_as_written(json, &file_sha256) {
             return verified;
         }
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        let value: Value = serde_json::from_slice(json).map_err(|e| {
             if e.is_eof() {
                 ReportError::Truncated {
                     line: e.line(),
@@ -302,16 +326,21 @@ impl SignedReport {
             }
         }
 
+        let signature_canonical = to_canonical_bytes(&signature_value);
         let signature: Signature = serde_json::from_value(signature_value)
             .map_err(|e| ReportError::BadSignature(format!("malformed signature block: {e}")))?;
-        verify_signature(&signature, &report_value)?;
+        let report_canonical = to_canonical_bytes(&report_value);
+        let mut message = SIGNING_CONTEXT.to_vec();
+        message.extend_from_slice(&report_canonical);
+        check_signature(&signature, &message)?;
 
         let report: Report = serde_json::from_value(report_value)
             .map_err(|e| ReportError::Invalid(e.to_string()))?;
         check_rules(&report)?;
         Ok(VerifiedReport {
             signed: SignedReport { report, signature },
-            file_sha256: hex::encode(Sha256::digest(bytes)),
+            file_sha256,
+            canonical_sha256: canonical_file_sha256(&report_canonical, &signature_canonical),
         })
     }
 }
@@ -323,7 +352,10 @@ impl SignedReport {
 /// [`Report`], with no JSON tree and no re-serialisation. `None` sends the
 /// file down the general path, which also gives the precise error for
 /// anything wrong with it.
-fn verify_as_written(bytes: &[u8]) -> Option<Result<VerifiedReport, ReportError>> {
+fn verify_as_written(
+    bytes: &[u8],
+    file_sha256: &str,
+) -> Option<Result<VerifiedReport, ReportError>> {
     const HEAD: &[u8] = b"{\"report\":";
     const SEPARATOR: &[u8] = b",\"signature\":";
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
@@ -339,9 +371,12 @@ fn verify_as_written(bytes: &[u8]) -> Option<Result<VerifiedReport, ReportError>
     if !READABLE_SCHEMA_VERSIONS.contains(&report.schema_version) {
         return None;
     }
+    let signature_canonical = to_canonical_bytes(&serde_json::to_value(&signature).ok()?);
+    let canonical_sha256 = canonical_file_sha256(report_bytes, &signature_canonical);
     Some(check_rules(&report).map(|()| VerifiedReport {
         signed: SignedReport { report, signature },
-        file_sha256: hex::encode(Sha256::digest(bytes)),
+        file_sha256: file_sha256.to_string(),
+        canonical_sha256,
     }))
 }
 
@@ -351,10 +386,6 @@ fn decode_hex<const N: usize>(what: &str, text: &str) -> Result<[u8; N], ReportE
     bytes
         .try_into()
         .map_err(|_| ReportError::BadSignature(format!("{what} must be {N} bytes")))
-}
-
-fn verify_signature(signature: &Signature, report: &Value) -> Result<(), ReportError> {
-    check_signature(signature, &signed_message(report))
 }
 
 /// Check the signature block and the signature over `message`.

@@ -312,3 +312,42 @@ fn detached_signatures_bind_context_and_content() {
         .is_err()
     );
 }
+
+#[test]
+fn every_spelling_of_one_signed_report_has_the_same_canonical_digest_and_a_bom_is_accepted() {
+    let bytes = signed_bytes();
+    let original = SignedReport::verify_bytes(&bytes).unwrap();
+    assert_eq!(
+        original.canonical_sha256, original.file_sha256,
+        "a file as written is its own canonical form"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let pretty = serde_json::to_vec_pretty(&v).unwrap();
+    // The signature block first, then the report: members in another order.
+    let reordered = format!(
+        "{{ \"signature\" : {},\n  \"report\" : {} }}\r\n",
+        serde_json::to_string_pretty(&v["signature"]).unwrap(),
+        serde_json::to_string_pretty(&v["report"]).unwrap()
+    )
+    .into_bytes();
+    let bom = |b: &[u8]| [b"\xEF\xBB\xBF".as_slice(), b].concat();
+    for (what, spelling) in [
+        ("re-indented", pretty.clone()),
+        ("members reordered", reordered.clone()),
+        ("a BOM before the file as written", bom(&bytes)),
+        ("a BOM before a re-indented file", bom(&pretty)),
+    ] {
+        let verified = SignedReport::verify_bytes(&spelling)
+            .unwrap_or_else(|e| panic!("{what}: refused: {e}"));
+        assert_eq!(verified.signed, original.signed, "{what}");
+        assert_eq!(
+            verified.canonical_sha256, original.canonical_sha256,
+            "{what}: the same signed report"
+        );
+        assert_ne!(verified.file_sha256, original.file_sha256, "{what}");
+    }
+    // A BOM anywhere but the start is not skipped.
+    let mut inside = bytes.clone();
+    inside.splice(1..1, b"\xEF\xBB\xBF".iter().copied());
+    assert!(SignedReport::verify_bytes(&inside).is_err());
+}

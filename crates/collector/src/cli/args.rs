@@ -123,19 +123,34 @@ pub enum CollectorCommand {
 #[command(
     long_about = "Verify report files and store them, each once.\n\nEach file is checked before \
 anything of it is stored: it must be a regular file no larger than 32 MiB, a selfcheck report of \
-format version 1 with a valid Ed25519 signature, name only checks this collector's catalog knows, \
-and be signed by the agent key first seen for its host (the key is pinned per machine id). A \
-directory means every *.json file directly inside it, in name order (subdirectories are not \
-searched).\n\nOne line is printed per file (stored / already stored / refused, with the reason), \
-then a summary. Exit status: 0 when every file was stored or already stored, 1 when any was \
-refused, 2 on error.",
-    after_help = "Examples:\n  selfcheck-collector import web-01-2026-11.json\n  selfcheck-collector import /media/usb/reports/ more/db-01.json\n  selfcheck-collector import --accept-new-key web-01-2026-11.json   after reinstalling the agent on web-01"
+format version 1 or 2 with a valid Ed25519 signature (a UTF-8 byte-order mark is skipped), name \
+only checks this collector's catalog knows, be signed by the agent key first seen for its host \
+(the key is pinned per machine id), and have a plausible audit time: started at most 1 day after \
+the import, at most 7 days before its period's first day, and finished at most 400 days before \
+the import. A directory means every *.json file directly inside it, in name order \
+(subdirectories are not searched). Files with the same signed content (re-indented, members \
+reordered, a byte-order mark) are the same report.\n\nOne line is printed per file (stored / \
+already stored / refused / not stored, with the reason), then a summary; --json prints the same \
+as JSON. A file said stored is in the store; a file said not stored is not, and importing it \
+again stores it once the store can be written. Exit status: 0 when every file was stored or \
+already stored, 1 when any was refused or not stored, 2 on error.",
+    after_help = "Examples:\n  selfcheck-collector import web-01-2026-11.json\n  selfcheck-collector import /media/usb/reports/ more/db-01.json\n  selfcheck-collector import --accept-new-key web-01 /media/usb/reports/   after reinstalling the agent on web-01\n  selfcheck-collector import --accept-clock-skew old-db-01.json old-db-01.json   a report whose dates are wanted as they are"
 )]
 pub struct ImportArgs {
-    /// Accept reports signed by a new agent key for a host whose old key is
-    /// pinned (the agent was reinstalled), and pin the new key.
-    #[arg(long)]
-    pub accept_new_key: bool,
+    /// Accept reports of HOST (host name or machine id) signed by a new agent
+    /// key although its old key is pinned (the agent was reinstalled), pin the
+    /// new key and record the change in the history. Once per host; new keys
+    /// of other hosts are still refused.
+    #[arg(long, value_name = "HOST")]
+    pub accept_new_key: Vec<String>,
+    /// Store this report (report id, file path as given, or file name) even
+    /// though its audit time fails the clock checks; it then counts at its
+    /// import time. Once per report.
+    #[arg(long, value_name = "REPORT_ID|FILE")]
+    pub accept_clock_skew: Vec<String>,
+    /// Print JSON instead of text.
+    #[command(flatten)]
+    pub json: JsonArg,
     /// Report files, or directories of *.json report files.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,

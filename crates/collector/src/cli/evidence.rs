@@ -47,7 +47,10 @@ pub fn run_verify(args: &VerifyArgs) -> Result<ExitCode> {
         value["intact"] = report.is_intact().into();
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print!("{}", verify_text(&args.file, &report));
+        print!(
+            "{}",
+            selfcheck_documents::terminal::escape_lines(&verify_text(&args.file, &report))
+        );
     }
     Ok(if report.is_intact() {
         ExitCode::SUCCESS

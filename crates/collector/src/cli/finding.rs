@@ -2,10 +2,12 @@
 //! findings, each appended to the hash-chained history.
 
 use super::args::{FindingCommand, GlobalArgs, HistoryCommand};
+use super::say;
 use crate::app;
 use crate::app::findings::Targets;
 use anyhow::{Result, bail};
 use selfcheck_catalog::Lang;
+use selfcheck_documents::terminal::escape_lines;
 use selfcheck_ledger::engine::Action;
 use selfcheck_ledger::ledger::risk_label;
 use std::process::ExitCode;
@@ -36,9 +38,9 @@ pub fn run_finding(global: &GlobalArgs, cmd: FindingCommand) -> Result<ExitCode>
                 println!("{}", serde_json::to_string_pretty(&v)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("{} {}", entry.finding_no, entry.fingerprint);
-            println!("  asset:   {}", entry.asset_key);
-            println!("  check:   {} {}", entry.check_id, entry.subject);
+            say(&format!("{} {}", entry.finding_no, entry.fingerprint));
+            say(&format!("  asset:   {}", entry.asset_key));
+            say(&format!("  check:   {} {}", entry.check_id, entry.subject));
             match &state {
                 Some(s) => {
                     let status = if lang == Lang::Zh {
@@ -46,21 +48,21 @@ pub fn run_finding(global: &GlobalArgs, cmd: FindingCommand) -> Result<ExitCode>
                     } else {
                         s.status.en()
                     };
-                    println!(
+                    say(&format!(
                         "  status:  {status}{}  risk {}  deadline {}",
                         if s.overdue { " (overdue)" } else { "" },
                         risk_label(s.risk, lang),
                         s.deadline.map_or_else(|| "—".into(), |d| d.to_string())
-                    );
-                    println!(
+                    ));
+                    say(&format!(
                         "  seen:    first {}, last {} (report {}), occurrences {}",
                         s.first_seen, s.last_seen, s.last_report, s.occurrences
-                    );
+                    ));
                     if let Some((report, day)) = &s.closed_by {
-                        println!("  closed:  {day} by re-check report {report}");
+                        say(&format!("  closed:  {day} by re-check report {report}"));
                     }
                 }
-                None => println!("  status:  closed before this month"),
+                None => say("  status:  closed before this month"),
             }
             for a in &actions {
                 println!(
@@ -99,18 +101,21 @@ pub fn run_finding(global: &GlobalArgs, cmd: FindingCommand) -> Result<ExitCode>
                 },
             };
             let outcome = app::findings::set(&dir, &config, targets, &action, |change| {
-                println!(
+                say(&format!(
                     "{}: {} -> {} (history entry {})",
                     change.entry.finding_no, change.from, change.to, change.seq
-                );
+                ));
             })?;
             for s in &outcome.skipped {
-                eprintln!("skipped {s}");
+                eprintln!("skipped {}", escape_lines(&s.to_string()));
             }
             if outcome.changed == 0 {
                 bail!("no finding was changed");
             }
-            println!("{} finding(s) set to {}", outcome.changed, action.status);
+            say(&format!(
+                "{} finding(s) set to {}",
+                outcome.changed, action.status
+            ));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -125,16 +130,19 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
             if json.json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else if v.is_intact() {
-                println!("history intact: {} entries, head {}", v.entries, v.head);
+                say(&format!(
+                    "history intact: {} entries, head {}",
+                    v.entries, v.head
+                ));
             } else {
                 for p in &v.problems {
-                    println!("{p}");
+                    say(p);
                 }
-                println!(
+                say(&format!(
                     "history BROKEN: {} problem(s) in {} entries",
                     v.problems.len(),
                     v.entries
-                );
+                ));
             }
             Ok(if v.is_intact() {
                 ExitCode::SUCCESS
@@ -148,7 +156,7 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else {
                 for e in &entries {
-                    println!(
+                    say(&format!(
                         "{:>6} {} {:<20} {:<16} {} {}",
                         e.seq,
                         e.at,
@@ -156,7 +164,7 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
                         e.actor,
                         e.fingerprint.as_deref().unwrap_or("-"),
                         e.digest
-                    );
+                    ));
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -2,11 +2,13 @@
 //! month's ledger and its documents, list what is stored.
 
 use super::args::{GlobalArgs, ImportArgs, LedgerArgs, ListFormat, ReportsArgs};
+use super::say;
 use crate::app;
 use anyhow::{Context, Result};
 use selfcheck_catalog::Lang;
 use selfcheck_documents::present::{self, Format};
 use selfcheck_documents::sheets::{self, LedgerLayout};
+use selfcheck_documents::terminal::escape_lines;
 use selfcheck_documents::{Documents, csv, html, xlsx};
 use selfcheck_ledger::import::ImportOptions;
 use selfcheck_ledger::ledger::Ledger;
@@ -15,17 +17,23 @@ use selfcheck_report::Period;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Run `import`: one line per file, then a summary; exit 1 when any file was refused.
+/// Run `import`: one line per file, then a summary (or the same as JSON);
+/// exit 1 when any file was refused or not stored.
 pub fn run_import(global: &GlobalArgs, args: &ImportArgs) -> Result<ExitCode> {
     let catalog = global.catalog()?;
     let options = ImportOptions {
-        accept_new_key: args.accept_new_key,
+        accept_new_key: args.accept_new_key.clone(),
+        accept_clock_skew: args.accept_clock_skew.clone(),
     };
     let results = app::import(&global.data_dir()?, &catalog, &args.paths, options)?;
-    for (path, outcome) in &results {
-        println!("{}", present::import_line(path, outcome));
+    if args.json.json {
+        print!("{}", present::import_json(&results));
+    } else {
+        for (path, outcome) in &results {
+            say(&present::import_line(path, outcome));
+        }
+        say(&present::import_summary(&results));
     }
-    println!("{}", present::import_summary(&results));
     Ok(if results.iter().any(|(_, o)| o.is_refused()) {
         ExitCode::from(1)
     } else {
@@ -108,6 +116,8 @@ pub fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
                 .with_context(|| format!("cannot write the ledger to {}", path.display()))?;
             written_line(&ledger, std::slice::from_ref(path));
         }
+        // The table for the terminal; csv keeps the data exact.
+        None if format == Format::Table => print!("{}", escape_lines(&text)),
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
@@ -179,7 +189,10 @@ fn write_sheet_csvs(
 pub fn run_reports(global: &GlobalArgs, args: &ReportsArgs) -> Result<ExitCode> {
     let reports = app::reports(&global.data_dir()?, args.month.month)?;
     match args.format.format {
-        ListFormat::Table => print!("{}", present::reports_table(&reports, args.lang.lang)),
+        ListFormat::Table => print!(
+            "{}",
+            escape_lines(&present::reports_table(&reports, args.lang.lang))
+        ),
         ListFormat::Json => print!("{}", present::reports_json(&reports)),
     }
     Ok(ExitCode::SUCCESS)

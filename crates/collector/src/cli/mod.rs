@@ -49,12 +49,22 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
     finish(run(CollectorCli::parse_from(args)))
 }
 
-/// Print an error with its whole chain of causes as `error: ...`; exit status 2.
+/// Print a line of text for people on standard output, its control
+/// characters escaped ([`selfcheck_documents::terminal::escape_lines`]).
+pub(crate) fn say(text: &str) {
+    println!("{}", selfcheck_documents::terminal::escape_lines(text));
+}
+
+/// Print an error with its whole chain of causes as `error: ...` (control
+/// characters escaped: errors quote report text); exit status 2.
 pub fn finish(result: Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "error: {}",
+                selfcheck_documents::terminal::escape_lines(&format!("{e:#}"))
+            );
             ExitCode::from(2)
         }
     }

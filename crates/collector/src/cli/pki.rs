@@ -118,7 +118,12 @@ pub fn run_certs(global: &GlobalArgs, command: CertsCommand) -> Result<ExitCode>
     let now = chrono::Utc::now();
     match args.format.format {
         ListFormat::Json => print!("{}", selfcheck_documents::certs::certs_json(&certs, now)),
-        ListFormat::Table => print!("{}", selfcheck_documents::certs::certs_table(&certs, now)),
+        ListFormat::Table => print!(
+            "{}",
+            selfcheck_documents::terminal::escape_lines(&selfcheck_documents::certs::certs_table(
+                &certs, now
+            ))
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }

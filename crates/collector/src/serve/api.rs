@@ -261,7 +261,10 @@ fn is_length_limit(e: &axum::Error) -> bool {
 fn refusal(error: &ImportError, report_id: Option<String>) -> Response {
     let code = match error {
         ImportError::UnknownCheck { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        ImportError::Conflict { .. } | ImportError::KeyChanged { .. } => StatusCode::CONFLICT,
+        ImportError::Conflict { .. }
+        | ImportError::KeyChanged { .. }
+        | ImportError::DuplicateMachineId { .. } => StatusCode::CONFLICT,
+        ImportError::ClockSkew { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         ImportError::Report(selfcheck_report::ReportError::TooLarge { .. }) => {
             StatusCode::PAYLOAD_TOO_LARGE
         }

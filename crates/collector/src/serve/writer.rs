@@ -5,7 +5,7 @@
 //! report is confirmed to an agent only once it is durably stored; a crash
 //! before the commit loses only reports nobody was told were stored.
 
-use selfcheck_ledger::import::{ImportError, ImportOptions, ImportOutcome, store_verified};
+use selfcheck_ledger::import::{BatchWriter, ImportOptions, ImportOutcome};
 use selfcheck_ledger::store::Store;
 use selfcheck_report::VerifiedReport;
 use tokio::sync::{mpsc, oneshot};
@@ -51,26 +51,21 @@ pub fn start(
 
 fn write_group(store: &mut Store, jobs: Vec<WriteJob>) {
     let options = ImportOptions::default();
-    let begun = store.begin_batch();
-    let mut outcomes: Vec<ImportOutcome> = jobs
+    let mut batch = BatchWriter::begin(store);
+    for job in &jobs {
+        batch.write(Ok((&job.bytes, &job.verified)), &job.source, &options);
+    }
+    let outcomes = batch.finish();
+    let not_stored = outcomes
         .iter()
-        .map(|job| match &begun {
-            Err(e) => ImportOutcome::Refused {
-                error: ImportError::Batch(e.to_string()),
-            },
-            Ok(()) => store_verified(store, &job.verified, &job.bytes, &job.source, options)
-                .unwrap_or_else(|error| ImportOutcome::Refused { error }),
-        })
-        .collect();
-    if let Err(e) = store.commit_batch() {
-        tracing::error!(error = %e, reports = jobs.len(), "cannot commit uploaded reports");
-        for outcome in &mut outcomes {
-            if matches!(outcome, ImportOutcome::Stored { .. }) {
-                *outcome = ImportOutcome::Refused {
-                    error: ImportError::Batch(e.to_string()),
-                };
-            }
-        }
+        .filter(|o| matches!(o, ImportOutcome::Refused { error } if !error.is_about_the_file()))
+        .count();
+    if not_stored > 0 {
+        tracing::error!(
+            not_stored,
+            reports = jobs.len(),
+            "cannot store uploaded reports"
+        );
     }
     for (job, outcome) in jobs.into_iter().zip(outcomes) {
         // The sender gave up (connection closed): the outcome stands anyway.

@@ -87,6 +87,21 @@ pub struct StoredReport {
     pub findings: usize,
     /// The protection level whose baseline profile the agent applied.
     pub baseline_level: Option<ProtectionLevel>,
+    /// Set when the audit time failed the import's clock checks and the
+    /// person accepted the report anyway: what was wrong.
+    pub clock_skew: Option<String>,
+}
+
+impl StoredReport {
+    /// When the ledger counts this report: when it finished, or, for a
+    /// report whose clock was not trusted ([`StoredReport::clock_skew`]),
+    /// when the collector imported it.
+    pub fn counted_at(&self) -> DateTime<FixedOffset> {
+        match self.clock_skew {
+            Some(_) => self.imported_at,
+            None => self.finished_at,
+        }
+    }
 }
 
 /// What the store knows of one report, as the engine needs it.
@@ -144,6 +159,11 @@ pub struct LedgerInput {
     pub reports: Vec<ReportFacts>,
     /// Ledger numbers (问题编号), by fingerprint.
     pub registry: BTreeMap<Fingerprint, FindingNo>,
+    /// The first sighting of each registered fingerprint, as registered when
+    /// a report first showed it: no report makes a finding seen earlier than
+    /// this (a report imported later, or with a wrong clock, cannot move a
+    /// first-seen date or a deadline back).
+    pub first_seen: BTreeMap<Fingerprint, DateTime<FixedOffset>>,
     /// People's status changes per finding, in history order.
     pub actions: BTreeMap<Fingerprint, Vec<Action>>,
     /// The asset registry (empty when none was imported).

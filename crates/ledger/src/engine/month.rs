@@ -267,7 +267,7 @@ fn expected_assets<'a>(
             let first = reports
                 .iter()
                 .filter(|r| r.meta.period == p)
-                .min_by_key(|r| r.meta.finished_at)
+                .min_by_key(|r| r.meta.counted_at())
                 .copied();
             months.push((p, first));
             if p >= period {
@@ -306,8 +306,8 @@ fn group_reports(input: &LedgerInput, period: Period) -> BTreeMap<&str, Vec<&Rep
     }
     for reports in by_asset.values_mut() {
         reports.sort_by(|a, b| {
-            (a.meta.finished_at, a.meta.imported_at, &a.meta.report_id).cmp(&(
-                b.meta.finished_at,
+            (a.meta.counted_at(), a.meta.imported_at, &a.meta.report_id).cmp(&(
+                b.meta.counted_at(),
                 b.meta.imported_at,
                 &b.meta.report_id,
             ))
@@ -366,14 +366,21 @@ pub fn build(
             let mut observations = Vec::new();
             let mut latest_sighting: Option<(&ReportFacts, usize)> = None;
             let mut seen_this_month = false;
+            // No sighting counts before the registered first one.
+            let first_seen = input.first_seen.get(fp);
             for r in reports {
                 let hit = r.findings.binary_search_by(|f| f.fingerprint.cmp(fp)).ok();
                 if let Some(i) = hit {
                     latest_sighting = Some((r, i));
                     seen_this_month |= r.meta.period == period;
                 }
+                let at = r.meta.counted_at();
+                let at = match first_seen {
+                    Some(first) if hit.is_some() && at < *first => *first,
+                    _ => at,
+                };
                 observations.push(Observation {
-                    at: r.meta.finished_at,
+                    at,
                     report_id: r.meta.report_id.clone(),
                     present: hit.map(|i| r.findings[i].risk),
                     check_ran: r.ran(check),
@@ -433,7 +440,7 @@ pub fn build(
             .iter()
             .map(|(p, first)| match first {
                 Some(r) => Observation {
-                    at: r.meta.finished_at,
+                    at: r.meta.counted_at(),
                     report_id: r.meta.report_id.clone(),
                     present: None,
                     check_ran: true,

@@ -115,16 +115,22 @@ impl Store {
         }
 
         let mut stmt = tx
-            .prepare("SELECT fingerprint, finding_no FROM finding_registry")
+            .prepare("SELECT fingerprint, finding_no, first_seen_at FROM finding_registry")
             .map_err(|e| self.err(e))?;
-        let registry = stmt
+        let mut registry = BTreeMap::new();
+        let mut first_seen = BTreeMap::new();
+        let rows = stmt
             .query_map([], |r| {
                 let fp: Fingerprint = parsed(r, 0)?;
                 let no: String = r.get(1)?;
-                Ok((fp, FindingNo::from_stored(no)))
+                Ok((fp, FindingNo::from_stored(no), parsed_time(r, 2)?))
             })
-            .and_then(|rows| rows.collect::<rusqlite::Result<BTreeMap<_, _>>>())
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(|e| self.err(e))?;
+        for (fp, no, first) in rows {
+            first_seen.insert(fp.clone(), first);
+            registry.insert(fp, no);
+        }
         drop(stmt);
         let actions = self.actions_in(&tx)?;
         let asset_since = self.asset_since_in(&tx)?;
@@ -133,6 +139,7 @@ impl Store {
         Ok(LedgerInput {
             reports,
             registry,
+            first_seen,
             actions,
             assets,
             asset_since,

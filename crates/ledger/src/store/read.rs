@@ -266,7 +266,7 @@ pub(super) const REPORT_SELECT: &str = "SELECT r.report_id, r.asset_key, r.hostn
     (SELECT COUNT(*) FROM check_runs c WHERE c.report_id = r.report_id AND c.status = 'could_not_run'),
     (SELECT COUNT(*) FROM findings f WHERE f.report_id = r.report_id),
     (SELECT COUNT(*) FROM check_runs c WHERE c.report_id = r.report_id AND c.status = 'not_applicable'),
-    r.baseline_level
+    r.baseline_level, r.clock_skew
     FROM reports r";
 
 pub(super) fn read_stored_report(r: &Row<'_>) -> rusqlite::Result<StoredReport> {
@@ -295,6 +295,7 @@ pub(super) fn read_stored_report(r: &Row<'_>) -> rusqlite::Result<StoredReport> 
             .get::<_, Option<i64>>(19)?
             .map(|n| ProtectionLevel::try_from(n).map_err(|e| conversion(19, e)))
             .transpose()?,
+        clock_skew: r.get(20)?,
     })
 }
 

@@ -159,3 +159,10 @@ DROP TABLE check_runs;
 ALTER TABLE check_runs_v4 RENAME TO check_runs;
 ALTER TABLE reports ADD COLUMN baseline_level INTEGER; -- 2 or 3; NULL in reports without it
 "#;
+
+/// Version 5: a report stored although its audit time failed the import's
+/// clock checks (the person accepted it) records what was wrong; the ledger
+/// counts such a report at its import time.
+pub(super) const SCHEMA_V5: &str = r#"
+ALTER TABLE reports ADD COLUMN clock_skew TEXT; -- NULL: the audit time passed the checks
+"#;

@@ -17,18 +17,21 @@ use std::time::Duration;
 pub use crate::engine::{FindingNo, StoredReport};
 
 pub use certs::{CertRecord, NewCert, RevokeTarget};
+pub use integrity::{StoreAudit, StoreCheck, StoreProblem, StoreProblemKind};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "collector.sqlite3";
 
 /// The schema version this collector writes (`PRAGMA user_version`).
-pub const STORE_SCHEMA_VERSION: i32 = 4;
+pub const STORE_SCHEMA_VERSION: i32 = 5;
 
 mod assets;
 mod certs;
 mod history;
+mod integrity;
 mod ledger_input;
 mod read;
+mod rows;
 mod schema;
 mod write;
 
@@ -69,6 +72,15 @@ pub enum StoreError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// The history refused an entry (dated before its head, or unsealed);
+    /// nothing was written.
+    #[error("collector store {path}: {refusal}")]
+    History {
+        /// The database path.
+        path: PathBuf,
+        /// Why.
+        refusal: crate::history::HistoryRefusal,
+    },
     /// Stored data cannot be read back as it was written.
     #[error("collector store {path} is damaged: {problem}; restore it from a backup")]
     Damaged {
@@ -77,6 +89,25 @@ pub enum StoreError {
         /// What is wrong.
         problem: String,
     },
+}
+
+impl StoreError {
+    /// A SQLite error of the store at `path`; a history refusal carried
+    /// through SQLite comes out as [`StoreError::History`].
+    pub(crate) fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
+        if let rusqlite::Error::ToSqlConversionFailure(inner) = &source
+            && let Some(refusal) = inner.downcast_ref::<crate::history::HistoryRefusal>()
+        {
+            return StoreError::History {
+                path: path.to_path_buf(),
+                refusal: refusal.clone(),
+            };
+        }
+        StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
 }
 
 /// What is written for one report: the verified report and where it came from.
@@ -164,14 +195,28 @@ pub(crate) fn schema_for_tests() -> String {
 }
 
 /// The collector's store. Opening it creates or migrates the schema.
-#[derive(Debug)]
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The collector key that seals history entries ([`Store::attach_sealer`]).
+    sealer: Option<Box<dyn crate::history::HistorySealer>>,
     /// A batch transaction is open ([`Store::begin_batch`]).
     batch_open: bool,
     /// How many times [`Store::ledger_input`] read the month's facts.
     ledger_input_reads: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("batch_open", &self.batch_open)
+            .field(
+                "sealer",
+                &self.sealer.as_ref().map(|s| s.key_fingerprint()),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -199,6 +244,7 @@ impl Store {
         let mut store = Store {
             conn,
             path,
+            sealer: None,
             batch_open: false,
             ledger_input_reads: std::sync::atomic::AtomicU64::new(0),
         };
@@ -218,10 +264,7 @@ impl Store {
 
     fn migrate(&mut self) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sql = |source| StoreError::sqlite(&path, source);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -241,6 +284,7 @@ impl Store {
             schema::SCHEMA_V2,
             schema::SCHEMA_V3,
             schema::SCHEMA_V4,
+            schema::SCHEMA_V5,
         ];
         for (i, step) in steps.iter().enumerate() {
             if version <= i as i32 {
@@ -268,6 +312,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            sealer: None,
             batch_open: false,
             ledger_input_reads: std::sync::atomic::AtomicU64::new(0),
         })
@@ -295,19 +340,19 @@ impl Store {
     }
 
     /// A write transaction that waits for other writers.
-    pub(crate) fn write_tx(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
-        let path = self.path.clone();
-        self.conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|source| StoreError::Sqlite { path, source })
+    pub(crate) fn write_tx(&self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|source| self.err(source))
     }
 
     /// Wrap a SQLite error with the store's path.
     pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        StoreError::sqlite(&self.path, source)
+    }
+
+    /// The sealer entries are sealed with, if one is attached.
+    pub(crate) fn sealer(&self) -> Option<&dyn crate::history::HistorySealer> {
+        self.sealer.as_deref()
     }
 
     /// The database file.
@@ -328,14 +373,15 @@ impl Store {
         accept_new_key: bool,
     ) -> Result<InsertOutcome, StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite { path, source };
+        let sql = |source| StoreError::sqlite(&path, source);
+        let sealer = self.sealer.as_deref();
         if self.batch_open {
             // Inside a batch: a savepoint per report, so a refused report
             // leaves nothing behind while the others stay in the batch.
             self.conn
                 .execute_batch("SAVEPOINT report")
                 .map_err(sql.clone())?;
-            let outcome = write::insert_in(&self.conn, new, accept_new_key);
+            let outcome = write::insert_in(&self.conn, new, accept_new_key, sealer);
             let end = match outcome {
                 Ok(InsertOutcome::Stored { .. }) => "RELEASE report",
                 _ => "ROLLBACK TO report; RELEASE report",
@@ -347,7 +393,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql.clone())?;
-        let outcome = write::insert_in(&tx, new, accept_new_key);
+        let outcome = write::insert_in(&tx, new, accept_new_key, sealer);
         match outcome {
             Ok(outcome @ InsertOutcome::Stored { .. }) => {
                 tx.commit().map_err(sql)?;
@@ -428,7 +474,7 @@ mod tests {
         let store = Store::open(&dir).unwrap();
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
-        assert!(store.dump().unwrap().starts_with("user_version 4\n"));
+        assert!(store.dump().unwrap().starts_with("user_version 5\n"));
         drop(store);
         // Opening again keeps the schema (no second migration).
         let again = Store::open(&dir).unwrap();
@@ -449,7 +495,7 @@ mod tests {
         drop(conn);
         let store = Store::open(tmp.path()).unwrap();
         let dump = store.dump().unwrap();
-        assert!(dump.starts_with("user_version 4\n"), "{dump}");
+        assert!(dump.starts_with("user_version 5\n"), "{dump}");
         assert!(dump.contains("CREATE TABLE history"), "{dump}");
         assert!(dump.contains("CREATE TABLE certificates"), "{dump}");
         assert!(dump.contains("CREATE TABLE assets"), "{dump}");
@@ -493,7 +539,7 @@ mod tests {
         conn.pragma_update(None, "user_version", 3).unwrap();
         drop(conn);
         let store = Store::open(tmp.path()).unwrap();
-        assert!(store.dump().unwrap().starts_with("user_version 4\n"));
+        assert!(store.dump().unwrap().starts_with("user_version 5\n"));
         let runs: Vec<(String, String, Option<String>)> = store
             .conn
             .prepare("SELECT check_id, status, reason FROM check_runs")

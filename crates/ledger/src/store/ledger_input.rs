@@ -251,10 +251,7 @@ impl Store {
     /// status changes). The caller has checked it against the current status.
     pub fn record_action(&mut self, fp: &Fingerprint, action: &Action) -> Result<i64, StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sql = |source| StoreError::sqlite(&path, source);
         let body = serde_json::to_value(action).map_err(|e| sql(conversion(0, e)))?;
         let tx = self.write_tx()?;
         let entry = super::history::append(
@@ -266,6 +263,7 @@ impl Store {
                 body,
             },
             action.at,
+            self.sealer(),
         )
         .map_err(sql)?;
         tx.commit().map_err(sql)?;

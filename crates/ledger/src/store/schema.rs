@@ -159,3 +159,10 @@ DROP TABLE check_runs;
 ALTER TABLE check_runs_v4 RENAME TO check_runs;
 ALTER TABLE reports ADD COLUMN baseline_level INTEGER; -- 2 or 3; NULL in reports without it
 "#;
+
+/// Version 5: each history entry carries the collector key's seal of its
+/// digest (NULL in entries written before sealing, until the store is bound;
+/// see [`crate::history`]).
+pub(super) const SCHEMA_V5: &str = r#"
+ALTER TABLE history ADD COLUMN seal TEXT; -- Ed25519 over selfcheck-history-seal-v1, NUL, digest; hex
+"#;

@@ -79,7 +79,7 @@ pub fn set(
     action: &Action,
     mut on_change: impl FnMut(&Change),
 ) -> Result<SetOutcome> {
-    let mut store = Store::open_existing(dir)?;
+    let mut store = super::store::open_sealed(dir)?;
     let entries: Vec<RegistryEntry> = match targets {
         Targets::One(id) => vec![one_finding(&store, id)?],
         Targets::Matching { asset, check } => {
@@ -122,10 +122,14 @@ pub fn set(
     Ok(outcome)
 }
 
-/// Check the history's hash chain.
+/// Check the history's hash chain, and every entry's seal with the
+/// collector key when the data directory holds one.
 pub fn verify_history(dir: &Path) -> Result<Verification> {
     let store = Store::open_existing(dir)?;
-    Ok(store.verify_history()?)
+    Ok(match super::store::collector_public_key(dir)? {
+        Some(public) => store.verify_history_sealed(&public)?,
+        None => store.verify_history()?,
+    })
 }
 
 /// The history's entries, all or those of one finding (number or fingerprint).

@@ -38,6 +38,38 @@ impl Store {
         Ok(v)
     }
 
+    /// Record that an evidence package of `period` was signed carrying the
+    /// history head `head_seq`/`head` (an [`kind::EVIDENCE_SIGNED`] entry):
+    /// the next month's package starts its history run at that head.
+    pub fn record_evidence_signed(
+        &mut self,
+        period: selfcheck_report::Period,
+        head_seq: u64,
+        head: &str,
+        key_fingerprint: &str,
+        at: DateTime<FixedOffset>,
+    ) -> Result<HistoryEntry, StoreError> {
+        let tx = self.write_tx()?;
+        let entry = append(
+            &tx,
+            &NewEntry {
+                actor: "selfcheck-collector",
+                kind: kind::EVIDENCE_SIGNED,
+                fingerprint: None,
+                body: json!({
+                    "period": period.to_string(),
+                    "head_seq": head_seq,
+                    "head": head,
+                    "key_fingerprint": key_fingerprint,
+                }),
+            },
+            at,
+            self.sealer(),
+        )
+        .and_then(|entry| tx.commit().map(|()| entry));
+        entry.map_err(|e| self.err(e))
+    }
+
     /// Seal every entry this store appends from now on with `sealer` (the
     /// collector's key). A store made before sealing is bound first, in one
     /// transaction: each existing entry sealed, and a

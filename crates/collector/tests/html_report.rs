@@ -17,7 +17,6 @@ use selfcheck_collector::documents::{Documents, TrendPoint};
 use selfcheck_collector::engine::{
     Action, NOT_INSPECTED_CHECK, Rules, Status, build, not_inspected_findings,
 };
-use selfcheck_collector::import::{ImportOptions, ImportOutcome, import_bytes};
 use selfcheck_collector::ledger::Ledger;
 use selfcheck_collector::store::Store;
 use selfcheck_report::{Period, Severity};

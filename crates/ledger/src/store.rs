@@ -380,19 +380,19 @@ impl Store {
             // leaves nothing behind while the others stay in the batch.
             self.conn
                 .execute_batch("SAVEPOINT report")
-                .map_err(sql.clone())?;
+                .map_err(sql)?;
             let outcome = write::insert_in(&self.conn, new, accept_new_key, sealer);
             let end = match outcome {
                 Ok(InsertOutcome::Stored { .. }) => "RELEASE report",
                 _ => "ROLLBACK TO report; RELEASE report",
             };
-            self.conn.execute_batch(end).map_err(sql.clone())?;
+            self.conn.execute_batch(end).map_err(sql)?;
             return outcome.map_err(sql);
         }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql.clone())?;
+            .map_err(sql)?;
         let outcome = write::insert_in(&tx, new, accept_new_key, sealer);
         match outcome {
             Ok(outcome @ InsertOutcome::Stored { .. }) => {

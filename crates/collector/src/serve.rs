@@ -90,10 +90,8 @@ impl Server {
         options: ServeOptions,
     ) -> Result<Server> {
         let authority = Authority::open(data_dir)?;
-        let store = crate::app::store::seal_with_collector_key(
-            Store::open_existing(data_dir)?,
-            data_dir,
-        )?;
+        let store =
+            crate::app::store::seal_with_collector_key(Store::open_existing(data_dir)?, data_dir)?;
         let db_path = store.path().to_path_buf();
         let revoked = RevokedSerials::load(&store)?;
         let config = tls::server_config(&authority, revoked.clone())

@@ -101,7 +101,10 @@ fn evidence_package_holds_the_documents_and_verifies_offline() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("intact: signed by the expected collector key"), "{text}");
+    assert!(
+        text.contains("intact: signed by the expected collector key"),
+        "{text}"
+    );
 
     // One changed byte in the ledger csv: named, exit status 1.
     let tampered = elsewhere.path().join("tampered.zip");

@@ -211,10 +211,7 @@ impl std::fmt::Debug for Store {
         f.debug_struct("Store")
             .field("path", &self.path)
             .field("batch_open", &self.batch_open)
-            .field(
-                "sealer",
-                &self.sealer.as_ref().map(|s| s.key_fingerprint()),
-            )
+            .field("sealer", &self.sealer.as_ref().map(|s| s.key_fingerprint()))
             .finish_non_exhaustive()
     }
 }
@@ -378,9 +375,7 @@ impl Store {
         if self.batch_open {
             // Inside a batch: a savepoint per report, so a refused report
             // leaves nothing behind while the others stay in the batch.
-            self.conn
-                .execute_batch("SAVEPOINT report")
-                .map_err(sql)?;
+            self.conn.execute_batch("SAVEPOINT report").map_err(sql)?;
             let outcome = write::insert_in(&self.conn, new, accept_new_key, sealer);
             let end = match outcome {
                 Ok(InsertOutcome::Stored { .. }) => "RELEASE report",

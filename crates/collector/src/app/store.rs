@@ -62,7 +62,9 @@ pub fn parse_head(value: &str) -> Result<(u64, String)> {
         .with_context(|| format!("--expect-head {value:?}: {seq:?} is not an entry number"))?;
     let hex_part = digest.strip_prefix("sm3:").unwrap_or_default();
     if hex_part.len() != 64 || !hex_part.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("--expect-head {value:?}: {digest:?} is not a history digest (sm3: and 64 hex digits)");
+        bail!(
+            "--expect-head {value:?}: {digest:?} is not a history digest (sm3: and 64 hex digits)"
+        );
     }
     Ok((seq, digest.to_ascii_lowercase()))
 }

@@ -271,7 +271,10 @@ pub fn import_when_finished(store: &mut selfcheck_collector::store::Store, sampl
         )
         .unwrap();
     assert!(
-        matches!(outcome, selfcheck_collector::store::InsertOutcome::Stored { .. }),
+        matches!(
+            outcome,
+            selfcheck_collector::store::InsertOutcome::Stored { .. }
+        ),
         "{outcome:?}"
     );
 }

@@ -125,11 +125,10 @@ fn bind_unsealed(
         return Ok(None);
     }
     if sealed > 0 {
-        let seq: i64 = tx.query_row(
-            "SELECT MIN(seq) FROM history WHERE seal IS NULL",
-            [],
-            |r| r.get(0),
-        )?;
+        let seq: i64 =
+            tx.query_row("SELECT MIN(seq) FROM history WHERE seal IS NULL", [], |r| {
+                r.get(0)
+            })?;
         return Err(refused(HistoryRefusal::Unsealed { seq }));
     }
     let chain = verify(tx)?;

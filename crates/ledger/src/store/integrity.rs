@@ -170,9 +170,8 @@ fn audit(store: &Store, check: &StoreCheck) -> Result<StoreAudit, StoreError> {
     for row in &reports {
         let id = row.report_id.as_str();
         let stored = stored_rows(conn, id).map_err(sql)?;
-        audit.rows_compared += (stored.check_runs.len()
-            + stored.findings.len()
-            + stored.suppressed.len()) as u64;
+        audit.rows_compared +=
+            (stored.check_runs.len() + stored.findings.len() + stored.suppressed.len()) as u64;
         let raw = match store.raw_report(&id.parse().map_err(|e| sql(super::conversion(0, e)))?) {
             Ok(Some(raw)) => raw,
             Ok(None) => continue,
@@ -218,7 +217,11 @@ fn audit(store: &Store, check: &StoreCheck) -> Result<StoreAudit, StoreError> {
         audit.reports_verified += 1;
         let report = &verified.signed.report;
         let columns = [
-            ("report_id", report.report_id.as_str().to_string(), &row.report_id),
+            (
+                "report_id",
+                report.report_id.as_str().to_string(),
+                &row.report_id,
+            ),
             ("asset_key", report.host.asset_key(), &row.asset_key),
             ("hostname", report.host.hostname.clone(), &row.hostname),
             ("period", report.period.to_string(), &row.period),
@@ -227,8 +230,16 @@ fn audit(store: &Store, check: &StoreCheck) -> Result<StoreAudit, StoreError> {
                 verified.signed.signature.key_fingerprint.clone(),
                 &row.key_fingerprint,
             ),
-            ("started_at", report.started_at.to_rfc3339(), &row.started_at),
-            ("finished_at", report.finished_at.to_rfc3339(), &row.finished_at),
+            (
+                "started_at",
+                report.started_at.to_rfc3339(),
+                &row.started_at,
+            ),
+            (
+                "finished_at",
+                report.finished_at.to_rfc3339(),
+                &row.finished_at,
+            ),
         ];
         for (column, signed, stored) in columns {
             if &signed != stored {
@@ -258,7 +269,9 @@ fn audit(store: &Store, check: &StoreCheck) -> Result<StoreAudit, StoreError> {
         out.push(StoreProblemKind::History, "history", None, None, p.clone());
     }
     if let Some((seq, digest)) = &check.expect_head {
-        let at = entries.iter().find(|e| u64::try_from(e.seq).ok() == Some(*seq));
+        let at = entries
+            .iter()
+            .find(|e| u64::try_from(e.seq).ok() == Some(*seq));
         let message = match at {
             None => Some(format!(
                 "the history handed over before had {seq} entries with head {digest}; the store holds {} entries and no entry {seq}: entries were deleted",
@@ -386,7 +399,9 @@ fn compare_table<R: PartialEq + Debug>(
                 table,
                 Some(id),
                 Some(key),
-                format!("the signed report gives {d:?}, the table has no such row (it was deleted)"),
+                format!(
+                    "the signed report gives {d:?}, the table has no such row (it was deleted)"
+                ),
             ),
             (None, Some(s)) => out.push(
                 StoreProblemKind::RowExtra,
@@ -462,8 +477,8 @@ fn history_against_reports(
     reports: &[ReportRow],
     out: &mut Out,
 ) -> Result<(), StoreError> {
-    let imports = super::history::read(&store.conn, Some(kind::REPORT_IMPORTED))
-        .map_err(|e| store.err(e))?;
+    let imports =
+        super::history::read(&store.conn, Some(kind::REPORT_IMPORTED)).map_err(|e| store.err(e))?;
     let mut by_report: BTreeMap<String, Vec<&crate::history::HistoryEntry>> = BTreeMap::new();
     for entry in &imports {
         let id = entry

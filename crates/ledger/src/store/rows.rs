@@ -79,7 +79,12 @@ pub(crate) fn rows_of(report: &Report) -> ReportRows {
         check_runs: report
             .checks
             .iter()
-            .map(|run| (run.check_id.as_str().to_string(), check_run_row(&run.outcome)))
+            .map(|run| {
+                (
+                    run.check_id.as_str().to_string(),
+                    check_run_row(&run.outcome),
+                )
+            })
             .collect(),
         findings: report
             .findings

@@ -431,7 +431,10 @@ fn extends(entries: &[HistoryEntry], count: u64, expected: &ExpectedHead) -> Res
             "the history has {count} entries, the earlier package's had {seq} (head {digest}): entries were deleted after it was handed over"
         ));
     }
-    let Some(at) = entries.iter().find(|e| u64::try_from(e.seq).ok() == Some(seq)) else {
+    let Some(at) = entries
+        .iter()
+        .find(|e| u64::try_from(e.seq).ok() == Some(seq))
+    else {
         return Err(format!(
             "cannot show that this history extends the earlier head {digest} (entry {seq}): the package's run holds entries {:?}..{:?}; compare with the package made just before this one",
             entries.first().map(|e| e.seq),

@@ -456,4 +456,117 @@ mod tests {
             v.problems
         );
     }
+
+    fn entry_at<'a>(kind: &'a str, body: Value) -> NewEntry<'a> {
+        NewEntry {
+            actor: "张工",
+            kind,
+            fingerprint: None,
+            body,
+        }
+    }
+
+    fn time(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn entries_before_the_head_are_refused_but_imports_have_slack() {
+        let mut conn = db();
+        add(&mut conn, 1); // 2026-11-20T10:00:00+08:00
+        let tx = conn.transaction().unwrap();
+        let err = append(
+            &tx,
+            &entry_at(kind::STATUS_SET, json!({})),
+            time("2026-11-20T09:59:59+08:00"),
+            None,
+        )
+        .unwrap_err();
+        let rusqlite::Error::ToSqlConversionFailure(inner) = err else {
+            panic!("{err}")
+        };
+        let refusal = inner.downcast_ref::<HistoryRefusal>().unwrap();
+        assert!(matches!(
+            refusal,
+            HistoryRefusal::BeforeHead { head_seq: 1, .. }
+        ));
+        // A concurrent import stamped five minutes earlier is kept.
+        append(
+            &tx,
+            &entry_at(kind::REPORT_IMPORTED, json!({})),
+            time("2026-11-20T09:55:00+08:00"),
+            None,
+        )
+        .unwrap();
+        // The same instant as the head is not before it.
+        append(
+            &tx,
+            &entry_at(kind::STATUS_SET, json!({})),
+            time("2026-11-20T10:00:00+08:00"),
+            None,
+        )
+        .unwrap();
+        // Far before: refused for imports too.
+        assert!(
+            append(
+                &tx,
+                &entry_at(kind::REPORT_IMPORTED, json!({})),
+                time("2006-01-01T00:00:00+08:00"),
+                None,
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_broken_chain_made_before_sealing_is_not_bound() {
+        let mut conn = db();
+        add(&mut conn, 3);
+        conn.execute("UPDATE history SET actor = '李工' WHERE seq = 2", [])
+            .unwrap();
+        let key = selfcheck_report::AgentKey::from_secret_bytes([9; 32]);
+        let tx = conn.transaction().unwrap();
+        let err = bind_unsealed(&tx, &key, time("2026-11-21T00:00:00Z")).unwrap_err();
+        assert!(err.to_string().contains("chain is broken"), "{err}");
+        drop(tx);
+        let unsealed: i64 = conn
+            .query_row("SELECT COUNT(*) FROM history WHERE seal IS NULL", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(unsealed, 3, "nothing changed");
+    }
+
+    #[test]
+    fn bound_entries_verify_under_the_key_and_not_under_another() {
+        let mut conn = db();
+        add(&mut conn, 2);
+        let key = selfcheck_report::AgentKey::from_secret_bytes([9; 32]);
+        let tx = conn.transaction().unwrap();
+        let sealed = bind_unsealed(&tx, &key, time("2026-11-21T00:00:00Z"))
+            .unwrap()
+            .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(
+            (sealed.seq, sealed.kind.as_str()),
+            (3, kind::HISTORY_SEALED)
+        );
+        let entries = read(&conn, None).unwrap();
+        let (ok, problems) = verify_seals(&entries, &key.public_key_hex());
+        assert_eq!((ok, problems.len()), (3, 0), "{problems:?}");
+        let other = selfcheck_report::AgentKey::from_secret_bytes([8; 32]);
+        let (ok, problems) = verify_seals(&entries, &other.public_key_hex());
+        assert_eq!((ok, problems.len()), (0, 3));
+        // An unsealed writer is refused now.
+        let tx = conn.transaction().unwrap();
+        assert!(
+            append(
+                &tx,
+                &entry_at(kind::STATUS_SET, json!({})),
+                time("2026-11-22T00:00:00Z"),
+                None,
+            )
+            .is_err()
+        );
+    }
 }

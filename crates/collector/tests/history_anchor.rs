@@ -93,11 +93,14 @@ fn db(data: &Path) -> Connection {
     Connection::open(data.join("collector.sqlite3")).unwrap()
 }
 
+/// seq, at, actor, kind, fingerprint, body, prev of a history row.
+type StoredEntry = (i64, String, String, String, Option<String>, String, String);
+
 /// What an attacker without the key does after editing an entry: recompute
 /// every digest from that entry on with SM3 over the entry's canonical JSON
 /// (the documented, unkeyed rule), so the chain links again.
 fn recompute_digests(conn: &Connection, from_seq: i64) {
-    let rows: Vec<(i64, String, String, String, Option<String>, String, String)> = conn
+    let rows: Vec<StoredEntry> = conn
         .prepare(
             "SELECT seq, at, actor, kind, fingerprint, body, prev FROM history WHERE seq >= ?1 ORDER BY seq",
         )

@@ -234,6 +234,19 @@ pub fn verify(file: &Path, anchors: &Anchors<'_>) -> Result<VerifyReport> {
     verify_file(file, &options).with_context(|| format!("cannot read {}", file.display()))
 }
 
+/// The head (entries, digest) of the evidence package `previous`, once it
+/// verifies intact under its own key: what this store must still hold.
+pub fn head_of_package(previous: &Path) -> Result<(u64, String)> {
+    let report = verify_previous(previous)?;
+    match (report.history_count, report.history_head) {
+        (Some(count), Some(head)) => Ok((count, head)),
+        _ => bail!(
+            "{} names no history head; it cannot anchor this check",
+            previous.display()
+        ),
+    }
+}
+
 /// Check last month's package (`--previous`) on its own: it must be intact
 /// under its own key, or it anchors nothing.
 pub fn verify_previous(previous: &Path) -> Result<VerifyReport> {

@@ -69,19 +69,6 @@ pub fn parse_head(value: &str) -> Result<(u64, String)> {
     Ok((seq, digest.to_ascii_lowercase()))
 }
 
-/// The head (entries, digest) of the evidence package `previous`, once it
-/// verifies intact under its own key: what this store must still hold.
-pub fn head_of_package(previous: &Path) -> Result<(u64, String)> {
-    let report = super::evidence::verify_previous(previous)?;
-    match (report.history_count, report.history_head) {
-        (Some(count), Some(head)) => Ok((count, head)),
-        _ => bail!(
-            "{} names no history head; it cannot anchor this check",
-            previous.display()
-        ),
-    }
-}
-
 /// Check that the store in `dir` proves its ledger (see
 /// [`Store::verify_store`]): with the collector key's seals when a key
 /// exists, and the head handed over before when one is given.

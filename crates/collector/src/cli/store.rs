@@ -30,7 +30,7 @@ pub fn run_store(global: &GlobalArgs, cmd: StoreCommand) -> Result<ExitCode> {
 
 fn run_verify(dir: &std::path::Path, args: &StoreVerifyArgs) -> Result<ExitCode> {
     let head = match (&args.previous, &args.expect_head) {
-        (Some(previous), _) => Some(app::store::head_of_package(previous)?),
+        (Some(previous), _) => Some(app::evidence::head_of_package(previous)?),
         (None, Some(head)) => Some(app::store::parse_head(head)?),
         (None, None) => None,
     };

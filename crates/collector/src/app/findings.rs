@@ -128,7 +128,16 @@ pub fn verify_history(dir: &Path) -> Result<Verification> {
     let store = Store::open_existing(dir)?;
     Ok(match super::store::collector_public_key(dir)? {
         Some(public) => store.verify_history_sealed(&public)?,
-        None => store.verify_history()?,
+        None => {
+            let mut v = store.verify_history()?;
+            if let Some(sealed) = store.history(None)?.iter().find(|e| e.seal.is_some()) {
+                v.problems.push(format!(
+                    "entry {} and others are sealed, but the data directory holds no collector key to check the seals with; restore DATA/collector-key.pem from its backup",
+                    sealed.seq
+                ));
+            }
+            v
+        }
     })
 }
 

@@ -101,6 +101,8 @@ pub fn verify_text(file: &Path, report: &VerifyReport) -> String {
     };
     let sealed = if report.history_sealed {
         "sealed"
+    } else if report.history_entries == 0 {
+        "no history entries"
     } else {
         "not sealed (made before history sealing)"
     };

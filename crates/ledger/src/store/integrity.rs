@@ -259,6 +259,14 @@ fn audit(store: &Store, check: &StoreCheck) -> Result<StoreAudit, StoreError> {
     history_against_reports(store, &reports, &mut out)?;
 
     let entries = super::history::read(conn, None).map_err(sql)?;
+    if check.public_key_hex.is_none()
+        && let Some(sealed) = entries.iter().find(|e| e.seal.is_some())
+    {
+        audit.history.problems.push(format!(
+            "entry {} and others are sealed, but no collector key was given to check the seals: the key file is missing from the data directory; restore DATA/collector-key.pem from its backup",
+            sealed.seq
+        ));
+    }
     if let Some(public) = &check.public_key_hex {
         let (sealed, problems) = verify_seals(&entries, public);
         audit.history.sealed = sealed;

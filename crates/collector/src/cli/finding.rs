@@ -125,7 +125,14 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
             if json.json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else if v.is_intact() {
-                println!("history intact: {} entries, head {}", v.entries, v.head);
+                let seals = match &v.key_fingerprint {
+                    Some(key) => format!("{} sealed by collector key {key}", v.sealed),
+                    None => "seals not checked (no collector key)".to_string(),
+                };
+                println!(
+                    "history intact: {} entries, head {}, {seals}",
+                    v.entries, v.head
+                );
             } else {
                 for p in &v.problems {
                     println!("{p}");

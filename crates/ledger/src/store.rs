@@ -566,6 +566,51 @@ mod tests {
     }
 
     #[test]
+    fn a_version_4_store_keeps_its_history_unsealed_until_bound() {
+        let tmp = tempfile::tempdir().unwrap();
+        let conn = Connection::open(tmp.path().join(DB_FILE)).unwrap();
+        for step in [
+            schema::SCHEMA_V1,
+            schema::SCHEMA_V2,
+            schema::SCHEMA_V3,
+            schema::SCHEMA_V4,
+        ] {
+            conn.execute_batch(step).unwrap();
+        }
+        // An entry written by a version-4 collector: a digest, no seal.
+        let at = "2026-10-01T00:00:00.000000Z";
+        let body = serde_json::json!({"rows": 0});
+        let digest = crate::history::digest_of(
+            1,
+            at,
+            "张工",
+            "assets_imported",
+            None,
+            &body,
+            crate::history::GENESIS,
+        );
+        conn.execute(
+            "INSERT INTO history VALUES (1, ?1, '张工', 'assets_imported', NULL, ?2, ?3, ?4)",
+            rusqlite::params![at, body.to_string(), crate::history::GENESIS, digest],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        drop(conn);
+        let mut store = Store::open(tmp.path()).unwrap();
+        assert!(store.dump().unwrap().starts_with("user_version 5\n"));
+        assert!(store.verify_history().unwrap().is_intact());
+        let entries = store.history(None).unwrap();
+        assert_eq!((entries.len(), entries[0].seal.as_deref()), (1, None));
+        let key = selfcheck_report::AgentKey::from_secret_bytes([5; 32]);
+        let public = key.public_key_hex();
+        let bound = store.attach_sealer(Box::new(key)).unwrap().unwrap();
+        assert_eq!(bound.kind, crate::history::kind::HISTORY_SEALED);
+        let v = store.verify_history_sealed(&public).unwrap();
+        assert!(v.is_intact(), "{:?}", v.problems);
+        assert_eq!((v.entries, v.sealed), (2, 2));
+    }
+
+    #[test]
     fn a_store_from_a_newer_collector_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
         drop(Store::open(tmp.path()).unwrap());

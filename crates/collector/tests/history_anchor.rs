@@ -326,7 +326,17 @@ fn deleting_every_entry_is_named_and_the_previous_package_shows_it() {
     let (code, text) = evidence(&data, "2026-11", &november_zip);
     assert_eq!(code, 0, "{text}");
 
-    db(&data).execute("DELETE FROM history", []).unwrap();
+    // With the sqlite3 shell where it is installed, as someone at the
+    // collector's machine would; else the same statement through rusqlite.
+    let db_file = data.join("collector.sqlite3");
+    let by_shell = std::process::Command::new("sqlite3")
+        .arg(&db_file)
+        .arg("DELETE FROM history;")
+        .status()
+        .is_ok_and(|s| s.success());
+    if !by_shell {
+        db(&data).execute("DELETE FROM history", []).unwrap();
+    }
     // The chain alone: intact, 0 entries (what the campaign saw).
     let (code, text) = run(&data, &["history", "verify"]);
     assert_eq!(code, 0, "{text}");
@@ -797,5 +807,65 @@ fn openssl_checks_a_seal_the_way_the_office_can() {
         text.contains("Signature Verified Successfully"),
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_package_from_before_sealing_anchors_the_first_sealed_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // November as a collector before sealing left it: unsealed entries, and
+    // a package signed with the collector key but carrying no signed head.
+    let key = load_or_create_collector_key(&data).unwrap();
+    let november_zip = tmp.path().join("2026-11.zip");
+    {
+        let mut store = Store::open(&data).unwrap();
+        let catalog = selfcheck_catalog::Catalog::embedded().unwrap();
+        for s in [
+            Sample::new(WEB, "2026-11", 1),
+            Sample::new(DB, "2026-11", 2),
+        ] {
+            let outcome = selfcheck_collector::import_bytes(
+                &mut store,
+                &s.bytes(),
+                "old.json",
+                &catalog,
+                Default::default(),
+            );
+            assert!(!outcome.is_refused(), "{outcome:?}");
+        }
+        let bytes = build_package(
+            &store,
+            "2026-11".parse().unwrap(),
+            vec![],
+            &key,
+            chrono::Local::now().fixed_offset(),
+        )
+        .unwrap();
+        std::fs::write(&november_zip, bytes).unwrap();
+    }
+    let (code, text) = verify_zip(&["--expect-key", &key.fingerprint()], &november_zip);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("not sealed"), "{text}");
+
+    // December with this collector: the first import binds the history.
+    let usb = tmp.path().join("usb-12");
+    std::fs::create_dir_all(&usb).unwrap();
+    Sample::new(WEB, "2026-12", 3)
+        .finished("2026-12-05T10:00:02+08:00")
+        .write(&usb, "web-01.json");
+    let (code, text) = run(&data, &["import", usb.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    let december_zip = tmp.path().join("2026-12.zip");
+    let (code, text) = evidence(&data, "2026-12", &december_zip);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = verify_zip(
+        &["--previous", november_zip.to_str().unwrap()],
+        &december_zip,
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(", sealed;") && text.contains("extends the earlier head at entry 2"),
+        "{text}"
     );
 }

@@ -378,12 +378,21 @@ fn of_month(entry: &HistoryEntry, period: Period) -> bool {
 
 /// The run of the chain the package carries: from the first entry of the
 /// month, or from the head the last package of an earlier month carried when
-/// that is earlier (so the office can check that this run extends it), to
-/// the head. Entries of other months in between are included so the links
+/// that is earlier (so the office can check that this run extends it; with
+/// no package recorded yet, from the previous month's first entry), to the
+/// head. Entries of other months in between are included so the links
 /// can be checked; a month without entries still carries the head entry.
 fn month_run(all: &[HistoryEntry], period: Period) -> &[HistoryEntry] {
     let first = all.iter().position(|e| of_month(e, period));
-    let start = [first, previous_head(all, period)]
+    // Before any package was recorded (a store from before sealing), the
+    // previous month's entries are carried instead, so the head of a package
+    // made then is in the run too.
+    let anchor = previous_head(all, period).or_else(|| {
+        all.iter()
+            .position(|e| of_month(e, period.previous()))
+            .filter(|_| first.is_some())
+    });
+    let start = [first, anchor]
         .into_iter()
         .flatten()
         .min()

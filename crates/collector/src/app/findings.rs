@@ -71,7 +71,8 @@ pub struct SetOutcome {
 }
 
 /// Record `action` on the findings `targets` names, each change appended to
-/// the history and handed to `on_change` as it is made.
+/// the history (dated when it is recorded) and handed to `on_change` as it
+/// is made.
 pub fn set(
     dir: &Path,
     config: &CollectorConfig,
@@ -110,7 +111,9 @@ pub fn set(
             outcome.skipped.push(format!("{}: {why}", entry.finding_no));
             continue;
         }
-        let seq = store.record_action(&entry.fingerprint, action)?;
+        // Dated when recorded (under the store's write lock), so an import
+        // committed meanwhile never makes it look back-dated.
+        let (seq, _) = store.record_action_now(&entry.fingerprint, action)?;
         on_change(&Change {
             from: state.status,
             to: action.status,

@@ -471,6 +471,13 @@ fn a_package_re_signed_by_another_key_is_not_intact_without_a_pinned_key() {
     let (code, text) = verify_zip(&["--expect-key", &key.fingerprint()], &forged);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("re-signed, by another collector"), "{text}");
+    // Last month's package pins its key the same way.
+    let (code, text) = verify_zip(&["--previous", zip.to_str().unwrap()], &forged);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(&format!("not the expected key {}", key.fingerprint())),
+        "{text}"
+    );
     // The genuine package passes once its signer is checked.
     let (code, text) = verify_zip(&["--expect-key", &key.fingerprint()], &zip);
     assert_eq!(code, 0, "{text}");

@@ -13,7 +13,6 @@ use selfcheck_collector::config::CollectorConfig;
 use selfcheck_collector::import::{ImportOptions, ImportOutcome, import_bytes};
 use selfcheck_collector::ledger::Ledger;
 use selfcheck_collector::present::{Format, import_line, render};
-use selfcheck_collector::store::Store;
 use selfcheck_report::{Period, ProtectionLevel};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -109,8 +108,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             "cannot tell where to keep the collector store (HOME is not set); pass --data DIR",
         )?,
     };
-    let mut store = Store::open(&data)
-        .with_context(|| format!("cannot open the collector store in {}", data.display()))?;
+    let mut store = selfcheck_collector::app::open_or_create_store(&data)?;
     let source = result.stored_at.display().to_string();
     let outcome = import_bytes(
         &mut store,

@@ -244,6 +244,19 @@ fn main() -> ExitCode {
     if breakdown {
         documents_breakdown(&mut store, &catalog);
     }
+    // What `evidence` checks before it signs: every stored report
+    // re-verified and its rows derived again (`store verify`).
+    let t = Instant::now();
+    let audit = store
+        .verify_store(&selfcheck_collector::store::StoreCheck::default())
+        .expect("verify the store");
+    println!(
+        "store verify: {} reports re-verified, {} rows compared, {} difference(s), in {:.2} s",
+        audit.reports_verified,
+        audit.rows_compared,
+        audit.problems.len(),
+        t.elapsed().as_secs_f64()
+    );
     release_freed_memory();
     reset_peak();
     let start_mb = rss_mb();

@@ -90,7 +90,12 @@ impl Server {
         options: ServeOptions,
     ) -> Result<Server> {
         let authority = Authority::open(data_dir)?;
-        let store = Store::open_existing(data_dir)?;
+        let mut store = Store::open_existing(data_dir)?;
+        // Every import's history entry is sealed with the collector key.
+        let key = crate::evidence::load_or_create_collector_key(data_dir)?;
+        store
+            .attach_sealer(Box::new(key))
+            .context("cannot seal the history with the collector key")?;
         let db_path = store.path().to_path_buf();
         let revoked = RevokedSerials::load(&store)?;
         let config = tls::server_config(&authority, revoked.clone())

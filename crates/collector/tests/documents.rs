@@ -474,13 +474,15 @@ fn command_line_writes_xlsx_and_csv_per_sheet_and_refuses_xlsx_to_the_terminal()
 /// sends nothing and mail-01 never does, so both months have not-inspected
 /// findings to number, and November carries rows over from October.
 fn two_months_with_a_registry() -> (tempfile::TempDir, Store) {
-    let (tmp, mut store) = store_with(&three_months());
+    // The registry imported in September, before the reports.
+    let (tmp, mut store) = store_with(&[]);
     let registry = "资产名称,主机名,IP地址\n门户网站,web-01,10.1.2.3\n数据库,db-01,10.1.2.4\n邮件,mail-01,10.1.2.9\n";
     let assets = selfcheck_collector::assets::parse_csv(registry.as_bytes(), "a.csv").unwrap();
     let september = chrono::DateTime::parse_from_rfc3339("2026-09-01T09:00:00+08:00").unwrap();
     store
         .replace_assets_at(&assets, "a.csv", "张工", september)
         .unwrap();
+    import_into(&mut store, &three_months());
     import_into(
         &mut store,
         &[Sample::new(WEB, "2026-11", 6)

@@ -84,8 +84,27 @@ fn evidence_package_holds_the_documents_and_verifies_offline() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
+    // Without a key to check the signer against, it never says intact.
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("signature valid, signer not checked"),
+        "{text}"
+    );
+    assert!(!text.contains("intact:"), "{text}");
+    let key = load_or_create_collector_key(&data).unwrap();
+    let out = Command::cargo_bin("selfcheck-collector")
+        .unwrap()
+        .env_remove("SELFCHECK_DATA")
+        .args(["verify", "--expect-key", &key.fingerprint()])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("intact"), "{text}");
+    assert!(
+        text.contains("intact: signed by the expected collector key"),
+        "{text}"
+    );
 
     // One changed byte in the ledger csv: named, exit status 1.
     let tampered = elsewhere.path().join("tampered.zip");
@@ -320,7 +339,8 @@ fn an_sm2_signed_package_verifies_with_openssl_and_openssl_signatures_verify_her
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&verified.stdout).to_string();
-    assert_eq!(verified.status.code(), Some(0), "{text}");
+    assert_eq!(verified.status.code(), Some(3), "{text}");
+    assert!(text.contains("signer not checked"), "{text}");
     assert!(
         text.contains(&format!("and SM2 key {fingerprint}")),
         "{text}"
@@ -603,6 +623,8 @@ fn evidence_and_verify_commands_write_and_check_a_package() {
         run_verify(&VerifyArgs {
             file: out.clone(),
             expect_key,
+            previous: None,
+            expect_head: None,
             json: JsonArg { json: false },
         })
         .unwrap()

@@ -17,7 +17,6 @@ use selfcheck_collector::documents::{Documents, TrendPoint};
 use selfcheck_collector::engine::{
     Action, NOT_INSPECTED_CHECK, Rules, Status, build, not_inspected_findings,
 };
-use selfcheck_collector::import::{ImportOptions, ImportOutcome, import_bytes};
 use selfcheck_collector::ledger::Ledger;
 use selfcheck_collector::store::Store;
 use selfcheck_report::{Period, Severity};
@@ -87,18 +86,12 @@ fn two_months() -> Vec<Sample> {
 fn store_with(samples: &[Sample]) -> (tempfile::TempDir, Store) {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = Store::open(tmp.path()).unwrap();
-    for s in samples {
-        let outcome = import_bytes(
-            &mut store,
-            &s.bytes(),
-            &format!("{}-{}-{}.json", s.host.hostname, s.period, s.id),
-            &catalog(),
-            ImportOptions::default(),
-        );
-        assert!(
-            matches!(outcome, ImportOutcome::Stored { .. }),
-            "{outcome:?}"
-        );
+    // Imported in their month, so the actions dated after them come later
+    // in the history too.
+    let mut in_time_order: Vec<&Sample> = samples.iter().collect();
+    in_time_order.sort_by_key(|s| s.report().finished_at);
+    for s in in_time_order {
+        common::import_when_finished(&mut store, s);
     }
     (tmp, store)
 }

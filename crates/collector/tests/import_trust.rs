@@ -408,6 +408,7 @@ fn the_same_signed_report_re_indented_reordered_or_with_a_bom_is_already_stored(
         &VerifyOptions {
             expect_key: Some(key.fingerprint()),
             expect_sm2_key: None,
+            expect_head: None,
         },
     );
     assert!(verified.is_intact(), "{:?}", verified);

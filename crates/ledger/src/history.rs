@@ -10,6 +10,20 @@
 //! and the store's `verify_history` names it. Deleting the newest entries leaves a shorter
 //! valid chain; the head digest and count it prints are what an
 //! evidence package records to catch that.
+//!
+//! The digests alone are unkeyed: whoever can write the database can edit an
+//! entry and recompute every digest after it. So each entry is also *sealed*:
+//! an Ed25519 signature with the collector's key over [`SEAL_CONTEXT`], a NUL
+//! byte and the entry's digest ([`HistorySealer`]). The seal of the newest
+//! entry is the signed head an evidence package carries; a rewrite without
+//! the key breaks the seals, and a rewrite with it no longer extends the head
+//! the office holds from last month's package. A store made before sealing
+//! is bound once, on its first write with the key: every entry sealed and a
+//! [`kind::HISTORY_SEALED`] entry recording the range.
+//!
+//! Entries are in time order: an entry dated before the head is refused
+//! ([`HistoryRefusal::BeforeHead`]), so a wrong clock cannot back-date an
+//! action into a month already handed over.
 
 use selfcheck_report::canonical::to_canonical_bytes;
 use serde::Serialize;
@@ -35,6 +49,101 @@ pub mod kind {
     /// person accepted with `--accept-new-key HOST` (body: asset key, host
     /// name, old and new key fingerprints, report id, source).
     pub const AGENT_KEY_REPINNED: &str = "agent_key_repinned";
+    /// The entries of a store made before sealing were sealed with the
+    /// collector key (body: first and last entry sealed, their head digest,
+    /// the key's fingerprint).
+    pub const HISTORY_SEALED: &str = "history_sealed";
+    /// An evidence package was signed (body: period, the history head it
+    /// carries as seq and digest, the collector key's fingerprint); the next
+    /// month's package starts its history run at that head, so the office can
+    /// check that one extends the other.
+    pub const EVIDENCE_SIGNED: &str = "evidence_signed";
+}
+
+/// Context string of an entry's seal (keeps it from passing as any other
+/// selfcheck signature).
+pub const SEAL_CONTEXT: &str = "selfcheck-history-seal-v1";
+
+/// How far before the head a report import may be dated: imports stamp their
+/// time before they wait for the store's write lock, so a concurrent writer
+/// (the upload server and a command-line import) can commit in between.
+/// Actions people take are never dated before the head.
+pub const IMPORT_CLOCK_SLACK_SECONDS: i64 = 600;
+
+/// The collector's key as the history sees it: it seals an entry's digest.
+/// The ledger does not know where the key lives; the collector hands one in
+/// ([`crate::store::Store::attach_sealer`]).
+pub trait HistorySealer: Send + Sync {
+    /// `sha256:HEX` of the sealing key's public key.
+    fn key_fingerprint(&self) -> String;
+    /// The public key, 64 hex digits (to check seals with).
+    fn public_key_hex(&self) -> String;
+    /// The seal of an entry with this digest (Ed25519, 128 hex digits).
+    fn seal(&self, digest: &str) -> String;
+}
+
+impl HistorySealer for selfcheck_report::AgentKey {
+    fn key_fingerprint(&self) -> String {
+        self.fingerprint()
+    }
+    fn public_key_hex(&self) -> String {
+        selfcheck_report::AgentKey::public_key_hex(self)
+    }
+    fn seal(&self, digest: &str) -> String {
+        self.sign_detached(SEAL_CONTEXT, digest.as_bytes())
+    }
+}
+
+/// `sha256:` + hex SHA-256 of a public key given as hex (as [`selfcheck_report::AgentKey::fingerprint`]).
+pub fn fingerprint_of_hex(public_hex: &str) -> String {
+    use sha2::Digest as _;
+    let bytes = hex::decode(public_hex).unwrap_or_default();
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+/// Whether `seal` is the seal of `digest` under the public key `public_hex`.
+pub fn seal_verifies(public_hex: &str, digest: &str, seal: &str) -> bool {
+    selfcheck_report::verify_detached(public_hex, SEAL_CONTEXT, digest.as_bytes(), seal).is_ok()
+}
+
+/// Why an entry was not appended. Nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryRefusal {
+    /// The entry is dated before the newest entry of the history.
+    #[error(
+        "the time of this {kind} entry, {at}, is before the newest history entry {head_seq} ({head_at}); nothing is recorded before the history it extends: set the collector's clock right (date, timedatectl, NTP) and run the command again"
+    )]
+    BeforeHead {
+        /// The entry's kind.
+        kind: String,
+        /// Its time.
+        at: String,
+        /// The head's sequence number.
+        head_seq: i64,
+        /// The head's time.
+        head_at: String,
+    },
+    /// The history is sealed, and the writer holds no collector key.
+    #[error(
+        "the history is sealed with the collector key, and this store was opened without it; use selfcheck-collector (it loads DATA/collector-key.pem)"
+    )]
+    NoSealer,
+    /// Some entries are sealed and some are not: written outside the collector.
+    #[error(
+        "history entry {seq} has no seal though the history is sealed: it was written outside the collector; run `selfcheck-collector store verify`, and restore the store from a backup"
+    )]
+    Unsealed {
+        /// The first unsealed entry.
+        seq: i64,
+    },
+    /// A store made before sealing cannot be bound: its chain is broken.
+    #[error(
+        "cannot bind the history to the collector key: its chain is broken ({problem}); run `selfcheck-collector history verify` and restore the store from a backup"
+    )]
+    BrokenBeforeSealing {
+        /// The first problem of the chain.
+        problem: String,
+    },
 }
 
 /// An entry to append.
@@ -69,6 +178,10 @@ pub struct HistoryEntry {
     pub prev: String,
     /// This entry's digest.
     pub digest: String,
+    /// The collector key's seal of the digest ([`SEAL_CONTEXT`]); none in a
+    /// store made before sealing, until it is bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 /// The canonical bytes an entry's digest covers.
@@ -100,6 +213,10 @@ pub struct Verification {
     pub entries: u64,
     /// The newest entry's digest (the genesis value when empty).
     pub head: String,
+    /// Entries whose seal verified under the collector key.
+    pub sealed: u64,
+    /// The collector key the seals were checked with; none when not checked.
+    pub key_fingerprint: Option<String>,
     /// Every problem found, each naming the entry.
     pub problems: Vec<String>,
 }
@@ -160,4 +277,36 @@ pub fn verify_entries(entries: &[HistoryEntry]) -> Vec<String> {
         before = Some(e);
     }
     problems
+}
+
+/// Check the seals of a run of entries under the collector's public key
+/// (`public_hex`): every entry sealed, every seal valid. A run in which no
+/// entry is sealed (a store made before sealing) is one problem naming the
+/// range. Returns the number of valid seals and every problem, each naming
+/// the entry.
+pub fn verify_seals(entries: &[HistoryEntry], public_hex: &str) -> (u64, Vec<String>) {
+    let mut problems = Vec::new();
+    if entries.iter().all(|e| e.seal.is_none()) {
+        if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
+            problems.push(format!(
+                "entries {}..{} are not sealed with the collector key (the store was made before history sealing, or the seals were removed); `selfcheck-collector store seal` binds a store made before sealing",
+                first.seq, last.seq
+            ));
+        }
+        return (0, problems);
+    }
+    let mut sealed = 0;
+    for e in entries {
+        let label = format!("entry {} ({} by {} at {})", e.seq, e.kind, e.actor, e.at);
+        match &e.seal {
+            None => problems.push(format!(
+                "{label}: has no seal: it was added or rewritten without the collector key"
+            )),
+            Some(seal) if seal_verifies(public_hex, &e.digest, seal) => sealed += 1,
+            Some(_) => problems.push(format!(
+                "{label}: its seal does not verify under the collector key: the entry was rewritten (digests recomputed) without the key, or sealed by another key"
+            )),
+        }
+    }
+    (sealed, problems)
 }

@@ -17,6 +17,7 @@ use std::time::Duration;
 pub use crate::engine::{FindingNo, StoredReport};
 
 pub use certs::{CertRecord, NewCert, RevokeTarget};
+pub use integrity::{StoreAudit, StoreCheck, StoreProblem, StoreProblemKind};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "collector.sqlite3";
@@ -27,8 +28,10 @@ pub const STORE_SCHEMA_VERSION: i32 = 5;
 mod assets;
 mod certs;
 mod history;
+mod integrity;
 mod ledger_input;
 mod read;
+mod rows;
 mod schema;
 mod write;
 
@@ -78,6 +81,15 @@ pub enum StoreError {
         /// The database path.
         path: PathBuf,
     },
+    /// The history refused an entry (dated before its head, or unsealed);
+    /// nothing was written.
+    #[error("collector store {path}: {refusal}")]
+    History {
+        /// The database path.
+        path: PathBuf,
+        /// Why.
+        refusal: crate::history::HistoryRefusal,
+    },
     /// Stored data cannot be read back as it was written.
     #[error("collector store {path} is damaged: {problem}; restore it from a backup")]
     Damaged {
@@ -86,6 +98,25 @@ pub enum StoreError {
         /// What is wrong.
         problem: String,
     },
+}
+
+impl StoreError {
+    /// A SQLite error of the store at `path`; a history refusal carried
+    /// through SQLite comes out as [`StoreError::History`].
+    pub(crate) fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
+        if let rusqlite::Error::ToSqlConversionFailure(inner) = &source
+            && let Some(refusal) = inner.downcast_ref::<crate::history::HistoryRefusal>()
+        {
+            return StoreError::History {
+                path: path.to_path_buf(),
+                refusal: refusal.clone(),
+            };
+        }
+        StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
 }
 
 /// What is written for one report: the verified report and where it came from.
@@ -190,14 +221,25 @@ pub(crate) fn schema_for_tests() -> String {
 }
 
 /// The collector's store. Opening it creates or migrates the schema.
-#[derive(Debug)]
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The collector key that seals history entries ([`Store::attach_sealer`]).
+    sealer: Option<Box<dyn crate::history::HistorySealer>>,
     /// A batch transaction is open ([`Store::begin_batch`]).
     batch_open: bool,
     /// How many times [`Store::ledger_input`] read the month's facts.
     ledger_input_reads: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("batch_open", &self.batch_open)
+            .field("sealer", &self.sealer.as_ref().map(|s| s.key_fingerprint()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -225,6 +267,7 @@ impl Store {
         let mut store = Store {
             conn,
             path,
+            sealer: None,
             batch_open: false,
             ledger_input_reads: std::sync::atomic::AtomicU64::new(0),
         };
@@ -244,10 +287,7 @@ impl Store {
 
     fn migrate(&mut self) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sql = |source| StoreError::sqlite(&path, source);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -295,6 +335,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            sealer: None,
             batch_open: false,
             ledger_input_reads: std::sync::atomic::AtomicU64::new(0),
         })
@@ -322,19 +363,19 @@ impl Store {
     }
 
     /// A write transaction that waits for other writers.
-    pub(crate) fn write_tx(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
-        let path = self.path.clone();
-        self.conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|source| StoreError::Sqlite { path, source })
+    pub(crate) fn write_tx(&self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|source| self.err(source))
     }
 
     /// Wrap a SQLite error with the store's path.
     pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        StoreError::sqlite(&self.path, source)
+    }
+
+    /// The sealer entries are sealed with, if one is attached.
+    pub(crate) fn sealer(&self) -> Option<&dyn crate::history::HistorySealer> {
+        self.sealer.as_deref()
     }
 
     /// The database file.
@@ -357,7 +398,8 @@ impl Store {
     /// own outside the batch.
     pub fn insert_report(&mut self, new: NewReport<'_>) -> Result<InsertOutcome, StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite { path, source };
+        let sql = |source| StoreError::sqlite(&path, source);
+        let sealer = self.sealer.as_deref();
         if self.batch_open {
             if self.conn.is_autocommit() {
                 return Err(StoreError::BatchLost {
@@ -369,7 +411,7 @@ impl Store {
             self.conn
                 .execute_batch("SAVEPOINT report")
                 .map_err(sql.clone())?;
-            let outcome = write::insert_in(&self.conn, new);
+            let outcome = write::insert_in(&self.conn, new, sealer);
             if outcome.is_err() && self.conn.is_autocommit() {
                 // SQLite rolled the whole batch back (a full disk does).
                 return outcome.map_err(sql);
@@ -391,7 +433,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql.clone())?;
-        let outcome = write::insert_in(&tx, new);
+        let outcome = write::insert_in(&tx, new, sealer);
         match outcome {
             Ok(outcome @ InsertOutcome::Stored { .. }) => {
                 tx.commit().map_err(sql)?;
@@ -615,6 +657,51 @@ mod tests {
             .query_row("SELECT baseline_level FROM reports", [], |r| r.get(0))
             .unwrap();
         assert_eq!(level, None);
+    }
+
+    #[test]
+    fn a_version_4_store_keeps_its_history_unsealed_until_bound() {
+        let tmp = tempfile::tempdir().unwrap();
+        let conn = Connection::open(tmp.path().join(DB_FILE)).unwrap();
+        for step in [
+            schema::SCHEMA_V1,
+            schema::SCHEMA_V2,
+            schema::SCHEMA_V3,
+            schema::SCHEMA_V4,
+        ] {
+            conn.execute_batch(step).unwrap();
+        }
+        // An entry written by a version-4 collector: a digest, no seal.
+        let at = "2026-10-01T00:00:00.000000Z";
+        let body = serde_json::json!({"rows": 0});
+        let digest = crate::history::digest_of(
+            1,
+            at,
+            "张工",
+            "assets_imported",
+            None,
+            &body,
+            crate::history::GENESIS,
+        );
+        conn.execute(
+            "INSERT INTO history VALUES (1, ?1, '张工', 'assets_imported', NULL, ?2, ?3, ?4)",
+            rusqlite::params![at, body.to_string(), crate::history::GENESIS, digest],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        drop(conn);
+        let mut store = Store::open(tmp.path()).unwrap();
+        assert!(store.dump().unwrap().starts_with("user_version 5\n"));
+        assert!(store.verify_history().unwrap().is_intact());
+        let entries = store.history(None).unwrap();
+        assert_eq!((entries.len(), entries[0].seal.as_deref()), (1, None));
+        let key = selfcheck_report::AgentKey::from_secret_bytes([5; 32]);
+        let public = key.public_key_hex();
+        let bound = store.attach_sealer(Box::new(key)).unwrap().unwrap();
+        assert_eq!(bound.kind, crate::history::kind::HISTORY_SEALED);
+        let v = store.verify_history_sealed(&public).unwrap();
+        assert!(v.is_intact(), "{:?}", v.problems);
+        assert_eq!((v.entries, v.sealed), (2, 2));
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use super::month;
 use crate::evidence::verify::MAX_TOTAL_BYTES;
 use crate::evidence::{
-    Member, Signers, Sm2Key, VerifyOptions, VerifyReport, key, load_or_create_collector_key, sm2,
-    verify_file, write_package,
+    ExpectedHead, Member, Signers, Sm2Key, VerifyOptions, VerifyReport, key,
+    load_or_create_collector_key, sm2, verify_file, write_package,
 };
 use anyhow::{Context, Result, bail};
 use selfcheck_catalog::{Catalog, Lang};
@@ -29,6 +29,9 @@ pub struct Exported {
     pub key_fingerprint: String,
     /// The fingerprint of the SM2 key that also signed it, if any.
     pub sm2_fingerprint: Option<String>,
+    /// The history head it carries: entries and the head's digest (what the
+    /// office keeps to check next month's package with).
+    pub history_head: (u64, String),
 }
 
 /// Write the month's evidence package to `out`, signed with the collector key
@@ -42,10 +45,13 @@ pub fn export(
     out: &Path,
     sm2: Option<&Path>,
 ) -> Result<Exported> {
-    let mut store = Store::open_existing(dir)?;
     // The keys first: a refused key stops the command before the long part.
     let key = load_or_create_collector_key(dir)?;
     let sm2 = sm2_key(sm2, config)?;
+    // A store made before sealing is bound here; then the store must prove
+    // its ledger before anything is signed.
+    let mut store = super::store::open_sealed(dir)?;
+    super::store::refuse_unless_consistent(&store, &key)?;
     let out_dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -74,12 +80,28 @@ pub fn export(
             )
         })?;
     drop(parts);
+    // The next month's package starts its history at this head.
+    store
+        .record_evidence_signed(
+            period,
+            summary.history_count,
+            &summary.history_head,
+            &key.fingerprint(),
+            chrono::Local::now().fixed_offset(),
+        )
+        .with_context(|| {
+            format!(
+                "the package {} is written, but recording it in the history failed",
+                out.display()
+            )
+        })?;
     Ok(Exported {
         period,
         reports: summary.reports,
         size: std::fs::metadata(out).map_or(0, |m| m.len()),
         key_fingerprint: key.fingerprint(),
         sm2_fingerprint: sm2.as_ref().map(|k| k.fingerprint().to_string()),
+        history_head: (summary.history_count, summary.history_head),
     })
 }
 
@@ -173,11 +195,83 @@ fn sm2_key(explicit: Option<&Path>, config: &CollectorConfig) -> Result<Option<S
     }
 }
 
-/// Check the evidence package in `file` offline, against the keys in
-/// `expect_keys` (fingerprints or PEM public key files, as `--expect-key`
-/// takes them).
-pub fn verify(file: &Path, expect_keys: &[String]) -> Result<VerifyReport> {
-    let options = expected_keys(expect_keys)?;
+/// What `verify` checks a package against, besides the package itself.
+#[derive(Debug, Clone, Default)]
+pub struct Anchors<'a> {
+    /// `--expect-key`: fingerprints or PEM public key files.
+    pub expect_keys: &'a [String],
+    /// `--previous`: last month's package. Its collector key is the expected
+    /// key unless `--expect-key` names one; its history head must be extended.
+    pub previous: Option<&'a Path>,
+    /// `--expect-head SEQ:DIGEST`: a history head the office kept.
+    pub expect_head: Option<&'a str>,
+}
+
+/// Check the evidence package in `file` offline, against the keys and the
+/// earlier head in `anchors`.
+pub fn verify(file: &Path, anchors: &Anchors<'_>) -> Result<VerifyReport> {
+    let mut options = expected_keys(anchors.expect_keys)?;
+    if let Some(previous) = anchors.previous {
+        let before = verify_previous(previous)?;
+        if options.expect_key.is_none() {
+            options.expect_key = before.key_fingerprint.clone();
+        }
+        options.expect_head = Some(ExpectedHead {
+            seq: before.history_count.unwrap_or(0),
+            digest: before.history_head.clone().unwrap_or_default(),
+            sealed: before.history_sealed,
+        });
+    }
+    if let Some(head) = anchors.expect_head {
+        let (seq, digest) = super::store::parse_head(head)?;
+        options.expect_head = Some(ExpectedHead {
+            seq,
+            digest,
+            sealed: false,
+        });
+    }
+    check_size(file)?;
+    verify_file(file, &options).with_context(|| format!("cannot read {}", file.display()))
+}
+
+/// The head (entries, digest) of the evidence package `previous`, once it
+/// verifies intact under its own key: what this store must still hold.
+pub fn head_of_package(previous: &Path) -> Result<(u64, String)> {
+    let report = verify_previous(previous)?;
+    match (report.history_count, report.history_head) {
+        (Some(count), Some(head)) => Ok((count, head)),
+        _ => bail!(
+            "{} names no history head; it cannot anchor this check",
+            previous.display()
+        ),
+    }
+}
+
+/// Check last month's package (`--previous`) on its own: it must be intact
+/// under its own key, or it anchors nothing.
+pub fn verify_previous(previous: &Path) -> Result<VerifyReport> {
+    check_size(previous)?;
+    let report = verify_file(previous, &VerifyOptions::default())
+        .with_context(|| format!("cannot read {}", previous.display()))?;
+    if !report.is_intact() {
+        let problems: Vec<String> = report
+            .problems
+            .iter()
+            .take(3)
+            .map(|p| format!("  {p}"))
+            .collect();
+        bail!(
+            "the previous package {} is not intact ({} problem(s)), so it cannot anchor this check:\n{}\nverify it on its own with `selfcheck-collector verify --expect-key KEY {}`",
+            previous.display(),
+            report.problems.len(),
+            problems.join("\n"),
+            previous.display()
+        );
+    }
+    Ok(report)
+}
+
+fn check_size(file: &Path) -> Result<()> {
     let size = std::fs::metadata(file)
         .with_context(|| format!("cannot read {}", file.display()))?
         .len();
@@ -187,7 +281,7 @@ pub fn verify(file: &Path, expect_keys: &[String]) -> Result<VerifyReport> {
             file.display()
         );
     }
-    verify_file(file, &options).with_context(|| format!("cannot read {}", file.display()))
+    Ok(())
 }
 
 /// A key `--expect-key` pins, by its fingerprint.

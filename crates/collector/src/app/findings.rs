@@ -71,7 +71,8 @@ pub struct SetOutcome {
 }
 
 /// Record `action` on the findings `targets` names, each change appended to
-/// the history and handed to `on_change` as it is made.
+/// the history (dated when it is recorded) and handed to `on_change` as it
+/// is made.
 pub fn set(
     dir: &Path,
     config: &CollectorConfig,
@@ -79,7 +80,7 @@ pub fn set(
     action: &Action,
     mut on_change: impl FnMut(&Change),
 ) -> Result<SetOutcome> {
-    let mut store = Store::open_existing(dir)?;
+    let mut store = super::store::open_sealed(dir)?;
     let entries: Vec<RegistryEntry> = match targets {
         Targets::One(id) => vec![one_finding(&store, id)?],
         Targets::Matching { asset, check } => {
@@ -110,7 +111,9 @@ pub fn set(
             outcome.skipped.push(format!("{}: {why}", entry.finding_no));
             continue;
         }
-        let seq = store.record_action(&entry.fingerprint, action)?;
+        // Dated when recorded (under the store's write lock), so an import
+        // committed meanwhile never makes it look back-dated.
+        let (seq, _) = store.record_action_now(&entry.fingerprint, action)?;
         on_change(&Change {
             from: state.status,
             to: action.status,
@@ -122,10 +125,23 @@ pub fn set(
     Ok(outcome)
 }
 
-/// Check the history's hash chain.
+/// Check the history's hash chain, and every entry's seal with the
+/// collector key when the data directory holds one.
 pub fn verify_history(dir: &Path) -> Result<Verification> {
     let store = Store::open_existing(dir)?;
-    Ok(store.verify_history()?)
+    Ok(match super::store::collector_public_key(dir)? {
+        Some(public) => store.verify_history_sealed(&public)?,
+        None => {
+            let mut v = store.verify_history()?;
+            if let Some(sealed) = store.history(None)?.iter().find(|e| e.seal.is_some()) {
+                v.problems.push(format!(
+                    "entry {} and others are sealed, but the data directory holds no collector key to check the seals with; restore DATA/collector-key.pem from its backup",
+                    sealed.seq
+                ));
+            }
+            v
+        }
+    })
 }
 
 /// The history's entries, all or those of one finding (number or fingerprint).

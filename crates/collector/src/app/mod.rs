@@ -11,6 +11,7 @@ pub mod findings;
 pub mod month;
 pub mod pki;
 pub mod serve;
+pub mod store;
 
 use anyhow::{Context, Result};
 use selfcheck_catalog::Catalog;
@@ -46,10 +47,12 @@ pub fn load_config(explicit: Option<&Path>, dir: &Path) -> Result<CollectorConfi
 }
 
 /// Open (or create) the store in `dir`, for the use cases that may be the
-/// first to write to it (import, the asset registry).
+/// first to write to it (import, the asset registry), with the collector key
+/// sealing its history ([`store::open_sealed`]).
 pub fn open_or_create_store(dir: &Path) -> Result<Store> {
-    Store::open(dir)
-        .with_context(|| format!("cannot open the collector store in {}", dir.display()))
+    let store = Store::open(dir)
+        .with_context(|| format!("cannot open the collector store in {}", dir.display()))?;
+    store::seal_with_collector_key(store, dir)
 }
 
 /// Verify report files (or folders of them) and store each once; one outcome

@@ -40,7 +40,7 @@ fn now() -> chrono::DateTime<chrono::FixedOffset> {
 
 /// Create the CA and its server certificate in `DATA/pki/` (once).
 pub fn init(dir: &Path, options: &CaOptions) -> Result<(Authority, IssuedCert)> {
-    let mut store = Store::open(dir)?;
+    let mut store = super::open_or_create_store(dir)?;
     let (ca, server) = Authority::init(dir, options)?;
     register::record_issued(&mut store, &server, &default_actor(), now())?;
     Ok((ca, server))
@@ -53,7 +53,7 @@ pub fn authority(dir: &Path) -> Result<Authority> {
 
 /// Issue and install a new server certificate for `server_names`.
 pub fn server_cert(dir: &Path, server_names: &[String], days: u32, by: &str) -> Result<IssuedCert> {
-    let mut store = Store::open_existing(dir)?;
+    let mut store = super::store::open_sealed(dir)?;
     let ca = Authority::open(dir)?;
     let cert = ca.issue(&CertRequest::server(server_names, days))?;
     ca.install_server_cert(&cert)?;
@@ -66,7 +66,7 @@ pub fn server_cert(dir: &Path, server_names: &[String], days: u32, by: &str) -> 
 /// files are never overwritten.
 pub fn enroll(dir: &Path, host: &str, out: &Path, days: u32, by: &str) -> Result<IssuedCert> {
     let ca = Authority::open(dir)?;
-    let mut store = Store::open_existing(dir)?;
+    let mut store = super::store::open_sealed(dir)?;
     let paths = enrolled_paths(out);
     for p in &paths {
         if p.exists() {
@@ -95,7 +95,7 @@ pub fn revoke(
     by: &str,
     reason: &str,
 ) -> Result<Vec<CertRecord>> {
-    let mut store = Store::open_existing(dir)?;
+    let mut store = super::store::open_sealed(dir)?;
     let target = match (host, serial) {
         (_, Some(serial)) => RevokeWhich::Serial(serial),
         (Some(host), None) => RevokeWhich::Host(host),

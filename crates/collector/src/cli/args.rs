@@ -100,6 +100,9 @@ pub enum CollectorCommand {
     /// The hash-chained history of status changes and imports.
     #[command(subcommand)]
     History(HistoryCommand),
+    /// The store proves its ledger: `store verify` re-derives it from the signed reports.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Write the month's signed evidence package (ledger documents, raw reports, history, manifest).
     Evidence(EvidenceArgs),
     /// Check an evidence package offline (no store needed): every digest and signature.
@@ -418,6 +421,58 @@ pub enum HistoryCommand {
     },
 }
 
+/// `store` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Re-derive the ledger's rows from the stored signed reports and the history; name every difference.
+    Verify(StoreVerifyArgs),
+    /// Bind a store made before history sealing to the collector key (recorded in the history).
+    #[command(
+        long_about = "Bind the history of a store made before history sealing to the collector \
+key (DATA/collector-key.pem, created on first use): every existing entry gets its seal, and a \
+history_sealed entry records the range, the head and the key. Every writing command (import, \
+finding set, assets import, evidence, ...) does the same on its first run; this command does \
+only that. A history whose chain is already broken is not bound (the error says so), and a store \
+that is bound already is left as it is."
+    )]
+    Seal,
+}
+
+/// Output format of `store verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// One line per difference, for people.
+    Text,
+    /// JSON for programs.
+    Json,
+}
+
+/// Options of `store verify`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    long_about = "Check that the store proves its ledger: every stored report file is read \
+back, its SHA-256 and its own Ed25519 signature checked again, and its check runs, findings and \
+suppressed findings derived again and compared with the stored rows, naming every row that \
+differs, is missing or is extra; every report must have its report_imported history entry and \
+every such entry its report; the history chain is walked and every entry's seal checked with the \
+collector key. With --previous (last month's evidence package) or --expect-head, the history \
+must still hold the head that package carried.\n\n`evidence` refuses to sign a store that fails \
+this check.\n\nExit status: 0 when the store proves its ledger, 1 when anything differs, 2 when \
+the check cannot run.",
+    after_help = "Examples:\n  selfcheck-collector store verify\n  selfcheck-collector store verify --format json\n  selfcheck-collector store verify --previous 佐证材料-2026-11.zip\n  selfcheck-collector store verify --expect-head 1520:sm3:5be1…"
+)]
+pub struct StoreVerifyArgs {
+    /// text for people, json for programs.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Last month's evidence package: the store's history must still hold its head.
+    #[arg(long, value_name = "FILE.zip", conflicts_with = "expect_head")]
+    pub previous: Option<PathBuf>,
+    /// A history head kept from before (SEQ:DIGEST, as `evidence` prints it).
+    #[arg(long, value_name = "SEQ:DIGEST")]
+    pub expect_head: Option<String>,
+}
+
 /// Options of `evidence`.
 #[derive(Debug, Clone, Args)]
 #[command(
@@ -434,7 +489,7 @@ and the SM2 public key as collector-sm2-public-key.pem. Make the key with `opens
 -algorithm SM2 -out sm2.pem` and `chmod 600 sm2.pem`; the collector never makes one.\n\nThe \
 package is written through a temporary file next to FILE.zip and renamed when complete. The \
 layout is described in docs/evidence-package.md.",
-    after_help = "Examples:\n  selfcheck-collector evidence --month 2026-11 --out 佐证材料-2026-11.zip\n  selfcheck-collector evidence --month 2026-11 --out 佐证材料-2026-11.zip --sm2 /etc/selfcheck/sm2.pem\n  selfcheck-collector verify 佐证材料-2026-11.zip"
+    after_help = "Examples:\n  selfcheck-collector evidence --month 2026-11 --out 佐证材料-2026-11.zip\n  selfcheck-collector evidence --month 2026-11 --out 佐证材料-2026-11.zip --sm2 /etc/selfcheck/sm2.pem\n  selfcheck-collector verify --expect-key sha256:3f1c… 佐证材料-2026-11.zip"
 )]
 pub struct EvidenceArgs {
     /// The inspection month.
@@ -457,10 +512,17 @@ the zip itself (no absolute or `..` names, no duplicate names, size and compress
 the manifest's Ed25519 signature against the collector key in the package (and against the key \
 you expect, with --expect-key), its SM2 signature when the manifest names an SM2 key, every \
 member's size, SHA-256 and SM3 against the manifest, missing and extra members, every agent \
-report's own Ed25519 signature and content rules, and the history run's hash chain. The zip is \
-read a member at a time.\n\nOne line per problem, naming the member. Exit status: 0 when the \
-package is intact, 1 when anything is wrong, 2 when the file cannot be read.",
-    after_help = "Examples:\n  selfcheck-collector verify 佐证材料-2026-11.zip\n  selfcheck-collector verify --expect-key sha256:3f1c…  佐证材料-2026-11.zip\n  selfcheck-collector verify --expect-key sha256:3f1c… --expect-key sm3:9a0b… 佐证材料-2026-11.zip\n  selfcheck-collector verify --expect-key unit-collector.pub.pem --json 佐证材料-2026-11.zip\n\nThe SM2 signature with openssl alone (OpenSSL 3), after unzipping:\n  openssl pkeyutl -verify -in manifest.json -rawin -digest sm3 -pubin -inkey collector-sm2-public-key.pem -sigfile manifest.sm2.sig -pkeyopt distid:1234567812345678"
+report's own Ed25519 signature and content rules, and the history run's hash chain and every \
+entry's seal (the collector key's signature). The zip is read a member at a time.\n\nA valid \
+signature only says someone signed the package: who, is checked against the key you expect \
+(--expect-key, or the key of last month's package with --previous). Without either, the result \
+is \"signature valid, signer not checked\" and exit status 3. With --previous LAST_MONTH.zip \
+(itself checked first) or --expect-head SEQ:DIGEST, this package's history must also extend the \
+head the earlier one carried: still hold that entry with that digest. A history rewritten or cut \
+after last month's package was handed over fails.\n\nOne line per problem, naming the member. \
+Exit status: 0 when the package is intact and signed by the expected key, 1 when anything is \
+wrong, 2 when the file cannot be read, 3 when intact but the signer was not checked.",
+    after_help = "Examples:\n  selfcheck-collector verify --expect-key sha256:3f1c…  佐证材料-2026-11.zip\n  selfcheck-collector verify --expect-key sha256:3f1c… --expect-key sm3:9a0b… 佐证材料-2026-11.zip\n  selfcheck-collector verify --expect-key unit-collector.pub.pem --json 佐证材料-2026-11.zip\n  selfcheck-collector verify --previous 佐证材料-2026-11.zip 佐证材料-2026-12.zip\n\nThe SM2 signature with openssl alone (OpenSSL 3), after unzipping:\n  openssl pkeyutl -verify -in manifest.json -rawin -digest sm3 -pubin -inkey collector-sm2-public-key.pem -sigfile manifest.sm2.sig -pkeyopt distid:1234567812345678"
 )]
 pub struct VerifyArgs {
     /// The evidence package.
@@ -471,6 +533,15 @@ pub struct VerifyArgs {
     /// PEM public key file of either. Give it twice to pin both keys.
     #[arg(long, value_name = "FINGERPRINT|FILE")]
     pub expect_key: Vec<String>,
+    /// Last month's evidence package: its collector key is the expected key
+    /// (unless --expect-key names one), and this package's history must
+    /// extend the history head it carried.
+    #[arg(long, value_name = "LAST_MONTH.zip", conflicts_with = "expect_head")]
+    pub previous: Option<PathBuf>,
+    /// A history head kept from before (SEQ:DIGEST, as `evidence` prints
+    /// it) that this package's history must extend.
+    #[arg(long, value_name = "SEQ:DIGEST")]
+    pub expect_head: Option<String>,
     /// The result as JSON instead of text.
     #[command(flatten)]
     pub json: JsonArg,

@@ -130,8 +130,12 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
             if json.json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else if v.is_intact() {
+                let seals = match &v.key_fingerprint {
+                    Some(key) => format!("{} sealed by collector key {key}", v.sealed),
+                    None => "seals not checked (no collector key)".to_string(),
+                };
                 say(&format!(
-                    "history intact: {} entries, head {}",
+                    "history intact: {} entries, head {}, {seals}",
                     v.entries, v.head
                 ));
             } else {

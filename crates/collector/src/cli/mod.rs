@@ -11,6 +11,7 @@ pub mod finding;
 pub mod ledger;
 pub mod pki;
 pub mod serve;
+pub mod store;
 
 pub use crate::app::default_data_dir;
 pub use args::{CollectorCli, CollectorCommand, GlobalArgs, ListFormat, parse_lang};
@@ -34,6 +35,7 @@ pub fn run_command(global: &GlobalArgs, command: CollectorCommand) -> Result<Exi
         CollectorCommand::Assets(cmd) => assets::run(global, cmd),
         CollectorCommand::Finding(cmd) => finding::run_finding(global, cmd),
         CollectorCommand::History(cmd) => finding::run_history(global, cmd),
+        CollectorCommand::Store(cmd) => store::run_store(global, cmd),
         CollectorCommand::Evidence(args) => evidence::run_evidence(global, &args),
         CollectorCommand::Verify(args) => evidence::run_verify(&args),
         CollectorCommand::Ca(cmd) => pki::run_ca(global, cmd),

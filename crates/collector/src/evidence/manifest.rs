@@ -118,6 +118,11 @@ pub struct HistoryInfo {
     pub first_seq: Option<i64>,
     /// Sequence number of the member's last entry (none when empty).
     pub last_seq: Option<i64>,
+    /// The signed head: the collector key's seal of `head` (the seal of entry
+    /// `count`, see `selfcheck_ledger::history`); none when the history is
+    /// empty or was made before sealing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_seal: Option<String>,
 }
 
 /// `manifest.json`.
@@ -151,8 +156,10 @@ impl Manifest {
     }
 }
 
-/// `manifest.sig`.
+/// `manifest.sig`. Every field is checked by the verifier; an unknown one
+/// is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ManifestSignature {
     /// Always `ed25519`.
     pub algorithm: String,

@@ -34,8 +34,8 @@ pub use package::{
 };
 pub use sm2::Sm2Key;
 pub use verify::{
-    Problem, ProblemKind, VerifyOptions, VerifyReport, verify_file, verify_package,
-    verify_package_with, verify_reader,
+    ExpectedHead, Problem, ProblemKind, Verdict, VerifyOptions, VerifyReport, verify_file,
+    verify_package, verify_package_with, verify_reader,
 };
 pub use writer::write_new_file;
 
@@ -54,6 +54,16 @@ pub enum EvidenceError {
     MissingRaw {
         /// The report id.
         report_id: String,
+    },
+    /// A stored report's file is not the signed report that was imported.
+    #[error(
+        "refusing to sign: stored report {report_id} is corrupt ({problem}); run `selfcheck-collector store verify`, and restore the store from a backup or import the report file again into a new data directory"
+    )]
+    CorruptReport {
+        /// The report id.
+        report_id: String,
+        /// What is wrong.
+        problem: String,
     },
     /// A member name the caller gave cannot go into a package.
     #[error("cannot put {name:?} into the evidence package: {problem}")]

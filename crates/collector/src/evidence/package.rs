@@ -97,6 +97,10 @@ pub struct PackageSummary {
     pub listed: usize,
     /// History entries included.
     pub history_entries: u64,
+    /// Entries in the whole history when packaged (the head's seq).
+    pub history_count: u64,
+    /// The head's digest the package carries.
+    pub history_head: String,
 }
 
 /// Where a stored report goes in the package: `reports/<host>/<report id>.json`,
@@ -194,15 +198,15 @@ pub fn write_package_to<'a, W: Write + Seek>(
         let report_count = reports.len();
         let all = store.history(None)?;
         let run = month_run(&all, period);
+        let head = all.last();
         let history_info = HistoryInfo {
             member: history_member_name(period),
-            head: all
-                .last()
-                .map_or_else(|| history::GENESIS.to_string(), |e| e.digest.clone()),
+            head: head.map_or_else(|| history::GENESIS.to_string(), |e| e.digest.clone()),
             count: all.len() as u64,
             entries: run.len() as u64,
             first_seq: run.first().map(|e| e.seq),
             last_seq: run.last().map(|e| e.seq),
+            head_seal: head.and_then(|e| e.seal.clone()),
         };
         let mut lines = Vec::new();
         for entry in run {
@@ -261,6 +265,18 @@ pub fn write_package_to<'a, W: Write + Seek>(
                             report_id: report.report_id.to_string(),
                         }
                     })?;
+                    // A stored file that is not the one imported (and verified
+                    // then) is never signed.
+                    let sha = super::sha256_hex(&bytes);
+                    if sha != report.file_sha256 {
+                        return Err(EvidenceError::CorruptReport {
+                            report_id: report.report_id.to_string(),
+                            problem: format!(
+                                "its stored file has SHA-256 {sha}, but it was imported with {}",
+                                report.file_sha256
+                            ),
+                        });
+                    }
                     let mut entry = zip.bytes(&name, kind, &bytes)?;
                     entry.report_id = Some(report.report_id.to_string());
                     entry.asset_key = Some(report.asset_key);
@@ -275,6 +291,7 @@ pub fn write_package_to<'a, W: Write + Seek>(
     })?;
 
     let history_entries = history_info.entries;
+    let (history_count, history_head) = (history_info.count, history_info.head.clone());
     let key = signers.collector;
     let manifest = Manifest {
         format: MANIFEST_FORMAT.to_string(),
@@ -312,6 +329,8 @@ pub fn write_package_to<'a, W: Write + Seek>(
         reports: report_count,
         listed: manifest.members.len(),
         history_entries,
+        history_count,
+        history_head,
     };
     Ok((out, summary))
 }
@@ -357,13 +376,50 @@ fn of_month(entry: &HistoryEntry, period: Period) -> bool {
     made_in || imports_month
 }
 
-/// The run of the chain from the first to the last entry of the month,
-/// including other months' entries between them so the links can be checked.
+/// The run of the chain the package carries: from the first entry of the
+/// month, or from the head the last package of an earlier month carried when
+/// that is earlier (so the office can check that this run extends it; with
+/// no package recorded yet, from the previous month's first entry), to the
+/// head. Entries of other months in between are included so the links
+/// can be checked; a month without entries still carries the head entry.
 fn month_run(all: &[HistoryEntry], period: Period) -> &[HistoryEntry] {
     let first = all.iter().position(|e| of_month(e, period));
-    let last = all.iter().rposition(|e| of_month(e, period));
-    match (first, last) {
-        (Some(a), Some(b)) => &all[a..=b],
-        _ => &[],
+    // Before any package was recorded (a store from before sealing), the
+    // previous month's entries are carried instead, so the head of a package
+    // made then is in the run too.
+    let anchor = previous_head(all, period).or_else(|| {
+        all.iter()
+            .position(|e| of_month(e, period.previous()))
+            .filter(|_| first.is_some())
+    });
+    let start = [first, anchor]
+        .into_iter()
+        .flatten()
+        .min()
+        .or_else(|| all.len().checked_sub(1));
+    match start {
+        Some(a) => &all[a..],
+        None => &[],
     }
+}
+
+/// Where the head carried by the packages of the latest earlier month is in
+/// `all` (the earliest of them, when that month was packaged more than once).
+fn previous_head(all: &[HistoryEntry], period: Period) -> Option<usize> {
+    let signed: Vec<(Period, i64)> = all
+        .iter()
+        .filter(|e| e.kind == history::kind::EVIDENCE_SIGNED)
+        .filter_map(|e| {
+            let p: Period = e.body.get("period")?.as_str()?.parse().ok()?;
+            let seq = e.body.get("head_seq")?.as_i64()?;
+            (p < period).then_some((p, seq))
+        })
+        .collect();
+    let latest = signed.iter().map(|(p, _)| *p).max()?;
+    let seq = signed
+        .iter()
+        .filter(|(p, _)| *p == latest)
+        .map(|(_, s)| *s)
+        .min()?;
+    all.iter().position(|e| e.seq == seq)
 }

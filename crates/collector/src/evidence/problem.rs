@@ -41,6 +41,25 @@ pub enum ProblemKind {
     ReportMismatch,
     /// The history run's chain does not verify.
     HistoryChain,
+    /// A history entry's seal, or the signed head, does not verify under
+    /// the package's collector key (or is missing).
+    HistorySeal,
+    /// The history does not extend the head of an earlier package: it was
+    /// rewritten or cut after that package was handed over.
+    HistoryHead,
+}
+
+/// What a check of a package comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// No fault, and signed by the key the office expects.
+    Intact,
+    /// No fault, but the signing key was not checked against any expected
+    /// key: anyone could have made or re-signed it.
+    SignerNotChecked,
+    /// At least one fault.
+    NotIntact,
 }
 
 /// One fault, naming the member it is about.
@@ -74,6 +93,10 @@ pub struct VerifyReport {
     pub key_fingerprint: Option<String>,
     /// Whether `manifest.sig` verified with that key.
     pub signature_valid: bool,
+    /// Whether the signing key was checked against a key the office pinned
+    /// (`--expect-key`, or last month's package). Without it a valid
+    /// signature says only that someone signed the package.
+    pub signer_checked: bool,
     /// The SM2 key that signed the manifest (from the package's SM2 public
     /// key file, else as the manifest names it); none when not SM2-signed.
     pub sm2_key_fingerprint: Option<String>,
@@ -89,14 +112,30 @@ pub struct VerifyReport {
     pub history_head: Option<String>,
     /// Entries in the whole history at packaging time, as the manifest says.
     pub history_count: Option<u64>,
+    /// Whether every history entry in the package and its signed head carry
+    /// a valid seal of the package's collector key.
+    pub history_sealed: bool,
+    /// The earlier head this package's history was shown to extend (its seq).
+    pub extends_head: Option<u64>,
     /// Every fault found; empty when the package is intact.
     pub problems: Vec<Problem>,
 }
 
 impl VerifyReport {
-    /// Whether nothing is wrong.
+    /// Whether no fault was found. This alone does not say who signed the
+    /// package: see [`VerifyReport::signer_checked`] and [`VerifyReport::verdict`].
     pub fn is_intact(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// The whole outcome: intact and signed by the expected key, intact but
+    /// signed by a key nobody checked, or not intact.
+    pub fn verdict(&self) -> Verdict {
+        match (self.problems.is_empty(), self.signer_checked) {
+            (false, _) => Verdict::NotIntact,
+            (true, false) => Verdict::SignerNotChecked,
+            (true, true) => Verdict::Intact,
+        }
     }
 
     /// Whether a fault of `kind` about `member` (any member when `None`) was found.

@@ -1,7 +1,10 @@
 //! Checking an evidence package with nothing but the zip: the zip itself
 //! (names, duplicates, sizes), the manifest's signatures and keys, every
 //! member's size, SHA-256 and SM3, every agent report's own signature, and
-//! the history run's chain. Each fault is one [`Problem`] naming the member.
+//! the history run's chain and seals (and, given the head of an earlier
+//! package, that this run extends it). Each fault is one [`Problem`] naming
+//! the member. Whether the signer is the one the office expects is only
+//! known with a pinned key ([`VerifyReport::signer_checked`]).
 //!
 //! The zip is read as a stream: the manifest, signatures and keys first (all
 //! small), then each listed member once, hashed as it is read. Only the member
@@ -11,7 +14,7 @@
 use super::archive::{self, Archive};
 pub use super::archive::{MAX_MEMBERS, MAX_RATIO, MAX_TOTAL_BYTES, RATIO_FLOOR};
 use super::manifest::{MANIFEST_FORMAT, Manifest, names};
-pub use super::problem::{Problem, ProblemKind, VerifyReport};
+pub use super::problem::{Problem, ProblemKind, Verdict, VerifyReport};
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Seek};
 use std::path::Path;
@@ -27,6 +30,20 @@ pub struct VerifyOptions {
     /// The SM2 key fingerprint (`sm3:HEX`) the package must also be signed
     /// with; a package without an SM2 signature then fails.
     pub expect_sm2_key: Option<String>,
+    /// The history head an earlier package carried (from `--previous` or
+    /// `--expect-head`): this package's history must extend it.
+    pub expect_head: Option<ExpectedHead>,
+}
+
+/// A history head handed over before, which a later package must extend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedHead {
+    /// Its sequence number (the entries the history had).
+    pub seq: u64,
+    /// Its digest.
+    pub digest: String,
+    /// Whether that history was sealed (so it never needs binding again).
+    pub sealed: bool,
 }
 
 /// Signature and key files are read whole only up to this size (64 KiB).
@@ -104,6 +121,7 @@ pub fn verify_reader<R: Read + Seek>(reader: R, options: &VerifyOptions) -> Veri
         &mut out,
     );
     drop(manifest_bytes);
+    out.signer_checked = options.expect_key.is_some();
     let Some(manifest) = manifest else {
         return out;
     };
@@ -121,7 +139,7 @@ pub fn verify_reader<R: Read + Seek>(reader: R, options: &VerifyOptions) -> Veri
             ),
         );
     }
-    members::check_members(&mut zip, &small, &manifest, &mut out);
+    members::check_members(&mut zip, &small, &manifest, options, &mut out);
     out
 }
 

@@ -250,3 +250,30 @@ pub fn garbage(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Store `sample` as imported a minute after its agent finished, not now:
+/// for fixtures whose history goes on with actions dated in that month (the
+/// history refuses an entry dated before its newest one).
+pub fn import_when_finished(store: &mut selfcheck_collector::store::Store, sample: &Sample) {
+    let bytes = sample.bytes();
+    let catalog = selfcheck_catalog::Catalog::embedded().unwrap();
+    let verified = selfcheck_collector::import::verify_report(&bytes, &catalog).unwrap();
+    let imported_at = verified.signed.report.finished_at + chrono::Duration::minutes(1);
+    let outcome = store
+        .insert_report(selfcheck_collector::store::NewReport {
+            verified: &verified,
+            bytes: &bytes,
+            source_name: "sample.json",
+            imported_at,
+            accept_new_key: false,
+            clock_skew: None,
+        })
+        .unwrap();
+    assert!(
+        matches!(
+            outcome,
+            selfcheck_collector::store::InsertOutcome::Stored { .. }
+        ),
+        "{outcome:?}"
+    );
+}

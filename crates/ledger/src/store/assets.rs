@@ -34,7 +34,8 @@ impl Store {
         at: chrono::DateTime<chrono::FixedOffset>,
     ) -> Result<(), StoreError> {
         let tx = self.write_tx()?;
-        let result = replace_in(&tx, assets, source_name, actor, at).and_then(|()| tx.commit());
+        let result = replace_in(&tx, assets, source_name, actor, at, self.sealer())
+            .and_then(|()| tx.commit());
         result.map_err(|e| self.err(e))
     }
 
@@ -90,6 +91,7 @@ fn replace_in(
     source_name: &str,
     actor: &str,
     now: chrono::DateTime<chrono::FixedOffset>,
+    sealer: Option<&dyn history::HistorySealer>,
 ) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM assets", [])?;
     let mut insert = tx.prepare(
@@ -128,6 +130,7 @@ fn replace_in(
             }),
         },
         now,
+        sealer,
     )?;
     Ok(())
 }

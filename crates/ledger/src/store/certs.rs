@@ -124,6 +124,7 @@ impl Store {
                     }),
                 },
                 at,
+                self.sealer(),
             )?;
             tx.commit()
         })();
@@ -170,6 +171,7 @@ impl Store {
                         }),
                     },
                     at,
+                    self.sealer(),
                 )?;
                 cert.revoked_at = Some(when.clone());
                 cert.revoked_by = Some(by.to_string());

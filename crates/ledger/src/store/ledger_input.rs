@@ -258,10 +258,7 @@ impl Store {
     /// status changes). The caller has checked it against the current status.
     pub fn record_action(&mut self, fp: &Fingerprint, action: &Action) -> Result<i64, StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sql = |source| StoreError::sqlite(&path, source);
         let body = serde_json::to_value(action).map_err(|e| sql(conversion(0, e)))?;
         let tx = self.write_tx()?;
         let entry = super::history::append(
@@ -273,10 +270,44 @@ impl Store {
                 body,
             },
             action.at,
+            self.sealer(),
         )
         .map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(entry.seq)
+    }
+
+    /// [`Store::record_action`] dated now, read from the clock once the
+    /// store's write lock is held: every entry another process committed
+    /// before is then older, so a concurrent import never makes the action
+    /// look back-dated. Returns the entry's seq and the action as recorded.
+    pub fn record_action_now(
+        &mut self,
+        fp: &Fingerprint,
+        action: &Action,
+    ) -> Result<(i64, Action), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::sqlite(&path, source);
+        let tx = self.write_tx()?;
+        let action = Action {
+            at: chrono::Local::now().fixed_offset(),
+            ..action.clone()
+        };
+        let body = serde_json::to_value(&action).map_err(|e| sql(conversion(0, e)))?;
+        let entry = super::history::append(
+            &tx,
+            &NewEntry {
+                actor: &action.by,
+                kind: history::kind::STATUS_SET,
+                fingerprint: Some(fp.as_str()),
+                body,
+            },
+            action.at,
+            self.sealer(),
+        )
+        .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok((entry.seq, action))
     }
 
     /// Give ledger numbers to not-inspected findings that have none yet.

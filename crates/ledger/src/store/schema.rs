@@ -161,8 +161,11 @@ ALTER TABLE reports ADD COLUMN baseline_level INTEGER; -- 2 or 3; NULL in report
 "#;
 
 /// Version 5: a report stored although its audit time failed the import's
-/// clock checks (the person accepted it) records what was wrong; the ledger
-/// counts such a report at its import time.
+/// clock checks (the person accepted it) records what was wrong, and the ledger
+/// counts such a report at its import time; each history entry carries the
+/// collector key's seal of its digest (NULL in entries written before sealing,
+/// until the store is bound; see [`crate::history`]).
 pub(super) const SCHEMA_V5: &str = r#"
 ALTER TABLE reports ADD COLUMN clock_skew TEXT; -- NULL: the audit time passed the checks
+ALTER TABLE history ADD COLUMN seal TEXT; -- Ed25519 over selfcheck-history-seal-v1, NUL, digest; hex
 "#;

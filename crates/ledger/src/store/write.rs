@@ -4,11 +4,15 @@
 use super::{FindingNo, InsertOutcome, NewReport, json_text};
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, OptionalExtension, params};
-use selfcheck_report::{CheckOutcome, Finding, ProtectionLevel, Report, SignedReport};
+use selfcheck_report::{Finding, ProtectionLevel, Report, SignedReport};
 
 /// Write `new` in `tx`. Returns without writing anything (so the caller can roll
 /// back) unless the outcome is [`InsertOutcome::Stored`].
-pub(super) fn insert_in(tx: &Connection, new: NewReport<'_>) -> rusqlite::Result<InsertOutcome> {
+pub(super) fn insert_in(
+    tx: &Connection,
+    new: NewReport<'_>,
+    sealer: Option<&dyn crate::history::HistorySealer>,
+) -> rusqlite::Result<InsertOutcome> {
     let report: &Report = &new.verified.signed.report;
     let id = report.report_id.as_str();
     let file_sha256 = &new.verified.file_sha256;
@@ -72,6 +76,7 @@ pub(super) fn insert_in(tx: &Connection, new: NewReport<'_>) -> rusqlite::Result
                     }),
                 },
                 new.imported_at,
+                sealer,
             )?;
         }
     }
@@ -105,63 +110,40 @@ pub(super) fn insert_in(tx: &Connection, new: NewReport<'_>) -> rusqlite::Result
         new.clock_skew,
     ])?;
 
-    for run in &report.checks {
-        let (count, reason, approver, expires) = match &run.outcome {
-            CheckOutcome::Passed => (0, None, None, None),
-            CheckOutcome::Findings { count } => (*count, None, None, None),
-            CheckOutcome::CouldNotRun { reason } => (0, Some(reason.as_str()), None, None),
-            CheckOutcome::NotApplicable {
-                reason,
-                approver,
-                expires,
-            } => (
-                0,
-                Some(reason.as_str()),
-                approver.as_deref(),
-                expires.map(|d| d.to_string()),
-            ),
-        };
+    let rows = super::rows::rows_of(report);
+    for (check_id, run) in &rows.check_runs {
         tx.prepare_cached(
             "INSERT INTO check_runs (report_id, check_id, status, finding_count, reason, approver, expires)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             id,
-            run.check_id.as_str(),
-            run.outcome.as_str(),
-            count,
-            reason,
-            approver,
-            expires
+            check_id,
+            run.status,
+            run.finding_count,
+            run.reason,
+            run.approver,
+            run.expires
         ])?;
     }
-    for f in &report.findings {
+    for (fingerprint, f) in &rows.findings {
         tx.prepare_cached("INSERT INTO findings (report_id, fingerprint, check_id, risk, subject, evidence, detected_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(
-            params![
-                id,
-                f.fingerprint.as_str(),
-                f.check_id.as_str(),
-                f.risk.as_str(),
-                f.subject,
-                json_text(&f.evidence),
-                f.detected_at.to_rfc3339(),
-            ],
+            params![id, fingerprint, f.check_id, f.risk, f.subject, f.evidence, f.detected_at],
         )?;
     }
-    for s in &report.suppressed {
-        let f = &s.finding;
+    for (fingerprint, f) in &rows.suppressed {
         tx.prepare_cached("INSERT INTO suppressed_findings (report_id, fingerprint, check_id, risk, subject, evidence, detected_at, reason)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(
             params![
                 id,
-                f.fingerprint.as_str(),
-                f.check_id.as_str(),
-                f.risk.as_str(),
+                fingerprint,
+                f.check_id,
+                f.risk,
                 f.subject,
-                json_text(&f.evidence),
-                f.detected_at.to_rfc3339(),
-                s.reason,
+                f.evidence,
+                f.detected_at,
+                f.reason,
             ],
         )?;
     }
@@ -205,6 +187,7 @@ pub(super) fn insert_in(tx: &Connection, new: NewReport<'_>) -> rusqlite::Result
             body,
         },
         new.imported_at,
+        sealer,
     )?;
     Ok(InsertOutcome::Stored {
         findings: report.findings.len(),

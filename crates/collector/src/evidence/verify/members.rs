@@ -2,7 +2,7 @@
 //! member read once, hashed as it is read; a report parsed to check its own
 //! signature (one at a time), the history run to re-check its chain.
 
-use super::{ProblemKind, VerifyReport};
+use super::{ExpectedHead, ProblemKind, VerifyOptions, VerifyReport};
 use crate::evidence::archive::Archive;
 use crate::evidence::manifest::{Manifest, ManifestMember, MemberKind, names};
 use crate::evidence::{Digests, unsafe_name};
@@ -19,6 +19,7 @@ pub(super) fn check_members<R: Read + Seek>(
     zip: &mut Archive<R>,
     small: &BTreeMap<String, Vec<u8>>,
     manifest: &Manifest,
+    options: &VerifyOptions,
     out: &mut VerifyReport,
 ) {
     let own = [names::MANIFEST, names::SIGNATURE, names::SM2_SIGNATURE];
@@ -92,7 +93,8 @@ pub(super) fn check_members<R: Read + Seek>(
                 if m.kind == MemberKind::Report {
                     check_report(m, &bytes, manifest.period, out);
                 } else {
-                    check_history(m, &bytes, manifest, out);
+                    let key = collector_key(small);
+                    check_history(m, &bytes, manifest, key.as_deref(), options, out);
                 }
             }
             MemberKind::PublicKey | MemberKind::Document => {
@@ -226,9 +228,26 @@ struct EntryLine {
     body: Value,
     prev: String,
     digest: String,
+    #[serde(default)]
+    seal: Option<String>,
 }
 
-fn check_history(m: &ManifestMember, bytes: &[u8], manifest: &Manifest, out: &mut VerifyReport) {
+/// The package's collector public key (hex), to check seals with.
+fn collector_key(small: &BTreeMap<String, Vec<u8>>) -> Option<String> {
+    let pem = std::str::from_utf8(small.get(names::PUBLIC_KEY)?).ok()?;
+    crate::evidence::key::parse_public_key_pem(pem)
+        .ok()
+        .map(hex::encode)
+}
+
+fn check_history(
+    m: &ManifestMember,
+    bytes: &[u8],
+    manifest: &Manifest,
+    key: Option<&str>,
+    options: &VerifyOptions,
+    out: &mut VerifyReport,
+) {
     let mut entries = Vec::new();
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if line.is_empty() {
@@ -244,6 +263,7 @@ fn check_history(m: &ManifestMember, bytes: &[u8], manifest: &Manifest, out: &mu
                 body: e.body,
                 prev: e.prev,
                 digest: e.digest,
+                seal: e.seal,
             }),
             Err(e) => out.problem(
                 ProblemKind::HistoryChain,
@@ -299,4 +319,143 @@ fn check_history(m: &ManifestMember, bytes: &[u8], manifest: &Manifest, out: &mu
             );
         }
     }
+    check_seals(m, &entries, manifest, key, out);
+    check_signed_heads(m, &entries, out);
+    if let Some(expected) = &options.expect_head {
+        check_extends(m, &entries, manifest, expected, out);
+    }
+}
+
+/// Every entry's seal and the signed head, under the package's collector
+/// key. A package made before sealing (no seal anywhere, no signed head)
+/// has only its manifest signature.
+fn check_seals(
+    m: &ManifestMember,
+    entries: &[HistoryEntry],
+    manifest: &Manifest,
+    key: Option<&str>,
+    out: &mut VerifyReport,
+) {
+    let info = &manifest.history;
+    let any_seal = entries.iter().any(|e| e.seal.is_some());
+    if !any_seal && info.head_seal.is_none() {
+        return;
+    }
+    let Some(key) = key else {
+        out.problem(
+            ProblemKind::HistorySeal,
+            Some(&m.name),
+            "the history is sealed, but the package holds no usable collector public key to check the seals with",
+        );
+        return;
+    };
+    let mut ok = true;
+    for p in history::verify_seals(entries, key).1 {
+        ok = false;
+        out.problem(ProblemKind::HistorySeal, Some(&m.name), p);
+    }
+    match &info.head_seal {
+        Some(seal) if history::seal_verifies(key, &info.head, seal) => {}
+        Some(_) => {
+            ok = false;
+            out.problem(
+                ProblemKind::HistorySeal,
+                Some(names::MANIFEST),
+                format!(
+                    "the signed history head {} (entry {}) does not verify under the collector key",
+                    info.head, info.count
+                ),
+            );
+        }
+        None => {
+            ok = false;
+            out.problem(
+                ProblemKind::HistorySeal,
+                Some(names::MANIFEST),
+                "the history entries are sealed, but the manifest carries no signed head",
+            );
+        }
+    }
+    out.history_sealed = ok;
+}
+
+/// An `evidence_signed` entry names the head an earlier package carried;
+/// where that entry is in the run, its digest must be the one named.
+fn check_signed_heads(m: &ManifestMember, entries: &[HistoryEntry], out: &mut VerifyReport) {
+    for e in entries
+        .iter()
+        .filter(|e| e.kind == history::kind::EVIDENCE_SIGNED)
+    {
+        let seq = e.body.get("head_seq").and_then(Value::as_i64);
+        let head = e.body.get("head").and_then(Value::as_str);
+        let (Some(seq), Some(head)) = (seq, head) else {
+            continue;
+        };
+        if let Some(at) = entries.iter().find(|x| x.seq == seq)
+            && at.digest != head
+        {
+            out.problem(
+                ProblemKind::HistoryHead,
+                Some(&m.name),
+                format!(
+                    "entry {} records a package signed with head {head} at entry {seq}, but entry {seq} now has digest {}: the history was rewritten after that package",
+                    e.seq, at.digest
+                ),
+            );
+        }
+    }
+}
+
+/// This package's history extends the head handed over before: it still
+/// holds that entry with that digest, and was not bound again since.
+fn check_extends(
+    m: &ManifestMember,
+    entries: &[HistoryEntry],
+    manifest: &Manifest,
+    expected: &ExpectedHead,
+    out: &mut VerifyReport,
+) {
+    match extends(entries, manifest.history.count, expected) {
+        Ok(()) => out.extends_head = Some(expected.seq),
+        Err(message) => out.problem(ProblemKind::HistoryHead, Some(&m.name), message),
+    }
+}
+
+fn extends(entries: &[HistoryEntry], count: u64, expected: &ExpectedHead) -> Result<(), String> {
+    let (seq, digest) = (expected.seq, &expected.digest);
+    if seq == 0 {
+        return Ok(());
+    }
+    if count < seq {
+        return Err(format!(
+            "the history has {count} entries, the earlier package's had {seq} (head {digest}): entries were deleted after it was handed over"
+        ));
+    }
+    let Some(at) = entries
+        .iter()
+        .find(|e| u64::try_from(e.seq).ok() == Some(seq))
+    else {
+        return Err(format!(
+            "cannot show that this history extends the earlier head {digest} (entry {seq}): the package's run holds entries {:?}..{:?}; compare with the package made just before this one",
+            entries.first().map(|e| e.seq),
+            entries.last().map(|e| e.seq)
+        ));
+    };
+    if &at.digest != digest {
+        return Err(format!(
+            "entry {seq} has digest {}, but the earlier package's head is {digest}: the history was rewritten after that package was handed over",
+            at.digest
+        ));
+    }
+    if expected.sealed
+        && let Some(rebound) = entries.iter().find(|e| {
+            e.kind == history::kind::HISTORY_SEALED && u64::try_from(e.seq).is_ok_and(|s| s > seq)
+        })
+    {
+        return Err(format!(
+            "entry {} binds the history to a key again after the earlier package, whose history was already sealed: the store was rebuilt",
+            rebound.seq
+        ));
+    }
+    Ok(())
 }

@@ -86,6 +86,74 @@ pub(super) fn check_signature(
         );
         return;
     }
+    if sig_bytes.as_slice() != sig.to_bytes().as_slice() {
+        out.problem(
+            ProblemKind::Signature,
+            Some(names::SIGNATURE),
+            "is not in the form the collector writes (canonical JSON and a newline): it was edited",
+        );
+    }
+    if let Some(m) = manifest {
+        if m.collector.algorithm != "ed25519" {
+            out.problem(
+                ProblemKind::ManifestInvalid,
+                Some(names::MANIFEST),
+                format!(
+                    "names a collector key of algorithm {:?}; this verifier reads ed25519",
+                    m.collector.algorithm
+                ),
+            );
+        }
+        if m.collector.public_key_member != names::PUBLIC_KEY {
+            out.problem(
+                ProblemKind::ManifestInvalid,
+                Some(names::MANIFEST),
+                format!(
+                    "names {:?} as the collector key member; a package keeps it in {}",
+                    m.collector.public_key_member,
+                    names::PUBLIC_KEY
+                ),
+            );
+        }
+    }
+    let sig_key: Option<[u8; 32]> = hex::decode(&sig.public_key)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok());
+    match (&sig_key, &package_key) {
+        (None, _) => out.problem(
+            ProblemKind::KeyMismatch,
+            Some(names::SIGNATURE),
+            format!(
+                "its public_key {:?} is not an Ed25519 public key (64 hex digits)",
+                sig.public_key
+            ),
+        ),
+        (Some(k), Some(p)) if k != p => out.problem(
+            ProblemKind::KeyMismatch,
+            Some(names::SIGNATURE),
+            format!(
+                "names public key {} ({}), but the package's collector key is {} ({}): the signature file was changed",
+                sig.public_key,
+                fingerprint_of(k),
+                hex::encode(p),
+                fingerprint_of(p)
+            ),
+        ),
+        _ => {}
+    }
+    if let Some(k) = &sig_key
+        && fingerprint_of(k) != sig.key_fingerprint
+    {
+        out.problem(
+            ProblemKind::KeyMismatch,
+            Some(names::SIGNATURE),
+            format!(
+                "its key_fingerprint {} is not the fingerprint of its public_key ({})",
+                sig.key_fingerprint,
+                fingerprint_of(k)
+            ),
+        );
+    }
     if let Some(named) = &named
         && &sig.key_fingerprint != named
     {

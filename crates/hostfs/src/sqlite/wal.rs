@@ -40,7 +40,7 @@ pub(super) struct Wal {
 /// cumulative checksums hold, keeping those up to the last commit frame.
 pub(super) fn open_wal(path: &Path) -> (Option<Wal>, WalState) {
     let name = path.display();
-    let file = match File::open(path) {
+    let file = match crate::root::open_regular_path(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (None, WalState::None),
         Err(e) => return (None, WalState::Unusable(format!("{name}: {e}"))),

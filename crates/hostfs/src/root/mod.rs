@@ -277,6 +277,15 @@ pub fn open_regular_path(path: &Path) -> std::io::Result<File> {
     Ok(file)
 }
 
+/// The bytes of a file already resolved (see [`open_regular_path`]) of at
+/// most `max` bytes; a larger file is an error and is not read past `max`.
+pub fn read_regular_path(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let shown = path.display().to_string();
+    let file = open_regular_path(path).map_err(|e| Error::new(e.kind(), format!("{shown}: {e}")))?;
+    let len = file.metadata()?.len();
+    bounded::read_all(file, max, len, &shown)
+}
+
 /// `Err` (`InvalidInput`) unless `meta` is a regular file's.
 fn not_regular(meta: &Metadata, shown: &str) -> std::io::Result<()> {
     use std::os::unix::fs::FileTypeExt;

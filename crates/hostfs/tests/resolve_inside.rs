@@ -223,7 +223,7 @@ fn reads_are_bounded() {
     std::fs::write(dir.path().join("big"), vec![b'x'; 10_000]).unwrap();
     let root = HostRoot::at(dir.path()).unwrap();
     let e = root.read_bytes("big", 9_999).unwrap_err();
-    assert!(e.to_string().contains("longer than 9999 bytes"), "{e}");
+    assert!(e.to_string().contains("larger than 9999 bytes"), "{e}");
     assert_eq!(root.read_bytes("big", 10_000).unwrap().len(), 10_000);
     let mut s = String::new();
     let e =

@@ -12,7 +12,7 @@ use std::io::{BufRead, Error, ErrorKind, Read};
 fn too_large(shown: &str, what: &str, max: u64) -> Error {
     Error::new(
         ErrorKind::InvalidData,
-        format!("{shown}: {what} longer than {max} bytes, more than such a file holds; not read"),
+        format!("{shown}: {what} {max} bytes, more than such a file holds; not read"),
     )
 }
 
@@ -33,7 +33,7 @@ pub(crate) fn read_all(
         .take(max.saturating_add(1))
         .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
-        return Err(too_large(shown, "the file is", max));
+        return Err(too_large(shown, "larger than", max));
     }
     Ok(bytes)
 }
@@ -73,7 +73,7 @@ impl<R: Read> Read for BoundedReader<R> {
             let mut probe = [0u8; 1];
             return match self.inner.read(&mut probe)? {
                 0 => Ok(0),
-                _ => Err(too_large(&self.shown, "the file is", self.max)),
+                _ => Err(too_large(&self.shown, "larger than", self.max)),
             };
         }
         let room = buf
@@ -107,7 +107,7 @@ pub fn read_line_bounded(
             None => (buf, None),
         };
         if line.len() + chunk.len() > max {
-            return Err(too_large(shown, "a line is", max as u64));
+            return Err(too_large(shown, "a line longer than", max as u64));
         }
         line.extend_from_slice(chunk);
         let used = done.unwrap_or(buf.len());
@@ -126,7 +126,7 @@ mod tests {
     fn bounds_hold_and_say_so() {
         assert_eq!(read_all(&b"abc"[..], 3, 0, "f").unwrap(), b"abc");
         let e = read_all(&b"abcd"[..], 3, 0, "f").unwrap_err();
-        assert!(e.to_string().contains("longer than 3 bytes"), "{e}");
+        assert!(e.to_string().contains("larger than 3 bytes"), "{e}");
 
         let mut ok = String::new();
         BoundedReader::new(&b"abc"[..], 3, "f".into())
@@ -150,9 +150,6 @@ mod tests {
         assert_eq!(line, b"last");
         assert!(!read_line_bounded(&mut r, &mut line, 4, "t").unwrap());
         let e = read_line_bounded(&mut &b"abcde\n"[..], &mut line, 4, "t").unwrap_err();
-        assert!(
-            e.to_string().contains("a line is longer than 4 bytes"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("a line longer than 4 bytes"), "{e}");
     }
 }

@@ -281,7 +281,8 @@ pub fn open_regular_path(path: &Path) -> std::io::Result<File> {
 /// most `max` bytes; a larger file is an error and is not read past `max`.
 pub fn read_regular_path(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     let shown = path.display().to_string();
-    let file = open_regular_path(path).map_err(|e| Error::new(e.kind(), format!("{shown}: {e}")))?;
+    let file =
+        open_regular_path(path).map_err(|e| Error::new(e.kind(), format!("{shown}: {e}")))?;
     let len = file.metadata()?.len();
     bounded::read_all(file, max, len, &shown)
 }

@@ -54,8 +54,12 @@ fn read_log(root: &HostRoot, path: &str) -> std::io::Result<String> {
     if path.ends_with(".gz") {
         let mut text = String::new();
         let decoded = flate2::read::MultiGzDecoder::new(&bytes[..]);
-        BoundedReader::new(decoded, MAX_LOG_BYTES, format!("{} (decompressed)", root.join(path).display()))
-            .read_to_string(&mut text)?;
+        BoundedReader::new(
+            decoded,
+            MAX_LOG_BYTES,
+            format!("{} (decompressed)", root.join(path).display()),
+        )
+        .read_to_string(&mut text)?;
         Ok(text)
     } else {
         Ok(String::from_utf8_lossy(&bytes).into_owned())

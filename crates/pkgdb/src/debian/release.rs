@@ -50,7 +50,9 @@ pub fn read_release(
             return Ok(None);
         }
     }
-    let path = root.resolve(&host).map_err(|e| format!("cannot be read: {e}"))?;
+    let path = root
+        .resolve(&host)
+        .map_err(|e| format!("cannot be read: {e}"))?;
     let bytes = root
         .read_bytes(&host, MAX_TABLE_BYTES)
         .map_err(|e| format!("cannot be read: {e}"))?;

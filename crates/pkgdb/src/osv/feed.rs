@@ -5,8 +5,8 @@
 use super::matching::{Installed, match_record};
 use super::{FeedMatch, OsvError, VersionOrder, VulnMatch};
 use chrono::{DateTime, FixedOffset};
-use selfcheck_report::{InstalledPackage, VulnerabilityFeed};
 use selfcheck_hostfs::root::open_regular_path;
+use selfcheck_report::{InstalledPackage, VulnerabilityFeed};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;

@@ -13,7 +13,9 @@ use super::repos::{CacheDir, Layout};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::QName;
-use selfcheck_hostfs::root::{BoundedReader, HostRoot, MAX_TABLE_BYTES, MAX_TEXT_BYTES, open_regular_path};
+use selfcheck_hostfs::root::{
+    BoundedReader, HostRoot, MAX_TABLE_BYTES, MAX_TEXT_BYTES, open_regular_path,
+};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -64,7 +66,11 @@ impl RepoMd {
 /// Read `repomd.xml`.
 pub fn read_repomd(path: &Path) -> Result<RepoMd, String> {
     let file = open_regular_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let reader = BufReader::new(BoundedReader::new(file, MAX_TEXT_BYTES, path.display().to_string()));
+    let reader = BufReader::new(BoundedReader::new(
+        file,
+        MAX_TEXT_BYTES,
+        path.display().to_string(),
+    ));
     let mut xml = Reader::from_reader(reader);
     let mut buf = Vec::new();
     let mut md = RepoMd::default();
@@ -230,7 +236,11 @@ pub fn open(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
     };
     // Streamed, so only a bound against a decompression bomb: the largest
     // real metadata (Fedora's primary.xml) decompresses to well under this.
-    let inner = BoundedReader::new(inner, MAX_DECOMPRESSED_BYTES, format!("{shown} (decompressed)"));
+    let inner = BoundedReader::new(
+        inner,
+        MAX_DECOMPRESSED_BYTES,
+        format!("{shown} (decompressed)"),
+    );
     Ok(Box::new(BufReader::with_capacity(1 << 16, inner)))
 }
 

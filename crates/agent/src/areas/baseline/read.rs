@@ -8,10 +8,12 @@ use selfcheck_hostfs::wildcard::wildcard_match;
 /// failed ([`HostRoot::read_optional`] never blocks on a FIFO and bounds the size).
 pub(crate) fn read_text(root: &HostRoot, host_path: &str) -> Result<Option<String>, String> {
     root.read_optional(host_path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::InvalidInput => {
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
             format!("{e}; replace it with the configuration file")
         }
-        _ => format!("cannot read {host_path}: {e}; check that it is a readable file inside the root"),
+        _ => format!(
+            "cannot read {host_path}: {e}; check that it is a readable file inside the root"
+        ),
     })
 }
 

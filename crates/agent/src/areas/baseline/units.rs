@@ -159,9 +159,7 @@ fn status(root: &HostRoot, dirs: &[&str], wants: &[String], unit: &str) -> Statu
             return Status::Masked;
         }
     }
-    let installed = dirs
-        .iter()
-        .any(|d| root.is_file(format!("{d}/{unit}")));
+    let installed = dirs.iter().any(|d| root.is_file(format!("{d}/{unit}")));
     if !installed {
         return Status::Missing;
     }

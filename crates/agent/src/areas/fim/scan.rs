@@ -220,7 +220,9 @@ fn walk_rule(
         Err(e) => {
             // The start's directories loop: recorded as unreadable, not walked.
             let kind = Kind::Unreadable {
-                errno: e.raw_os_error().unwrap_or(rustix::io::Errno::LOOP.raw_os_error()),
+                errno: e
+                    .raw_os_error()
+                    .unwrap_or(rustix::io::Errno::LOOP.raw_os_error()),
             };
             entries.push(Entry::new(kind, rule.attrs), &rule.path, None, None);
             return;

@@ -158,7 +158,8 @@ pub fn collect_listening_sockets(root: &HostRoot) -> Result<Vec<ListeningSocket>
     for table in per_table {
         sockets.extend(table?);
     }
-    owners::attach_owners(root, &mut sockets).map_err(|source| read_error(root, "/proc", source))?;
+    owners::attach_owners(root, &mut sockets)
+        .map_err(|source| read_error(root, "/proc", source))?;
     sockets.sort_unstable_by(|a, b| {
         (a.protocol, a.port, a.address, a.inode).cmp(&(b.protocol, b.port, b.address, b.inode))
     });

@@ -20,7 +20,10 @@ const MAX_COMM_BYTES: u64 = 4096;
 /// Fill `processes` of every socket in `sockets` from the process directories
 /// of the host's `/proc`. Fails only when `/proc` itself cannot be listed;
 /// each socket's processes end up sorted by pid, then fd.
-pub(crate) fn attach_owners(root: &HostRoot, sockets: &mut [ListeningSocket]) -> std::io::Result<()> {
+pub(crate) fn attach_owners(
+    root: &HostRoot,
+    sockets: &mut [ListeningSocket],
+) -> std::io::Result<()> {
     if sockets.is_empty() {
         return Ok(());
     }
@@ -74,7 +77,9 @@ fn sockets_held(
     };
     for entry in entries {
         let Ok(entry) = entry else { continue };
-        let Some(fd) = number(&entry.file_name()) else { continue };
+        let Some(fd) = number(&entry.file_name()) else {
+            continue;
+        };
         let Ok(target) = root.read_link(format!("{fd_dir}/{fd}")) else {
             continue;
         };

@@ -391,7 +391,10 @@ mod tests {
         match parse_table(&TABLES[0], &mut reader, "/proc/net/tcp", &mut Vec::new()) {
             Err(TableError::Read(e)) => {
                 let text = e.to_string();
-                assert!(text.contains(&format!("a line is longer than {MAX_LINE_BYTES} bytes")), "{text}");
+                assert!(
+                    text.contains(&format!("a line longer than {MAX_LINE_BYTES} bytes")),
+                    "{text}"
+                );
                 assert!(text.starts_with("/proc/net/tcp"), "{text}");
             }
             other => panic!("{other:?}"),
@@ -563,14 +566,29 @@ mod tests {
             ("\n", "fields"),
         ] {
             let text = format!("{header}{good}{line}");
-            let err = bad_line(parse_table(&TABLES[0], &mut text.as_bytes(), "tcp", &mut Vec::new()));
+            let err = bad_line(parse_table(
+                &TABLES[0],
+                &mut text.as_bytes(),
+                "tcp",
+                &mut Vec::new(),
+            ));
             assert_eq!(err.line, 3, "{line}");
             assert!(err.problem.contains(why), "{line}: {}", err.problem);
         }
-        let err = bad_line(parse_table(&TABLES[0], &mut good.as_bytes(), "tcp", &mut Vec::new()));
+        let err = bad_line(parse_table(
+            &TABLES[0],
+            &mut good.as_bytes(),
+            "tcp",
+            &mut Vec::new(),
+        ));
         assert_eq!(err.line, 1);
         assert!(err.problem.contains("header"), "{}", err.problem);
-        let err = bad_line(parse_table(&TABLES[0], &mut &b""[..], "tcp", &mut Vec::new()));
+        let err = bad_line(parse_table(
+            &TABLES[0],
+            &mut &b""[..],
+            "tcp",
+            &mut Vec::new(),
+        ));
         assert!(err.problem.contains("header"), "{}", err.problem);
     }
 }

@@ -85,8 +85,7 @@ pub(crate) fn backup_job(
         "/etc/cron.monthly",
         "/var/spool/cron",
     ];
-    let has_cron = root.is_file("/etc/crontab")
-        || cron_dirs.iter().any(|d| root.is_dir(d));
+    let has_cron = root.is_file("/etc/crontab") || cron_dirs.iter().any(|d| root.is_dir(d));
     let has_systemd = root.is_dir("/etc/systemd/system");
     if !has_cron && !has_systemd {
         return Err(

@@ -427,7 +427,8 @@ pub(crate) fn log_retention(
             }
         };
         if persistent {
-            let machine_dirs: Vec<String> = root.read_dir("/var/log/journal")
+            let machine_dirs: Vec<String> = root
+                .read_dir("/var/log/journal")
                 .map(|rd| {
                     rd.filter_map(|e| e.ok())
                         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))

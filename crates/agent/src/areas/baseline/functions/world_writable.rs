@@ -64,10 +64,7 @@ pub(crate) fn world_writable(
             )
         ));
     }
-    if !["/usr/bin", "/bin"]
-        .iter()
-        .any(|d| root.is_dir(d))
-    {
+    if !["/usr/bin", "/bin"].iter().any(|d| root.is_dir(d)) {
         return Err(
             "the audited root has neither /usr/bin nor /bin: not an installed system".to_string(),
         );

@@ -152,9 +152,12 @@ fn links_to_this_machine_yield_nothing_of_it() {
     let live_hostname = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     let live_hostname = live_hostname.trim();
     assert!(
-        !json.contains(live_hostname) || clean_json.contains(live_hostname),
-        "{live_hostname}"
+        !strings.contains(live_hostname),
+        "this machine's host name {live_hostname} is in the report"
     );
+    if live_hostname.len() >= 6 {
+        assert!(!json.contains(live_hostname), "{live_hostname}");
+    }
     if let Ok(id) = fs::read_to_string("/etc/machine-id") {
         let id = id.trim();
         assert!(

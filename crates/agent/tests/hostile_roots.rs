@@ -296,3 +296,18 @@ fn fifos_devices_and_a_huge_line_end_in_could_not_run_not_a_hang() {
         assert!(reason.contains("a line longer than 4096 bytes"), "{reason}");
     }
 }
+
+#[test]
+fn an_empty_status_file_makes_the_patch_checks_could_not_run() {
+    for blank in ["", "\n \n\t\n"] {
+        let dir = tempfile::tempdir().unwrap();
+        image(dir.path());
+        fs::write(dir.path().join("var/lib/dpkg/status"), blank).unwrap();
+        let (report, _) = audit(dir.path());
+        let reasons = reason_of(&report, "patches.");
+        assert!(reasons.len() >= 2, "{reasons:?}");
+        for reason in reasons {
+            assert!(reason.contains("is empty"), "{reason}");
+        }
+    }
+}

@@ -163,3 +163,85 @@ fn tampered_baseline_is_a_critical_finding_and_never_used() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_flood_of_changes_is_summarised_under_the_collectors_limit() {
+    use selfcheck_agent::areas::fim::cap::{FULL_LIST_FILE, MAX_LISTED_PER_KIND};
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, state) = (tmp.path().join("root"), tmp.path().join("state"));
+    host(&root);
+    agent(&root, &state)
+        .args(["fim", "init"])
+        .assert()
+        .success();
+
+    // More added files than the report lists, and a few changed ones.
+    let added = MAX_LISTED_PER_KIND + 750;
+    let flood = root.join("etc/flood");
+    fs::create_dir_all(&flood).unwrap();
+    for i in 0..added {
+        fs::write(flood.join(format!("f{i:05}")), format!("{i}\n")).unwrap();
+    }
+    fs::write(root.join("etc/motd"), "changed\n").unwrap();
+    let r = run_report(&root, &state);
+    let fi = r.inventory.file_integrity.as_ref().unwrap();
+    let s = fi.summarised.as_ref().expect("the changes are summarised");
+    // etc/flood itself is added too.
+    assert_eq!(s.by_kind["added"], added as u64 + 1);
+    assert_eq!(s.total, s.by_kind.values().sum::<u64>());
+    assert_eq!(s.listed_per_kind, MAX_LISTED_PER_KIND as u64);
+    let listed_added = fi.changes.iter().filter(|c| c.change == "added").count();
+    assert_eq!(listed_added, MAX_LISTED_PER_KIND);
+    assert!(fi.changes.iter().any(|c| c.path == "/etc/motd"));
+
+    // The full list is in the state directory, and its digest is the report's
+    // (checked with sha256sum, not with the agent's own code).
+    let list = state.join("fim").join(FULL_LIST_FILE);
+    assert_eq!(s.full_list_file, list.display().to_string());
+    let text = fs::read_to_string(&list).unwrap();
+    assert_eq!(text.lines().count() as u64, s.total);
+    assert!(text.contains(&format!("added\t/etc/flood/f{:05}\t", added - 1)));
+    let out = std::process::Command::new("sha256sum")
+        .arg(&list)
+        .output()
+        .unwrap();
+    let sum = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        s.full_list_sha256,
+        format!("sha256:{}", sum.split_whitespace().next().unwrap())
+    );
+
+    // One finding per listed path, one more for the rest that names the list.
+    let unexplained: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.check_id.as_str() == "fim.unexplained-change")
+        .collect();
+    assert!(
+        unexplained.len() <= 4 * MAX_LISTED_PER_KIND + 1,
+        "{}",
+        unexplained.len()
+    );
+    let rest = unexplained
+        .iter()
+        .find(|f| f.subject == "(changes past the report's list)")
+        .expect("a finding for the changes not listed");
+    assert!(
+        rest.evidence.iter().any(|e| e.contains(&format!(
+            "{} further unexplained changes",
+            added + 1 - MAX_LISTED_PER_KIND
+        ))),
+        "{:?}",
+        rest.evidence
+    );
+    assert!(
+        rest.evidence
+            .iter()
+            .any(|e| e.contains(&s.full_list_sha256))
+    );
+
+    // Per listed change the report grows by a bounded amount: 300,000 changes
+    // give the same list as these, far under the collector's 32 MiB.
+    let bytes = serde_json::to_vec(&r).unwrap();
+    assert!(bytes.len() < 8 * 1024 * 1024, "{} bytes", bytes.len());
+}

@@ -29,6 +29,29 @@ fn read(root: &HostRoot, path: &str) -> Result<Option<String>, IdentityError> {
     })
 }
 
+/// A running kernel's fact (`proc/...`): under an image root, a file the
+/// root refuses (a link loop or one leading out of it, a FIFO, a device, an
+/// oversized file) is no kernel's and counts as absent, like the `proc/` an
+/// offline image does not have; the identity is then the image's own files.
+/// On the live host any error is an error.
+fn read_kernel(root: &HostRoot, path: &str) -> Result<Option<String>, IdentityError> {
+    match root.read_optional(path) {
+        Err(e)
+            if !root.is_live()
+                && matches!(
+                    e.kind(),
+                    std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+                ) =>
+        {
+            Ok(None)
+        }
+        other => other.map_err(|source| IdentityError {
+            path: root.join(path).display().to_string(),
+            source,
+        }),
+    }
+}
+
 fn first_line(text: Option<String>) -> Option<String> {
     text.and_then(|t| t.lines().next().map(|l| l.trim().to_string()))
         .filter(|l| !l.is_empty())
@@ -54,7 +77,7 @@ pub struct HostFacts {
 
 /// Read the host's identity facts below `root`.
 pub fn read_facts(root: &HostRoot) -> Result<HostFacts, IdentityError> {
-    let kernel_hostname = first_line(read(root, "proc/sys/kernel/hostname")?);
+    let kernel_hostname = first_line(read_kernel(root, "proc/sys/kernel/hostname")?);
     let etc_hostname = first_line(read(root, "etc/hostname")?).filter(|l| !l.starts_with('#'));
     // The kernel's name is the truth on a running host; an image only has its files.
     let hostname = if root.is_live() {
@@ -81,18 +104,18 @@ pub fn read_facts(root: &HostRoot) -> Result<HostFacts, IdentityError> {
     };
     let os_release = os_text.map(|t| os_release_fields(&t)).unwrap_or_default();
     let mut ips: BTreeSet<IpAddr> = BTreeSet::new();
-    if let Some(trie) = read(root, "proc/net/fib_trie")? {
+    if let Some(trie) = read_kernel(root, "proc/net/fib_trie")? {
         ips.extend(local_ipv4_from_fib_trie(&trie).into_iter().map(IpAddr::V4));
     }
-    if let Some(text) = read(root, "proc/net/if_inet6")? {
+    if let Some(text) = read_kernel(root, "proc/net/if_inet6")? {
         ips.extend(ipv6_from_if_inet6(&text).into_iter().map(IpAddr::V6));
     }
     Ok(HostFacts {
         hostname,
         machine_id,
         os_release,
-        kernel: first_line(read(root, "proc/sys/kernel/osrelease")?),
-        arch: first_line(read(root, "proc/sys/kernel/arch")?).or_else(|| {
+        kernel: first_line(read_kernel(root, "proc/sys/kernel/osrelease")?),
+        arch: first_line(read_kernel(root, "proc/sys/kernel/arch")?).or_else(|| {
             // Kernels before 6.1 have no proc/sys/kernel/arch; the live host's
             // architecture is the one this program runs on.
             root.is_live().then(|| std::env::consts::ARCH.to_string())

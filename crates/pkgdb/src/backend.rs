@@ -11,7 +11,7 @@ use super::osv::{DebianOrder, VersionOrder};
 use super::reboot;
 use super::rpm::rpmdb::RpmDbError;
 use super::rpm::version::RpmOrder;
-use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::root::{HostRoot, MAX_TABLE_BYTES};
 use selfcheck_report::{InstalledPackage, PackageFamily, PackageState};
 use std::cmp::Ordering;
 
@@ -44,6 +44,14 @@ pub enum ScanError {
         /// Why it cannot be read.
         source: std::io::Error,
     },
+    /// dpkg's status file is empty or only whitespace.
+    #[error(
+        "{shown} is empty: a dpkg host always lists at least its base packages there, so the package database is damaged or was emptied; restore it (from /var/backups/dpkg.status.*) and audit again"
+    )]
+    DpkgStatusEmpty {
+        /// The file as the host names it.
+        shown: String,
+    },
     /// dpkg's status file is malformed.
     #[error(transparent)]
     DpkgStatus(#[from] StatusError),
@@ -71,13 +79,18 @@ pub const DPKG_STATUS: &str = "var/lib/dpkg/status";
 /// dpkg's status file, parsed; the error names the file and what is wrong.
 pub fn read_dpkg_status(root: &HostRoot) -> Result<DpkgStatus, ScanError> {
     let shown = format!("/{DPKG_STATUS}");
-    let text = match std::fs::read(root.resolve(DPKG_STATUS)) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+    let text = match root.read_text(DPKG_STATUS, MAX_TABLE_BYTES) {
+        Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ScanError::NoDpkgStatus { shown });
         }
         Err(source) => return Err(ScanError::DpkgStatusUnreadable { shown, source }),
     };
+    if text.trim().is_empty() {
+        // dpkg itself keeps at least its own entries; an empty file is a
+        // damaged or stubbed database, not a host with nothing installed.
+        return Err(ScanError::DpkgStatusEmpty { shown });
+    }
     Ok(parse_status(&text, &shown)?)
 }
 
@@ -185,5 +198,31 @@ mod tests {
             "{e:?}"
         );
         assert!(e.to_string().contains("/var/lib/dpkg/status line 1"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_fifo_or_device_status_file_is_not_a_clean_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let status = dir.path().join("var/lib/dpkg/status");
+        std::fs::create_dir_all(status.parent().unwrap()).unwrap();
+        let root = HostRoot::at(dir.path()).unwrap();
+        for blank in ["", " \n\n\t\n"] {
+            std::fs::write(&status, blank).unwrap();
+            let e = scan(PackageFamily::Deb, &root).unwrap_err();
+            assert!(matches!(e, ScanError::DpkgStatusEmpty { .. }), "{e:?}");
+            assert!(e.to_string().contains("is empty"), "{e}");
+        }
+        std::fs::remove_file(&status).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&status)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let e = scan(PackageFamily::Deb, &root).unwrap_err();
+        assert!(e.to_string().contains("a FIFO"), "{e}");
+        std::fs::remove_file(&status).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &status).unwrap();
+        let e = scan(PackageFamily::Deb, &root).unwrap_err();
+        assert!(matches!(e, ScanError::NoDpkgStatus { .. }), "{e:?}");
     }
 }

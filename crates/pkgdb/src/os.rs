@@ -22,12 +22,11 @@ const RPM_DBS: [&str; 2] = ["var/lib/rpm", "usr/lib/sysimage/rpm"];
 
 /// The backend for this host, or why none applies.
 pub fn package_family(os: &OsRelease, root: &HostRoot) -> Result<PackageFamily, String> {
-    let has_dpkg = root.resolve(DPKG_DB).is_file();
+    let has_dpkg = root.is_file(DPKG_DB);
     let has_rpm = RPM_DBS.iter().any(|d| {
-        let dir = root.resolve(d);
         ["rpmdb.sqlite", "Packages", "Packages.db"]
             .iter()
-            .any(|f| dir.join(f).is_file())
+            .any(|f| root.is_file(format!("{d}/{f}")))
     });
     let by_name = family_from_name(os);
     match (by_name, has_dpkg, has_rpm) {

@@ -15,7 +15,7 @@ pub fn reboot_evidence(root: &HostRoot, newest_kernel: Option<String>) -> Vec<St
     let mut evidence = Vec::new();
     let flag = ["run/reboot-required", "var/run/reboot-required"]
         .into_iter()
-        .find(|p| root.resolve(p).is_file());
+        .find(|p| root.is_file(p));
     if let Some(flag) = flag {
         let pkgs = root
             .read_optional(format!("{flag}.pkgs"))

@@ -690,3 +690,29 @@ fn a_second_database_is_named_and_ignored() {
         db.warnings
     );
 }
+
+#[test]
+fn an_empty_database_is_an_error_not_a_clean_host() {
+    rpm_fixture::require_rpm_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("rpmdb")
+        .arg("--root")
+        .arg(dir.path())
+        .args([
+            "--dbpath",
+            "/var/lib/rpm",
+            "--define",
+            "_db_backend sqlite",
+            "--initdb",
+        ])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    assert!(dir.path().join("var/lib/rpm/rpmdb.sqlite").is_file());
+    // rpm itself lists nothing in it.
+    assert!(rpm_qa(dir.path()).is_empty());
+    let root = HostRoot::at(dir.path()).unwrap();
+    let e = read_installed_using(&root, None).unwrap_err();
+    assert!(matches!(e, RpmDbError::Empty { .. }), "{e:?}");
+    assert!(e.to_string().contains("lists no installed package"), "{e}");
+}

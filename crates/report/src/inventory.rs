@@ -147,8 +147,32 @@ pub struct FileIntegrity {
     /// or why none were used; absent when nothing changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_records: Option<String>,
-    /// Every path that differs from the baseline.
+    /// Every path that differs from the baseline, or, past the agent's cap,
+    /// the first ones of each kind (see `summarised`).
     pub changes: Vec<FileChange>,
+    /// Present when more paths changed than the report lists, so a host whose
+    /// file integrity fired on hundreds of thousands of files still gets a
+    /// report the collector accepts: how many changed of each kind, and the
+    /// digest and place of the full list the agent kept in its state directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summarised: Option<ChangeSummary>,
+}
+
+/// How many changes a file-integrity comparison found, when they were more
+/// than the report lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ChangeSummary {
+    /// Changes found, of every kind.
+    pub total: u64,
+    /// Changes found per kind (`added`, `removed`, `changed`, `type-changed`).
+    pub by_kind: std::collections::BTreeMap<String, u64>,
+    /// The most changes of one kind listed in `changes` (the first by path).
+    pub listed_per_kind: u64,
+    /// `sha256:` and the SHA-256 of the full list file.
+    pub full_list_sha256: String,
+    /// The full list on the audited host: a file in the agent's state
+    /// directory, one line per change (kind, tab, path, tab, what changed).
+    pub full_list_file: String,
 }
 
 fn default_digest() -> String {

@@ -24,8 +24,8 @@ pub use finding::{CheckOutcome, CheckRun, Finding, SuppressedFinding};
 pub use host::{HostIdentity, OsRelease};
 pub use ids::{CheckId, Fingerprint, IdError, Period, ReportId, Severity};
 pub use inventory::{
-    FileChange, FileIntegrity, Inventory, ListeningSocket, SocketProcess, SocketState,
-    TransportProtocol,
+    ChangeSummary, FileChange, FileIntegrity, Inventory, ListeningSocket, SocketProcess,
+    SocketState, TransportProtocol,
 };
 pub use level::{LevelError, ProtectionLevel};
 pub use packages::{

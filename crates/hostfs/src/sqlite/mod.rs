@@ -89,7 +89,7 @@ impl SqliteFile {
             path: path.display().to_string(),
             source,
         };
-        let file = File::open(path).map_err(io)?;
+        let file = crate::root::open_regular_path(path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
         let mut wal_path = path.as_os_str().to_owned();
         wal_path.push("-wal");

@@ -40,7 +40,15 @@ pub(super) struct Wal {
 /// cumulative checksums hold, keeping those up to the last commit frame.
 pub(super) fn open_wal(path: &Path) -> (Option<Wal>, WalState) {
     let name = path.display();
-    let file = match File::open(path) {
+    // The log sits beside a database resolved inside a root: a link in its
+    // place could lead out of the root, so it is not followed.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return (
+            None,
+            WalState::Unusable(format!("{name}: a symbolic link, not followed")),
+        );
+    }
+    let file = match crate::root::open_regular_path(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (None, WalState::None),
         Err(e) => return (None, WalState::Unusable(format!("{name}: {e}"))),

@@ -106,9 +106,8 @@ struct Suite {
 
 /// Compute what `apt list --upgradable` would print for this root.
 pub fn upgradable(root: &HostRoot, status: &DpkgStatus) -> Result<AptView, AptError> {
-    let status_path = root.resolve("var/lib/dpkg/status");
-    if !status_path.is_file() {
-        return Err(AptError::StatusMissing(status_path));
+    if !root.is_file("var/lib/dpkg/status") {
+        return Err(AptError::StatusMissing(root.join("var/lib/dpkg/status")));
     }
     let native = status
         .native_arch()
@@ -121,8 +120,8 @@ pub fn upgradable(root: &HostRoot, status: &DpkgStatus) -> Result<AptView, AptEr
             root.join("etc/apt").display().to_string(),
         ));
     }
-    let lists_dir = root.resolve(LISTS);
-    if !lists_dir.is_dir() {
+    let lists_dir = root.join(LISTS);
+    if !root.is_dir(LISTS) {
         return Err(AptError::ListsMissing(lists_dir));
     }
     let prefs = preferences::read_preferences(root)?;
@@ -355,7 +354,7 @@ fn collect_files(root: &HostRoot, entries: &[SourceEntry], warnings: &mut Vec<St
             warnings.push(format!(
                 "{}: no package list in {} for {}{} (run apt-get update)",
                 first.place,
-                root.resolve(LISTS).display(),
+                root.join(LISTS).display(),
                 first.uri,
                 dist
             ));

@@ -6,8 +6,11 @@
 //! local time without a zone; they are read in the agent's local offset.
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDateTime, TimeZone};
-use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::root::{BoundedReader, HostRoot};
 use std::io::Read;
+
+/// The largest dpkg log read: years of a busy host's log are a few MiB.
+pub const MAX_LOG_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The newest package change in one log's text.
 pub fn newest_change(text: &str) -> Option<NaiveDateTime> {
@@ -23,13 +26,13 @@ pub fn newest_change(text: &str) -> Option<NaiveDateTime> {
         .max()
 }
 
-/// The logs below the root, newest first: `dpkg.log`, `dpkg.log.1`, `dpkg.log.2.gz`, ...
-fn log_files(root: &HostRoot) -> Vec<std::path::PathBuf> {
-    let dir = root.resolve("var/log");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+/// The logs below the root, newest first: `dpkg.log`, `dpkg.log.1`, `dpkg.log.2.gz`, ...,
+/// as host paths.
+fn log_files(root: &HostRoot) -> Vec<String> {
+    let Ok(entries) = root.read_dir("var/log") else {
         return Vec::new();
     };
-    let mut logs: Vec<(u32, std::path::PathBuf)> = entries
+    let mut logs: Vec<(u32, String)> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
@@ -38,18 +41,25 @@ fn log_files(root: &HostRoot) -> Vec<std::path::PathBuf> {
                 "" => 0,
                 r => r.strip_prefix('.')?.parse().ok()?,
             };
-            Some((n, e.path()))
+            Some((n, format!("var/log/{name}")))
         })
         .collect();
     logs.sort();
     logs.into_iter().map(|(_, p)| p).collect()
 }
 
-fn read_log(path: &std::path::Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
-    if path.extension().is_some_and(|e| e == "gz") {
+/// One log's text (a host path; at most [`MAX_LOG_BYTES`], compressed or not).
+fn read_log(root: &HostRoot, path: &str) -> std::io::Result<String> {
+    let bytes = root.read_bytes(path, MAX_LOG_BYTES)?;
+    if path.ends_with(".gz") {
         let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut text)?;
+        let decoded = flate2::read::MultiGzDecoder::new(&bytes[..]);
+        BoundedReader::new(
+            decoded,
+            MAX_LOG_BYTES,
+            format!("{} (decompressed)", root.join(path).display()),
+        )
+        .read_to_string(&mut text)?;
         Ok(text)
     } else {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
@@ -61,7 +71,7 @@ fn read_log(path: &std::path::Path) -> std::io::Result<String> {
 pub fn last_package_change(root: &HostRoot) -> (Option<DateTime<FixedOffset>>, Vec<String>) {
     let mut warnings = Vec::new();
     for path in log_files(root) {
-        match read_log(&path) {
+        match read_log(root, &path) {
             Ok(text) => {
                 if let Some(t) = newest_change(&text) {
                     let local = Local
@@ -71,7 +81,7 @@ pub fn last_package_change(root: &HostRoot) -> (Option<DateTime<FixedOffset>>, V
                     return (local, warnings);
                 }
             }
-            Err(e) => warnings.push(format!("cannot read {}: {e}", path.display())),
+            Err(e) => warnings.push(format!("cannot read /{path}: {e}")),
         }
     }
     (None, warnings)

@@ -14,7 +14,7 @@
 //! reported as a problem of that file.
 
 use memchr::memmem;
-use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::root::{BoundedReader, HostRoot, MAX_TABLE_BYTES, open_regular_path};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -52,10 +52,11 @@ const SUFFIXES: [(&str, Compression); 7] = [
 ];
 
 /// The list file apt would read for `base` (a name without suffix) in the
-/// lists directory `lists` (a host path), resolved inside the root.
+/// lists directory `lists` (a host path), resolved inside the root (a name
+/// whose links loop counts as absent).
 pub fn find_list_file(root: &HostRoot, lists: &str, base: &str) -> Option<(PathBuf, Compression)> {
     SUFFIXES.iter().find_map(|(suffix, c)| {
-        let path = root.resolve(format!("{lists}/{base}{suffix}"));
+        let path = root.resolve(format!("{lists}/{base}{suffix}")).ok()?;
         path.exists().then_some((path, *c))
     })
 }
@@ -81,6 +82,9 @@ pub struct Scan {
     /// Why the file could not be read (wholly or from some point on).
     pub problem: Option<String>,
 }
+
+/// A list file as read: buffered, bounded.
+type ListFile = BufReader<BoundedReader<std::fs::File>>;
 
 /// Bytes decompressed per step.
 const CHUNK: u64 = 4 << 20;
@@ -130,9 +134,23 @@ pub fn scan(path: &Path, compression: Compression, wanted: &HashMap<&[u8], u32>)
     }
 }
 
-/// Open a list through its decompressor.
+/// Open a list (a path resolved inside the root) through its decompressor:
+/// non-blocking and a regular file only, and neither the file nor what it
+/// decompresses to may pass [`MAX_TABLE_BYTES`].
 fn open(path: &Path, compression: Compression) -> std::io::Result<Box<dyn Read>> {
-    let file = BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let shown = path.display().to_string();
+    let file = BoundedReader::new(open_regular_path(path)?, MAX_TABLE_BYTES, shown.clone());
+    let file = BufReader::with_capacity(1 << 16, file);
+    let decoded = open_decoder(file, compression)?;
+    Ok(Box::new(BoundedReader::new(
+        decoded,
+        MAX_TABLE_BYTES,
+        format!("{shown} (decompressed)"),
+    )))
+}
+
+/// The reader of a list's content through its decompressor.
+fn open_decoder(file: ListFile, compression: Compression) -> std::io::Result<Box<dyn Read>> {
     Ok(match compression {
         Compression::None => Box::new(file),
         Compression::Gzip => gzip(file)?,
@@ -156,7 +174,7 @@ fn open(path: &Path, compression: Compression) -> std::io::Result<Box<dyn Read>>
 
 /// zlib's `gzread`, which apt uses, reads a file without the gzip magic as
 /// plain text; so do we.
-fn gzip(mut file: BufReader<std::fs::File>) -> std::io::Result<Box<dyn Read>> {
+fn gzip(mut file: ListFile) -> std::io::Result<Box<dyn Read>> {
     let head = file.fill_buf()?;
     if head.starts_with(&[0x1f, 0x8b]) {
         Ok(Box::new(flate2::bufread::MultiGzDecoder::new(file)))

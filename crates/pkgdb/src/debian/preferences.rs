@@ -10,7 +10,7 @@
 //! type) is a warning and the record is skipped.
 
 use super::pin_release::ReleaseSpec;
-use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::root::{HostRoot, MAX_TEXT_BYTES, read_regular_path};
 
 /// The priority of `Pin-Priority: never` (only for `Package: *`).
 pub const NEVER: i32 = i16::MIN as i32;
@@ -106,10 +106,9 @@ pub struct PreferencesError {
 /// Read `etc/apt/preferences`, then `etc/apt/preferences.d/*`, of `root`.
 pub fn read_preferences(root: &HostRoot) -> Result<Preferences, PreferencesError> {
     let mut prefs = Preferences::default();
-    let main = root.resolve("etc/apt/preferences");
     let mut files = Vec::new();
-    if main.is_file() {
-        files.push(main);
+    if root.is_file("etc/apt/preferences") {
+        files.extend(root.resolve("etc/apt/preferences").ok());
     }
     files.extend(super::sources::config_dir_files(
         root,
@@ -119,7 +118,7 @@ pub fn read_preferences(root: &HostRoot) -> Result<Preferences, PreferencesError
     ));
     for file in files {
         let name = file.display().to_string();
-        let bytes = std::fs::read(&file).map_err(|e| PreferencesError {
+        let bytes = read_regular_path(&file, MAX_TEXT_BYTES).map_err(|e| PreferencesError {
             place: name.clone(),
             problem: format!("cannot be read: {e}"),
         })?;

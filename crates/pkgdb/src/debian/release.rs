@@ -7,7 +7,7 @@
 //! a file as `unknown`).
 
 use chrono::{DateTime, FixedOffset};
-use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::root::{HostRoot, MAX_TABLE_BYTES, MAX_TEXT_BYTES, read_regular_path};
 use std::path::PathBuf;
 
 /// The fields of a release file that apt's policy and `apt list` use.
@@ -43,15 +43,19 @@ pub fn read_release(
     in_release: &str,
     release: &str,
 ) -> Result<Option<ReleaseInfo>, String> {
-    let mut path = root.resolve(format!("{lists}/{in_release}"));
-    if !path.exists() {
-        path = root.resolve(format!("{lists}/{release}"));
-        if !path.exists() {
+    let mut host = format!("{lists}/{in_release}");
+    if !root.exists(&host) {
+        host = format!("{lists}/{release}");
+        if !root.exists(&host) {
             return Ok(None);
         }
     }
-    let bytes =
-        std::fs::read(&path).map_err(|e| format!("{}: cannot be read: {e}", path.display()))?;
+    let path = root
+        .resolve(&host)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    let bytes = root
+        .read_bytes(&host, MAX_TABLE_BYTES)
+        .map_err(|e| format!("cannot be read: {e}"))?;
     let text = String::from_utf8_lossy(&bytes);
     let mut info = parse_release(super::control::strip_pgp_signature(&text));
     info.file = path;
@@ -113,13 +117,12 @@ pub fn parse_date(value: &str) -> Option<DateTime<FixedOffset>> {
 /// the `APT_CONFIG` variable of the audited host cannot be seen.
 pub fn default_release(root: &HostRoot) -> Option<(String, PathBuf)> {
     let mut files = super::sources::config_dir_files(root, "etc/apt/apt.conf.d", &["conf"], true);
-    let main = root.resolve("etc/apt/apt.conf");
-    if main.is_file() {
-        files.push(main);
+    if root.is_file("etc/apt/apt.conf") {
+        files.extend(root.resolve("etc/apt/apt.conf").ok());
     }
     let mut found = None;
     for file in files {
-        let Ok(bytes) = std::fs::read(&file) else {
+        let Ok(bytes) = read_regular_path(&file, MAX_TEXT_BYTES) else {
             continue;
         };
         for (name, value) in config_assignments(&String::from_utf8_lossy(&bytes)) {

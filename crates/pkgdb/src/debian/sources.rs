@@ -12,7 +12,7 @@
 //! All of this was checked against `apt-get update --print-uris`.
 
 use super::lists;
-use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::root::{HostRoot, MAX_TEXT_BYTES, read_regular_path};
 use std::path::PathBuf;
 
 /// A sources file apt cannot read; apt refuses to work then, and so do we.
@@ -115,10 +115,9 @@ pub struct Sources {
 /// first); they are the default of entries without `arch=`.
 pub fn read_sources(root: &HostRoot, archs: &[String]) -> Result<Sources, SourcesError> {
     let mut sources = Sources::default();
-    let main = root.resolve("etc/apt/sources.list");
     let mut files = Vec::new();
-    if main.is_file() {
-        files.push(main);
+    if root.is_file("etc/apt/sources.list") {
+        files.extend(root.resolve("etc/apt/sources.list").ok());
     }
     files.extend(config_dir_files(
         root,
@@ -127,7 +126,7 @@ pub fn read_sources(root: &HostRoot, archs: &[String]) -> Result<Sources, Source
         false,
     ));
     for file in files {
-        let text = std::fs::read(&file).map_err(|e| SourcesError {
+        let text = read_regular_path(&file, MAX_TEXT_BYTES).map_err(|e| SourcesError {
             file: file.display().to_string(),
             where_: "".into(),
             problem: format!("cannot be read: {e}"),
@@ -155,7 +154,7 @@ pub fn config_dir_files(
     exts: &[&str],
     allow_no_ext: bool,
 ) -> Vec<PathBuf> {
-    let Ok(read) = std::fs::read_dir(root.resolve(host_dir)) else {
+    let Ok(read) = root.read_dir(host_dir) else {
         return Vec::new();
     };
     let mut names: Vec<String> = read
@@ -166,8 +165,8 @@ pub fn config_dir_files(
     names.sort();
     names
         .into_iter()
-        .map(|name| root.resolve(format!("{host_dir}/{name}")))
-        .filter(|path| path.is_file())
+        .filter(|name| root.is_file(format!("{host_dir}/{name}")))
+        .filter_map(|name| root.resolve(format!("{host_dir}/{name}")).ok())
         .collect()
 }
 

@@ -9,11 +9,10 @@ use super::{Builder, PackageFiles, PkgDigestAlg, decode_hex};
 use crate::backend::DPKG_STATUS;
 use crate::debian::control::paragraphs;
 use crate::debian::status::parse_status;
-use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::root::{HostRoot, MAX_TABLE_BYTES, MAX_TEXT_BYTES};
 use selfcheck_report::PackageState;
 use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 
 /// Where dpkg's package files live below the root.
 pub const INFO_DIR: &str = "var/lib/dpkg/info";
@@ -23,17 +22,17 @@ pub const DIVERSIONS: &str = "var/lib/dpkg/diversions";
 /// Read dpkg's file database below the root.
 pub fn load(root: &HostRoot) -> Result<PackageFiles, String> {
     let shown = format!("/{DPKG_STATUS}");
-    let bytes = std::fs::read(root.resolve(DPKG_STATUS))
+    let bytes = root
+        .read_bytes(DPKG_STATUS, MAX_TABLE_BYTES)
         .map_err(|e| format!("cannot read {shown}: {e}"))?;
     let text = String::from_utf8_lossy(&bytes);
     let status = parse_status(&text, &shown).map_err(|e| e.to_string())?;
     let conffiles = conffiles_by_package(&text);
-    let info_dir = root.resolve(INFO_DIR);
     let mut b = Builder::new(
         "dpkg",
         format!("/{INFO_DIR}/*.list, *.md5sums, conffiles in {shown}, /{DIVERSIONS}"),
     );
-    let info: HashSet<Vec<u8>> = match std::fs::read_dir(&info_dir) {
+    let info: HashSet<Vec<u8>> = match root.read_dir(INFO_DIR) {
         Ok(rd) => rd
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().as_bytes().to_vec())
@@ -65,7 +64,7 @@ pub fn load(root: &HostRoot) -> Result<PackageFiles, String> {
             }
         };
         let list = if has(&stem, "list") {
-            read_info(&info_dir, &stem, "list", &mut b)
+            read_info(root, &stem, "list", &mut b)
         } else {
             b.warn(format!(
                 "/{INFO_DIR}/{stem}.list does not exist: the files of {stem} are unknown"
@@ -73,7 +72,7 @@ pub fn load(root: &HostRoot) -> Result<PackageFiles, String> {
             None
         };
         let sums = if has(&stem, "md5sums") {
-            read_info(&info_dir, &stem, "md5sums", &mut b)
+            read_info(root, &stem, "md5sums", &mut b)
                 .map(|t| parse_md5sums(&t, &format!("/{INFO_DIR}/{stem}.md5sums"), &mut b))
                 .unwrap_or_default()
         } else {
@@ -128,8 +127,8 @@ pub fn load(root: &HostRoot) -> Result<PackageFiles, String> {
 }
 
 /// Read `info/STEM.EXT`; a warning naming the file when it cannot be read.
-fn read_info(dir: &Path, stem: &str, ext: &str, b: &mut Builder) -> Option<Vec<u8>> {
-    match std::fs::read(dir.join(format!("{stem}.{ext}"))) {
+fn read_info(root: &HostRoot, stem: &str, ext: &str, b: &mut Builder) -> Option<Vec<u8>> {
+    match root.read_bytes(format!("{INFO_DIR}/{stem}.{ext}"), MAX_TABLE_BYTES) {
         Ok(t) => Some(t),
         Err(e) => {
             b.warn(format!(
@@ -223,7 +222,7 @@ fn conffiles_by_package(text: &str) -> HashMap<(&str, &str), Vec<Conffile>> {
 /// diversion), by `from`.
 fn read_diversions(root: &HostRoot, b: &mut Builder) -> HashMap<Vec<u8>, (Vec<u8>, Vec<u8>)> {
     let mut out = HashMap::new();
-    let text = match std::fs::read(root.resolve(DIVERSIONS)) {
+    let text = match root.read_bytes(DIVERSIONS, MAX_TEXT_BYTES) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return out,
         Err(e) => {

@@ -147,7 +147,7 @@ impl PackageFiles {
     /// Read the package file database below the root: dpkg's when
     /// `var/lib/dpkg/status` exists, else rpm's. `None` when the host has neither.
     pub fn load(root: &HostRoot) -> Result<Option<PackageFiles>, String> {
-        let mut files = if root.resolve(crate::backend::DPKG_STATUS).exists() {
+        let mut files = if root.exists(crate::backend::DPKG_STATUS) {
             dpkg::load(root)?
         } else {
             match rpm::load(root)? {
@@ -239,7 +239,7 @@ fn merged_usr(root: &HostRoot) -> Vec<(Vec<u8>, Vec<u8>)> {
     MERGED_DIRS
         .iter()
         .filter(|d| {
-            std::fs::read_link(root.join(d)).is_ok_and(|t| {
+            root.read_link(d).is_ok_and(|t| {
                 let t = t.to_string_lossy();
                 let t = t.trim_start_matches('/').trim_end_matches('/');
                 t == format!("usr/{d}")

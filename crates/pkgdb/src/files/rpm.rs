@@ -35,8 +35,11 @@ const DB_FILES: [&str; 3] = ["rpmdb.sqlite", "Packages.db", "Packages"];
 pub fn load(root: &HostRoot) -> Result<Option<PackageFiles>, String> {
     let found = DB_DIRS.iter().find_map(|dir| {
         DB_FILES.iter().find_map(|name| {
-            let file = root.resolve(format!("{dir}/{name}"));
-            file.is_file().then(|| (root.resolve(dir), *name, file))
+            let host = format!("{dir}/{name}");
+            if !root.is_file(&host) {
+                return None;
+            }
+            Some((root.resolve(dir).ok()?, *name, root.resolve(&host).ok()?))
         })
     });
     let Some((dir, name, file)) = found else {

@@ -5,6 +5,7 @@
 use super::matching::{Installed, match_record};
 use super::{FeedMatch, OsvError, VersionOrder, VulnMatch};
 use chrono::{DateTime, FixedOffset};
+use selfcheck_hostfs::root::open_regular_path;
 use selfcheck_report::{InstalledPackage, VulnerabilityFeed};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -206,7 +207,7 @@ fn read_dir_files(root: &Path, files: &[PathBuf], job: &Job<'_>) -> Tally {
             let Some(rel) = files.get(i) else { break };
             let name = rel.display().to_string();
             buf.clear();
-            match File::open(root.join(rel)).and_then(|mut f| f.read_to_end(&mut buf)) {
+            match open_regular_path(&root.join(rel)).and_then(|mut f| f.read_to_end(&mut buf)) {
                 Ok(_) => tally.record(i, &name, &buf, job),
                 Err(e) => tally.skip(i, format!("{name}: cannot read: {e}")),
             }
@@ -218,7 +219,7 @@ fn read_dir_files(root: &Path, files: &[PathBuf], job: &Job<'_>) -> Tally {
 /// Whether the file starts like a zip archive (`PK\3\4`, or `PK\5\6` when empty).
 fn looks_like_zip(path: &Path) -> io::Result<bool> {
     let mut magic = [0u8; 4];
-    let mut f = File::open(path)?;
+    let mut f = open_regular_path(path)?;
     let mut got = 0;
     while got < magic.len() {
         match f.read(&mut magic[got..])? {
@@ -234,7 +235,7 @@ fn read_zip(path: &Path, len: u64, job: &Job<'_>) -> Result<Tally, OsvError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(|source| OsvError::Unreadable {
+    let file = open_regular_path(path).map_err(|source| OsvError::Unreadable {
         path: path.to_path_buf(),
         source,
     })?;

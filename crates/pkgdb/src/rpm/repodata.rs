@@ -13,7 +13,9 @@ use super::repos::{CacheDir, Layout};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::QName;
-use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::root::{
+    BoundedReader, HostRoot, MAX_TABLE_BYTES, MAX_TEXT_BYTES, open_regular_path,
+};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -63,7 +65,12 @@ impl RepoMd {
 
 /// Read `repomd.xml`.
 pub fn read_repomd(path: &Path) -> Result<RepoMd, String> {
-    let reader = BufReader::new(std::fs::File::open(path).map_err(|e| e.to_string())?);
+    let file = open_regular_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let reader = BufReader::new(BoundedReader::new(
+        file,
+        MAX_TEXT_BYTES,
+        path.display().to_string(),
+    ));
     let mut xml = Reader::from_reader(reader);
     let mut buf = Vec::new();
     let mut md = RepoMd::default();
@@ -141,8 +148,8 @@ pub fn locate(root: &HostRoot, cache: &CacheDir, md: &RepoMd, kind: &str) -> Loc
             listed.extend(
                 href_paths(cache, &entry.href)
                     .into_iter()
-                    .map(|h| root.resolve(h))
-                    .find(|p| p.is_file()),
+                    .find(|h| root.is_file(h))
+                    .and_then(|h| root.resolve(h).ok()),
             );
         }
     }
@@ -154,7 +161,8 @@ pub fn locate(root: &HostRoot, cache: &CacheDir, md: &RepoMd, kind: &str) -> Loc
         Layout::Dnf => cache.host.join("repodata"),
         Layout::Yum => cache.host.clone(),
     };
-    let mut by_name: Vec<PathBuf> = std::fs::read_dir(root.resolve(&dir))
+    let mut by_name: Vec<PathBuf> = root
+        .read_dir(&dir)
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok())
@@ -163,8 +171,8 @@ pub fn locate(root: &HostRoot, cache: &CacheDir, md: &RepoMd, kind: &str) -> Loc
             let base = name.rsplit_once('-').map_or(name.as_str(), |(_, b)| b);
             base.starts_with(&format!("{kind}.")) || base.starts_with(&format!("{kind}_db."))
         })
-        .map(|name| root.resolve(dir.join(name)))
-        .filter(|p| p.is_file())
+        .filter(|name| root.is_file(dir.join(name)))
+        .filter_map(|name| root.resolve(dir.join(name)).ok())
         .collect();
     by_name
         .sort_by_key(|p| std::cmp::Reverse(std::fs::metadata(p).and_then(|m| m.modified()).ok()));
@@ -209,7 +217,9 @@ fn readable(path: &Path) -> bool {
 /// Open a metadata file through the decompressor its name asks for.
 pub fn open(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let file = BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let shown = path.display().to_string();
+    let file = BoundedReader::new(open_regular_path(path)?, MAX_TABLE_BYTES, shown.clone());
+    let file = BufReader::with_capacity(1 << 16, file);
     let inner: Box<dyn Read> = if name.ends_with(".gz") {
         Box::new(flate2::bufread::MultiGzDecoder::new(file))
     } else if name.ends_with(".zst") {
@@ -224,8 +234,18 @@ pub fn open(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
     } else {
         return Err(std::io::Error::other(unsupported_form(name)));
     };
+    // Streamed, so only a bound against a decompression bomb: the largest
+    // real metadata (Fedora's primary.xml) decompresses to well under this.
+    let inner = BoundedReader::new(
+        inner,
+        MAX_DECOMPRESSED_BYTES,
+        format!("{shown} (decompressed)"),
+    );
     Ok(Box::new(BufReader::with_capacity(1 << 16, inner)))
 }
+
+/// The most a compressed metadata file may decompress to.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 8 * MAX_TABLE_BYTES;
 
 /// Why a metadata file's form cannot be read.
 pub fn unsupported_form(name: &str) -> String {

@@ -21,7 +21,7 @@
 //! repository has several (its URL changed), the one with the newest
 //! `repomd.xml` is used.
 
-use selfcheck_hostfs::root::HostRoot;
+use selfcheck_hostfs::root::{HostRoot, MAX_TEXT_BYTES};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -104,20 +104,17 @@ pub fn read_repos(root: &HostRoot) -> RepoSetup {
     let mut setup = RepoSetup::default();
     let main_file = ["etc/dnf/dnf.conf", "etc/yum.conf"]
         .into_iter()
-        .find(|f| root.resolve(f).is_file());
+        .find(|f| root.is_file(f));
     let mut main_sections = Vec::new();
     for f in ["etc/dnf/dnf.conf", "etc/yum.conf"] {
         setup.looked_at.push(root.join(f));
     }
     if let Some(f) = main_file {
-        let path = root.resolve(f);
-        match std::fs::read_to_string(&path) {
+        match root.read_text(f, MAX_TEXT_BYTES) {
             Ok(text) => main_sections = parse_ini(&text),
-            Err(e) => setup
-                .warnings
-                .push(format!("{}: cannot read: {e}", path.display())),
+            Err(e) => setup.warnings.push(format!("cannot read: {e}")),
         }
-        setup.main.file = Some(path);
+        setup.main.file = Some(root.join(f));
     }
     setup.main.reposdirs = DEFAULT_REPOSDIRS.iter().map(|s| s.to_string()).collect();
     for section in &main_sections {
@@ -138,26 +135,22 @@ pub fn read_repos(root: &HostRoot) -> RepoSetup {
         add_repos(&mut setup, &main_sections, &file);
     }
     for dir in setup.main.reposdirs.clone() {
-        let dir_path = root.resolve(&dir);
         setup.looked_at.push(root.join(&dir));
-        let Ok(entries) = std::fs::read_dir(&dir_path) else {
+        let Ok(entries) = root.read_dir(&dir) else {
             continue;
         };
-        let mut files: Vec<PathBuf> = entries
+        let mut names: Vec<std::ffi::OsString> = entries
             .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "repo"))
+            .map(|e| e.file_name())
+            .filter(|n| Path::new(n).extension().is_some_and(|x| x == "repo"))
             .collect();
-        files.sort();
-        for file in files {
-            // Resolve each file's own link inside the root.
-            let host = PathBuf::from(&dir).join(file.file_name().unwrap_or_default());
-            let path = root.resolve(&host);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => add_repos(&mut setup, &parse_ini(&text), &path),
-                Err(e) => setup
-                    .warnings
-                    .push(format!("{}: cannot read: {e}", path.display())),
+        names.sort();
+        for name in names {
+            // Each file's own link is resolved inside the root.
+            let host = PathBuf::from(&dir).join(name);
+            match root.read_text(&host, MAX_TEXT_BYTES) {
+                Ok(text) => add_repos(&mut setup, &parse_ini(&text), &root.join(&host)),
+                Err(e) => setup.warnings.push(format!("cannot read: {e}")),
             }
         }
     }
@@ -395,12 +388,15 @@ pub fn find_caches(
     let mut looked_at = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let cache = |host: PathBuf, layout: Layout, repomd: &str| -> Option<CacheDir> {
-        let repomd = root.resolve(host.join(repomd));
-        repomd.is_file().then(|| CacheDir {
-            dir: root.resolve(&host),
+        let repomd_host = host.join(repomd);
+        if !root.is_file(&repomd_host) {
+            return None;
+        }
+        Some(CacheDir {
+            dir: root.resolve(&host).ok()?,
+            repomd: root.resolve(&repomd_host).ok()?,
             host,
             layout,
-            repomd,
         })
     };
     for (patterns, layout) in [(&dnf_dirs, Layout::Dnf), (&yum_dirs, Layout::Yum)] {
@@ -409,7 +405,7 @@ pub fn find_caches(
                 if !seen.insert((dir.clone(), layout)) {
                     continue;
                 }
-                looked_at.push(root.resolve(&dir));
+                looked_at.push(root.join(&dir));
                 for (name, sub) in subdirs(root, &dir) {
                     let (id, c) = match layout {
                         Layout::Dnf => match dnf_cache_repo_id(&name) {
@@ -456,13 +452,13 @@ fn expand(root: &HostRoot, pattern: &str) -> Vec<PathBuf> {
             dirs.iter().map(|d| d.join(part)).collect()
         };
     }
-    dirs.retain(|d| root.resolve(d).is_dir());
+    dirs.retain(|d| root.is_dir(d));
     dirs
 }
 
 /// The subdirectories of a host directory, by name (host paths), sorted.
 pub(crate) fn subdirs(root: &HostRoot, dir: &Path) -> Vec<(String, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(root.resolve(dir)) else {
+    let Ok(entries) = root.read_dir(dir) else {
         return Vec::new();
     };
     let mut out: Vec<(String, PathBuf)> = entries
@@ -472,7 +468,7 @@ pub(crate) fn subdirs(root: &HostRoot, dir: &Path) -> Vec<(String, PathBuf)> {
             let host = dir.join(&name);
             (name, host)
         })
-        .filter(|(_, host)| root.resolve(host).is_dir())
+        .filter(|(_, host)| root.is_dir(host))
         .collect();
     out.sort();
     out

@@ -131,6 +131,14 @@ pub enum RpmDbError {
     /// The SQLite file is corrupt or unreadable.
     #[error(transparent)]
     Sqlite(#[from] SqliteError),
+    /// A database that lists no package at all.
+    #[error(
+        "{path} lists no installed package: an rpm host always has at least rpm itself installed, so the database is damaged or was emptied; rebuild it (rpmdb --rebuilddb) and audit again"
+    )]
+    Empty {
+        /// The database file.
+        path: String,
+    },
     /// An SQLite file without rpm's table.
     #[error("{path} has no Packages table: it is not an rpm database")]
     NoPackagesTable {
@@ -243,6 +251,12 @@ pub fn read_installed_using(
         (false, _, Some(rpm)) => query_rpm_on_copy(rpm, &dir, kind)?,
         (_, _, None) => return Err(no_rpm()),
     };
+    if db.packages.is_empty() {
+        // rpm itself is a package: a database without any is damaged or emptied.
+        return Err(RpmDbError::Empty {
+            path: file.display().to_string(),
+        });
+    }
     notes.append(&mut db.warnings);
     db.warnings = notes;
     Ok(db)
@@ -265,12 +279,14 @@ fn locate(
     let mut found: Vec<(PathBuf, DbKind, PathBuf)> = Vec::new();
     let mut seen = Vec::new();
     for host_dir in DB_DIRS {
-        let dir = root.resolve(host_dir);
         for (kind, name) in DbKind::ALL {
-            let file = root.resolve(format!("{host_dir}/{name}"));
-            if !file.is_file() {
+            let host = format!("{host_dir}/{name}");
+            if !root.is_file(&host) {
                 continue;
             }
+            let (Ok(dir), Ok(file)) = (root.resolve(host_dir), root.resolve(&host)) else {
+                continue;
+            };
             // One database reached through both directories (a link between
             // them) counts once. Below a root, resolve left no link to follow.
             let real = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());

@@ -14,7 +14,7 @@ use std::os::unix::fs::MetadataExt;
 
 /// Evaluate a `file_mode` rule.
 pub(crate) fn file_mode(root: &HostRoot, rule: &FileModeRule) -> RuleResult {
-    let meta = match std::fs::metadata(root.resolve(&rule.path)) {
+    let meta = match root.metadata(&rule.path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return match rule.missing {

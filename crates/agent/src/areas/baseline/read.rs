@@ -8,10 +8,12 @@ use selfcheck_hostfs::wildcard::wildcard_match;
 /// failed ([`HostRoot::read_optional`] never blocks on a FIFO and bounds the size).
 pub(crate) fn read_text(root: &HostRoot, host_path: &str) -> Result<Option<String>, String> {
     root.read_optional(host_path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::InvalidInput => {
-            format!("{host_path} is {e}; replace it with the configuration file")
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+            format!("{e}; replace it with the configuration file")
         }
-        _ => format!("cannot read {host_path}: {e}; check that it is a readable file"),
+        _ => format!(
+            "cannot read {host_path}: {e}; check that it is a readable file inside the root"
+        ),
     })
 }
 
@@ -23,8 +25,7 @@ pub(crate) fn expand(root: &HostRoot, pattern: &str) -> Vec<String> {
     if !name.contains(['*', '?']) {
         return vec![pattern.to_string()];
     }
-    let Ok(entries) = std::fs::read_dir(root.resolve(if dir.is_empty() { "/" } else { dir }))
-    else {
+    let Ok(entries) = root.read_dir(if dir.is_empty() { "/" } else { dir }) else {
         return Vec::new();
     };
     let mut out: Vec<String> = entries
@@ -62,7 +63,7 @@ pub(crate) fn open_regular(
     host_path: &str,
 ) -> Result<Option<(std::fs::File, std::fs::Metadata)>, String> {
     root.open_regular(host_path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::InvalidInput => format!("{host_path} is {e}"),
+        std::io::ErrorKind::InvalidInput => e.to_string(),
         _ => format!("cannot read {host_path}: {e}"),
     })
 }

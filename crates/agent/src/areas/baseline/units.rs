@@ -53,7 +53,7 @@ fn unit_dirs(root: &HostRoot) -> Result<Vec<&'static str>, String> {
     let dirs: Vec<&str> = UNIT_DIRS
         .iter()
         .copied()
-        .filter(|d| root.resolve(d).is_dir())
+        .filter(|d| root.is_dir(d))
         .collect();
     if dirs.is_empty() {
         return Err(format!(
@@ -79,7 +79,7 @@ pub(crate) fn systemd_unit(
         .iter()
         .map(|u| (u, status(root, &dirs, &wants, u)))
         .collect();
-    let live = root.resolve("/run/systemd/system").is_dir();
+    let live = root.is_dir("/run/systemd/system");
     // For each enabled unit: the program it runs and whether a process of it was seen.
     let running = |u: &str| -> Running {
         if !live {
@@ -136,7 +136,7 @@ pub(crate) fn systemd_unit(
 fn wants_dirs(root: &HostRoot, dirs: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     for d in dirs {
-        let Ok(entries) = std::fs::read_dir(root.resolve(d)) else {
+        let Ok(entries) = root.read_dir(d) else {
             continue;
         };
         for e in entries.filter_map(|e| e.ok()) {
@@ -152,20 +152,19 @@ fn wants_dirs(root: &HostRoot, dirs: &[&str]) -> Vec<String> {
 
 fn status(root: &HostRoot, dirs: &[&str], wants: &[String], unit: &str) -> Status {
     for d in ["/etc/systemd/system", "/run/systemd/system"] {
-        let link = root.resolve(d).join(unit);
-        if std::fs::read_link(&link).is_ok_and(|t| t == Path::new("/dev/null")) {
+        if root
+            .read_link(format!("{d}/{unit}"))
+            .is_ok_and(|t| t == Path::new("/dev/null"))
+        {
             return Status::Masked;
         }
     }
-    let installed = dirs
-        .iter()
-        .any(|d| root.resolve(format!("{d}/{unit}")).is_file());
+    let installed = dirs.iter().any(|d| root.is_file(format!("{d}/{unit}")));
     if !installed {
         return Status::Missing;
     }
     for w in wants {
-        let p = root.resolve(w).join(unit);
-        if std::fs::symlink_metadata(&p).is_ok() {
+        if root.symlink_metadata(format!("{w}/{unit}")).is_ok() {
             return Status::Enabled(format!("{w}/{unit}"));
         }
     }
@@ -196,7 +195,7 @@ pub(crate) fn default_target(root: &HostRoot) -> Option<String> {
     ]
     .iter()
     .find_map(|d| {
-        let target = std::fs::read_link(root.resolve(d).join("default.target")).ok()?;
+        let target = root.read_link(format!("{d}/default.target")).ok()?;
         Some(target.file_name()?.to_string_lossy().into_owned())
     })
 }
@@ -227,7 +226,7 @@ pub(crate) struct Process {
 /// The processes of the root's `/proc`, read once per audit (every read
 /// non-blocking and bounded, like every read of the root).
 pub(crate) fn processes(root: &HostRoot) -> Vec<Process> {
-    let Ok(entries) = std::fs::read_dir(root.resolve("/proc")) else {
+    let Ok(entries) = root.read_dir("/proc") else {
         return Vec::new();
     };
     let text = |pid: &str, file: &str| {
@@ -245,7 +244,8 @@ pub(crate) fn processes(root: &HostRoot) -> Vec<Process> {
             }
             Some(Process {
                 comm: text(&pid, "comm").trim_end().to_string(),
-                exe: std::fs::read_link(e.path().join("exe"))
+                exe: root
+                    .read_link(format!("/proc/{pid}/exe"))
                     .ok()
                     .and_then(|exe| {
                         let name = exe.file_name()?.to_string_lossy().into_owned();

@@ -16,6 +16,7 @@
 //! so `run` stays fast until `selfcheck-agent fim init` has been run.
 
 use super::baseline::{Acceptance, BaselineError, Manifest, load_baseline, write_baseline};
+use super::cap;
 use super::cfg::FimConfig;
 use super::diff::{Change, ChangeKind, apply_accepted, compare};
 use super::explain::{explain, mark_package_owned};
@@ -247,8 +248,19 @@ pub fn audit(
                 .and_then(|f| explain(root, f, &baseline, &result.entries, c))
         })
         .collect();
+    let listed = cap::listed(&changes, cap::MAX_LISTED_PER_KIND);
+    let summarised = listed.iter().any(|l| !l).then(|| {
+        cap::summarise(
+            state,
+            &changes,
+            &explained,
+            cap::MAX_LISTED_PER_KIND,
+            describe,
+        )
+    });
+    let mut unlisted = Unlisted::default();
     let mut by_package: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for (c, why) in changes.iter().zip(&explained) {
+    for ((c, why), listed) in changes.iter().zip(&explained).zip(&listed) {
         let path = c.display_path();
         if let Some(why) = why {
             by_package
@@ -265,6 +277,10 @@ pub fn audit(
         } else {
             Severity::High
         };
+        if !listed {
+            unlisted.count(c, risk);
+            continue;
+        }
         o.finding(
             FIM_UNEXPLAINED_CHANGE,
             path.clone(),
@@ -338,7 +354,11 @@ pub fn audit(
         let subject = why.split_once(": ").map_or(why, |(_, p)| p).to_string();
         o.finding(FIM_PACKAGE_UPDATE, subject, None, evidence);
     }
-    let mut integrity = summary(&manifest, &result, &changes, &explained);
+    if let Some(s) = &summarised {
+        unlisted.report(&mut o, s);
+    }
+    let mut integrity = summary(&manifest, &result, &changes, &explained, &listed);
+    integrity.summarised = summarised;
     integrity.digest = digest.name().into();
     integrity.accepted_automatically = accepted_automatically;
     integrity.package_records = match (&package_files, package_problem) {
@@ -417,11 +437,85 @@ pub fn to_report(c: &Change, explained_by: Option<&str>) -> FileChange {
     }
 }
 
+/// The unexplained changes past the report's cap ([`cap::MAX_LISTED_PER_KIND`]
+/// per kind): counted, and reported as one finding per check.
+#[derive(Default)]
+struct Unlisted {
+    changes: usize,
+    critical: bool,
+    setuid: usize,
+    caps: usize,
+}
+
+impl Unlisted {
+    fn count(&mut self, c: &Change, risk: Severity) {
+        self.changes += 1;
+        self.critical |= risk == Severity::Critical;
+        self.setuid += usize::from(c.new_setuid || c.new_setgid);
+        self.caps += usize::from(c.new_caps);
+    }
+
+    /// One finding per check for what is not listed, naming the full list.
+    fn report(&self, o: &mut CheckCollector<'_>, s: &selfcheck_report::ChangeSummary) {
+        let place = format!(
+            "the full list of all {} changes is {} ({})",
+            s.total, s.full_list_file, s.full_list_sha256
+        );
+        let subject = "(changes past the report's list)".to_string();
+        let cap = cap::MAX_LISTED_PER_KIND;
+        if self.changes > 0 {
+            let risk = if self.critical {
+                Severity::Critical
+            } else {
+                Severity::High
+            };
+            o.finding(
+                FIM_UNEXPLAINED_CHANGE,
+                subject.clone(),
+                Some(risk),
+                vec![
+                    format!(
+                        "{} further unexplained changes: the report lists the first {cap} of each kind",
+                        self.changes
+                    ),
+                    place.clone(),
+                ],
+            );
+        }
+        if self.setuid > 0 {
+            o.finding(
+                FIM_NEW_SETUID,
+                subject.clone(),
+                None,
+                vec![
+                    format!("{} further files became setuid or setgid", self.setuid),
+                    place.clone(),
+                ],
+            );
+        }
+        if self.caps > 0 {
+            o.finding(
+                FIM_NEW_CAPABILITY,
+                subject,
+                None,
+                vec![
+                    format!(
+                        "{} further files have a new or different file capability",
+                        self.caps
+                    ),
+                    place,
+                ],
+            );
+        }
+    }
+}
+
 fn summary(
     manifest: &Manifest,
     result: &ScanResult,
     changes: &[Change],
     explained: &[Option<String>],
+    listed: &[bool],
 ) -> FileIntegrity {
     FileIntegrity {
         baseline_created_at: manifest.created_at.clone(),
@@ -437,8 +531,11 @@ fn summary(
         changes: changes
             .iter()
             .zip(explained)
-            .map(|(c, why)| to_report(c, why.as_deref()))
+            .zip(listed)
+            .filter(|(_, listed)| **listed)
+            .map(|((c, why), _)| to_report(c, why.as_deref()))
             .collect(),
+        summarised: None,
     }
 }
 

@@ -108,7 +108,8 @@ fn content_matches(
 ) -> Option<String> {
     let owner = files.owner(path)?;
     let (alg, expected) = owner.digest?;
-    let (digest, sha256) = file_digests(&root.join(OsStr::from_bytes(path)), alg).ok()?;
+    let (digest, sha256) =
+        file_digests(&root.resolve_keep_last(OsStr::from_bytes(path)).ok()?, alg).ok()?;
     let same_content = match scanned {
         Some((DigestAlg::Sha256, d)) => *d == sha256,
         // The scan used SM3 (or did not hash): the re-read is the content judged.

@@ -11,6 +11,7 @@
 pub mod attrs;
 pub mod audit;
 pub mod baseline;
+pub mod cap;
 pub mod cfg;
 pub mod diff;
 pub mod entry;

@@ -186,9 +186,13 @@ fn hash_worker(
     out
 }
 
-/// The path below the root of a host path.
-fn below_root(root: &HostRoot, host: &[u8]) -> PathBuf {
-    root.join(OsStr::from_bytes(host))
+/// The path below the root of a rule's start: its directories resolved inside
+/// the root (`/bin -> usr/bin`, and never out of the root), its own last
+/// component not followed. `Err` when those links loop or run past the limit.
+/// Below the start the walk follows no link, so a child's path is its
+/// parent's path and its name.
+fn below_root(root: &HostRoot, host: &[u8]) -> std::io::Result<PathBuf> {
+    root.resolve_keep_last(OsStr::from_bytes(host))
 }
 
 fn errno_of(e: &std::io::Error) -> i32 {
@@ -211,20 +215,32 @@ fn walk_rule(
         opts.digest
     };
     let hashed = rule.attrs.wants_digest();
-    let start_dev = match std::fs::symlink_metadata(below_root(root, &rule.path)) {
+    let start = match below_root(root, &rule.path) {
+        Ok(p) => p,
+        Err(e) => {
+            // The start's directories loop: recorded as unreadable, not walked.
+            let kind = Kind::Unreadable {
+                errno: e
+                    .raw_os_error()
+                    .unwrap_or(rustix::io::Errno::LOOP.raw_os_error()),
+            };
+            entries.push(Entry::new(kind, rule.attrs), &rule.path, None, None);
+            return;
+        }
+    };
+    let start_dev = match std::fs::symlink_metadata(&start) {
         Ok(m) => m.dev(),
         // A rule for a path this host does not have (e.g. /lib32) covers nothing.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
         Err(_) => 0,
     };
-    let mut stack: Vec<Vec<u8>> = vec![rule.path.clone()];
-    while let Some(host) = stack.pop() {
+    let mut stack: Vec<(Vec<u8>, PathBuf)> = vec![(rule.path.clone(), start)];
+    while let Some((host, fs_path)) = stack.pop() {
         // Excluded paths are left out; a path another, more specific rule
         // starts at is recorded (with its tree) by that rule.
         if scope.is_excluded(&host) || (host != rule.path && scope.is_rule_start(&host)) {
             continue;
         }
-        let fs_path = below_root(root, &host);
         let meta = match std::fs::symlink_metadata(&fs_path) {
             Ok(m) => m,
             Err(e) => {
@@ -275,7 +291,7 @@ fn walk_rule(
                                     child.push(b'/');
                                 }
                                 child.extend_from_slice(de.file_name().as_bytes());
-                                children.push(child);
+                                children.push((child, fs_path.join(de.file_name())));
                             }
                             Err(e) => entry.set_kind(Kind::Unreadable {
                                 errno: errno_of(&e),

@@ -114,8 +114,14 @@ fn worker(root: &HostRoot, entries: &[(&[u8], OwnedFile<'_>)], next: &AtomicUsiz
             break;
         }
         for (path, owned) in chunk {
-            let fs_path = below_root(root, path, &mut parent_cache);
-            if let Some(problem) = check(&fs_path, owned, &mut buf, &mut out) {
+            let problem = match below_root(root, path, &mut parent_cache) {
+                Ok(fs_path) => check(&fs_path, owned, &mut buf, &mut out),
+                // Its directory's links loop or go on past the limit.
+                Err(_) => Some(Problem::Unreadable {
+                    errno: rustix::io::Errno::LOOP.raw_os_error(),
+                }),
+            };
+            if let Some(problem) = problem {
                 out.problems.push(VerifyProblem {
                     path: path.to_vec(),
                     package: owned.package.to_string(),
@@ -131,21 +137,26 @@ fn worker(root: &HostRoot, entries: &[(&[u8], OwnedFile<'_>)], next: &AtomicUsiz
 /// The path below the root of a host path: its directory resolved inside the
 /// root (links such as `/bin -> usr/bin` followed, never out of the root),
 /// its final name not.
-fn below_root(root: &HostRoot, host: &[u8], cache: &mut Option<(Vec<u8>, PathBuf)>) -> PathBuf {
+/// `Err` when the directory's links loop or go on past the limit.
+fn below_root(
+    root: &HostRoot,
+    host: &[u8],
+    cache: &mut Option<(Vec<u8>, PathBuf)>,
+) -> std::io::Result<PathBuf> {
     if root.is_live() || host == b"/" {
-        return root.join(OsStr::from_bytes(host));
+        return Ok(root.join(OsStr::from_bytes(host)));
     }
     let cut = host.iter().rposition(|&c| c == b'/').unwrap_or(0);
     let (dir, name) = (&host[..cut], &host[cut + 1..]);
     let resolved = match cache {
         Some((d, r)) if d.as_slice() == dir => r.clone(),
         _ => {
-            let r = root.resolve(OsStr::from_bytes(dir));
+            let r = root.resolve(OsStr::from_bytes(dir))?;
             *cache = Some((dir.to_vec(), r.clone()));
             r
         }
     };
-    resolved.join(OsStr::from_bytes(name))
+    Ok(resolved.join(OsStr::from_bytes(name)))
 }
 
 fn errno_of(e: &std::io::Error) -> i32 {

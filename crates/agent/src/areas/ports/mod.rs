@@ -78,6 +78,30 @@ pub enum PortsError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// A socket table (or `/proc`) is there but is not what the kernel
+    /// gives: a FIFO, a device, a link loop or one leading out of the root,
+    /// or a line longer than any the kernel writes.
+    #[error(
+        "{file} cannot be used: {source}; this is not the kernel's own /proc: audit the live host without --root, or remove it from the image"
+    )]
+    NotKernelTable {
+        /// The file or directory.
+        file: HostFile,
+        /// What is wrong with it.
+        source: std::io::Error,
+    },
+    /// More sockets in one table than the agent keeps.
+    #[error(
+        "{file} holds more than {cap} listening sockets (passed at line {line}); the agent stops there rather than read on, so this audit of listening ports cannot vouch for the host: find out what opens so many sockets"
+    )]
+    TooManySockets {
+        /// The table.
+        file: HostFile,
+        /// The cap, [`procnet::MAX_KEPT_SOCKETS`].
+        cap: usize,
+        /// The line at which it was passed.
+        line: usize,
+    },
     /// A line of a socket table is not in the kernel's format.
     #[error(
         "{file} line {line}: {problem} (the line is {text:?}); this is not the kernel's socket-table \
@@ -134,12 +158,8 @@ pub fn collect_listening_sockets(root: &HostRoot) -> Result<Vec<ListeningSocket>
     for table in per_table {
         sockets.extend(table?);
     }
-    owners::attach_owners(&root.join("/proc"), &mut sockets).map_err(|source| {
-        PortsError::Read {
-            file: HostFile::new(root, "/proc"),
-            source,
-        }
-    })?;
+    owners::attach_owners(root, &mut sockets)
+        .map_err(|source| read_error(root, "/proc", source))?;
     sockets.sort_unstable_by(|a, b| {
         (a.protocol, a.port, a.address, a.inode).cmp(&(b.protocol, b.port, b.address, b.inode))
     });
@@ -152,8 +172,8 @@ fn read_and_parse(
     table: &procnet::Table,
 ) -> Result<Vec<ListeningSocket>, PortsError> {
     let file = HostFile::new(root, table.host_path);
-    let bytes = match procnet::read_table(&root.join(table.host_path)) {
-        Ok(b) => b,
+    let mut reader = match root.open_stream(table.host_path, u64::MAX, procnet::READ_BYTES) {
+        Ok(r) => r,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !table.required => {
             // No tcp6/udp6: IPv6 is disabled on this host.
             return Ok(Vec::new());
@@ -166,16 +186,38 @@ fn read_and_parse(
             };
             return Err(PortsError::NoSocketTable { file, hint });
         }
-        Err(source) => return Err(PortsError::Read { file, source }),
+        Err(source) => return Err(read_error(root, table.host_path, source)),
     };
     let mut sockets = Vec::new();
-    procnet::parse_table(table, &bytes, &mut sockets).map_err(|bad| PortsError::Malformed {
-        file,
-        line: bad.line,
-        problem: bad.problem,
-        text: bad.text,
+    let shown = reader.get_ref().shown().to_string();
+    procnet::parse_table(table, &mut reader, &shown, &mut sockets).map_err(|e| match e {
+        procnet::TableError::Bad(bad) => PortsError::Malformed {
+            file,
+            line: bad.line,
+            problem: bad.problem,
+            text: bad.text,
+        },
+        procnet::TableError::Read(source) => read_error(root, table.host_path, source),
+        procnet::TableError::TooMany { line } => PortsError::TooManySockets {
+            file,
+            cap: procnet::MAX_KEPT_SOCKETS,
+            line,
+        },
     })?;
     Ok(sockets)
+}
+
+/// A read error of a host file: what the kernel would never give (a FIFO, a
+/// device, a link loop, a line past the cap) is named as such; anything else
+/// is a plain read failure (permissions, a missing mount).
+fn read_error(root: &HostRoot, host_path: &str, source: std::io::Error) -> PortsError {
+    let file = HostFile::new(root, host_path);
+    match source.kind() {
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+            PortsError::NotKernelTable { file, source }
+        }
+        _ => PortsError::Read { file, source },
+    }
 }
 
 /// The listening-ports area behind the [`Area`] trait, with its `[ports]`

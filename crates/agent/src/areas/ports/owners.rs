@@ -5,18 +5,23 @@
 //! cannot be listed (another user's process when not root, or one that exited
 //! meanwhile) is skipped: its sockets simply show no owner. The process name
 //! comes from `/proc/PID/comm`, read only for processes that hold a wanted socket.
+//! Everything is read through the [`HostRoot`], so an image's `proc` (or
+//! `proc/PID`) linked to this machine's `/proc` is never followed out of it.
 
+use selfcheck_hostfs::root::HostRoot;
 use selfcheck_report::{ListeningSocket, SocketProcess};
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+
+/// The longest `comm` read: the kernel's is 16 bytes.
+const MAX_COMM_BYTES: u64 = 4096;
 
 /// Fill `processes` of every socket in `sockets` from the process directories
-/// of `proc_dir` (the host's `/proc`). Fails only when `proc_dir` itself cannot
-/// be listed; each socket's processes end up sorted by pid, then fd.
+/// of the host's `/proc`. Fails only when `/proc` itself cannot be listed;
+/// each socket's processes end up sorted by pid, then fd.
 pub(crate) fn attach_owners(
-    proc_dir: &Path,
+    root: &HostRoot,
     sockets: &mut [ListeningSocket],
 ) -> std::io::Result<()> {
     if sockets.is_empty() {
@@ -27,25 +32,18 @@ pub(crate) fn attach_owners(
         by_inode.entry(socket.inode).or_default().push(index);
     }
     let mut held: Vec<(u64, u32)> = Vec::new();
-    let mut path = PathBuf::with_capacity(64);
-    for entry in std::fs::read_dir(proc_dir)? {
+    for entry in root.read_dir("/proc")? {
         // An entry that vanished while listing is a process that exited.
         let Ok(entry) = entry else { continue };
         let Some(pid) = number(&entry.file_name()) else {
             continue;
         };
-        path.clear();
-        path.push(proc_dir);
-        path.push(entry.file_name());
-        path.push("fd");
         held.clear();
-        sockets_held(&mut path, &by_inode, &mut held);
+        sockets_held(root, &format!("/proc/{pid}/fd"), &by_inode, &mut held);
         if held.is_empty() {
             continue;
         }
-        path.pop();
-        path.push("comm");
-        let Ok(comm) = std::fs::read(&path) else {
+        let Ok(comm) = root.read_bytes(format!("/proc/{pid}/comm"), MAX_COMM_BYTES) else {
             // The process exited after its descriptors were listed.
             continue;
         };
@@ -66,25 +64,25 @@ pub(crate) fn attach_owners(
     Ok(())
 }
 
-/// Add to `held` the (inode, fd) of every descriptor in the directory at
+/// Add to `held` the (inode, fd) of every descriptor in the host directory
 /// `fd_dir` that is a socket in `wanted`. An unreadable directory adds nothing.
-/// `fd_dir` is used as a scratch buffer and is the directory again on return.
 fn sockets_held(
-    fd_dir: &mut PathBuf,
+    root: &HostRoot,
+    fd_dir: &str,
     wanted: &HashMap<u64, Vec<usize>>,
     held: &mut Vec<(u64, u32)>,
 ) {
-    let Ok(entries) = std::fs::read_dir(&*fd_dir) else {
+    let Ok(entries) = root.read_dir(fd_dir) else {
         return;
     };
     for entry in entries {
         let Ok(entry) = entry else { continue };
-        let name = entry.file_name();
-        let Some(fd) = number(&name) else { continue };
-        fd_dir.push(&name);
-        let target = std::fs::read_link(&*fd_dir);
-        fd_dir.pop();
-        let Ok(target) = target else { continue };
+        let Some(fd) = number(&entry.file_name()) else {
+            continue;
+        };
+        let Ok(target) = root.read_link(format!("{fd_dir}/{fd}")) else {
+            continue;
+        };
         if let Some(inode) = socket_inode(target.as_os_str().as_bytes())
             && wanted.contains_key(&inode)
         {

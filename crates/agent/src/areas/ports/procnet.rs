@@ -13,12 +13,29 @@
 //! `0100007F` is 127.0.0.1. IPv6 addresses are four such words. Ports are
 //! plain hex numbers. Every line is checked, even those of sockets that are
 //! not kept: a line that does not fit is an error, never skipped.
+//!
+//! A table is read as a stream, one line at a time, so memory stays bounded
+//! whatever the file holds: a line longer than [`MAX_LINE_BYTES`] or more than
+//! [`MAX_KEPT_SOCKETS`] kept sockets in one table is an error naming the cap,
+//! never gigabytes read in.
 
+use selfcheck_hostfs::root::read_line_bounded;
 use selfcheck_report::{ListeningSocket, SocketState, TransportProtocol};
-use std::fs::File;
-use std::io::Read;
+use std::io::BufRead;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::Path;
+
+/// The longest line of a socket table read: the kernel's lines are about 150
+/// bytes (TCP) or 130 (UDP), IPv6 ones under 200.
+pub const MAX_LINE_BYTES: usize = 4096;
+
+/// The most sockets kept from one table: listening TCP sockets and bound UDP
+/// ones number in the hundreds even on busy servers. A table with more is
+/// not read on (a host under a socket flood, or not the kernel's table).
+pub const MAX_KEPT_SOCKETS: usize = 65_536;
+
+/// How much of a table one `read` asks for: the kernel walks its socket hash
+/// again on every read that resumes, so reads are large.
+pub const READ_BYTES: usize = 256 * 1024;
 
 /// Address family of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,16 +118,18 @@ pub(crate) const TABLES: [Table; 4] = [
     },
 ];
 
-/// The whole content of a table file.
-///
-/// The kernel rebuilds its iteration over every socket hash bucket on each
-/// `read` that resumes past the end, so the number of reads matters: this one
-/// starts with a 64 KiB buffer (no small probe reads) and stops at the first
-/// empty read.
-pub(crate) fn read_table(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(64 * 1024);
-    File::open(path)?.read_to_end(&mut bytes)?;
-    Ok(bytes)
+/// Why a table could not be parsed.
+#[derive(Debug)]
+pub(crate) enum TableError {
+    /// A line is not in the kernel's format.
+    Bad(BadLine),
+    /// The table could not be read on (an I/O error, or a line past [`MAX_LINE_BYTES`]).
+    Read(std::io::Error),
+    /// More than [`MAX_KEPT_SOCKETS`] kept sockets.
+    TooMany {
+        /// The line at which the cap was passed.
+        line: usize,
+    },
 }
 
 /// A line that is not in the kernel's format.
@@ -127,13 +146,16 @@ pub(crate) struct BadLine {
 /// Longest excerpt of a bad line kept for the message.
 const MAX_TEXT: usize = 200;
 
-/// Append the kept sockets of one table (its whole content in `bytes`) to `out`,
-/// without owners. Fails on the first line that is not in the kernel's format.
+/// Append the kept sockets of one table, read line by line from `reader`
+/// (`shown` names it in errors), to `out`, without owners. Fails on the first
+/// line that is not in the kernel's format, on a line longer than
+/// [`MAX_LINE_BYTES`], and past [`MAX_KEPT_SOCKETS`] kept sockets.
 pub(crate) fn parse_table(
     table: &Table,
-    bytes: &[u8],
+    reader: &mut impl BufRead,
+    shown: &str,
     out: &mut Vec<ListeningSocket>,
-) -> Result<(), BadLine> {
+) -> Result<(), TableError> {
     let bad = |line: usize, raw: &[u8], problem: String| {
         let lossy = String::from_utf8_lossy(raw);
         let mut text: String = lossy.chars().take(MAX_TEXT).collect();
@@ -146,21 +168,29 @@ pub(crate) fn parse_table(
             text,
         }
     };
-    // The text ends with a newline; the empty piece after it is not a line.
-    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let mut lines = body.split(|&b| b == b'\n');
-    let header = lines.next().unwrap_or_default();
-    if !header.trim_ascii_start().starts_with(b"sl ") {
-        return Err(bad(
+    let mut raw = Vec::with_capacity(256);
+    let mut next = |raw: &mut Vec<u8>| {
+        read_line_bounded(reader, raw, MAX_LINE_BYTES, shown).map_err(TableError::Read)
+    };
+    if !next(&mut raw)? {
+        raw.clear();
+    }
+    if !raw.trim_ascii_start().starts_with(b"sl ") {
+        return Err(TableError::Bad(bad(
             1,
-            header,
+            &raw,
             "the header line (`  sl  local_address rem_address ...`) is missing".into(),
-        ));
+        )));
     }
     let (kept_state, state) = table.kept_state();
-    for (index, raw) in lines.enumerate() {
-        let number = index + 2;
-        match parse_line(table, raw) {
+    let first = out.len();
+    let mut number = 1;
+    while next(&mut raw)? {
+        number += 1;
+        match parse_line(table, &raw) {
+            Ok(row) if row.state == kept_state && out.len() - first >= MAX_KEPT_SOCKETS => {
+                return Err(TableError::TooMany { line: number });
+            }
             Ok(row) if row.state == kept_state => out.push(ListeningSocket {
                 protocol: table.protocol,
                 address: row.address,
@@ -171,7 +201,7 @@ pub(crate) fn parse_table(
                 processes: Vec::new(),
             }),
             Ok(_) => {}
-            Err(problem) => return Err(bad(number, raw, problem)),
+            Err(problem) => return Err(TableError::Bad(bad(number, &raw, problem))),
         }
     }
     Ok(())
@@ -341,6 +371,51 @@ pub(crate) fn parse_decimal(digits: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
 
+    use std::io::Read;
+
+    fn bad_line(r: Result<(), TableError>) -> BadLine {
+        match r {
+            Err(TableError::Bad(b)) => b,
+            other => panic!("expected a bad line, got {other:?}"),
+        }
+    }
+
+    const HEADER: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+    const LISTEN: &str = "   0: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1145 1 000000002bb14ef0 100 0 0 10 0\n";
+
+    #[test]
+    fn a_huge_line_is_refused_at_the_cap_not_read_whole() {
+        // 200 MB of one line, produced lazily: only the cap's worth is ever held.
+        let huge = std::io::Read::chain(HEADER.as_bytes(), std::io::repeat(b'0').take(200_000_000));
+        let mut reader = std::io::BufReader::with_capacity(READ_BYTES, huge);
+        match parse_table(&TABLES[0], &mut reader, "/proc/net/tcp", &mut Vec::new()) {
+            Err(TableError::Read(e)) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains(&format!("a line longer than {MAX_LINE_BYTES} bytes")),
+                    "{text}"
+                );
+                assert!(text.starts_with("/proc/net/tcp"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn kept_sockets_are_capped() {
+        let body = LISTEN.repeat(MAX_KEPT_SOCKETS + 1);
+        let text = format!("{HEADER}{body}");
+        let mut out = Vec::new();
+        match parse_table(&TABLES[0], &mut text.as_bytes(), "tcp", &mut out) {
+            Err(TableError::TooMany { line }) => assert_eq!(line, MAX_KEPT_SOCKETS + 2),
+            other => panic!("{other:?}"),
+        }
+        let text = format!("{HEADER}{}", LISTEN.repeat(MAX_KEPT_SOCKETS));
+        let mut out = Vec::new();
+        parse_table(&TABLES[0], &mut text.as_bytes(), "tcp", &mut out).unwrap();
+        assert_eq!(out.len(), MAX_KEPT_SOCKETS);
+    }
+
     /// How this machine's kernel would print `addr` (host byte order per word).
     fn encode(addr: IpAddr) -> String {
         let octets = match addr {
@@ -448,7 +523,7 @@ mod tests {
    1: 00000000:07E8 00000000:0000 01 00000000:00000000 00:00000000 00000000  1000        0 1146 1 000000002bb14ef0 100 0 0 10 0\n\
    2: 00000000:07E8 00000000:0000 06 00000000:00000000 03:00000D9A 00000000     0        0 0 3 0000000000000000\n";
         let mut out = Vec::new();
-        parse_table(&TABLES[0], tcp.as_bytes(), &mut out).unwrap();
+        parse_table(&TABLES[0], &mut tcp.as_bytes(), "tcp", &mut out).unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(
             (out[0].port, out[0].inode, out[0].state),
@@ -458,7 +533,7 @@ mod tests {
  2047: 00000000:A47D 00000000:0000 07 00000000:00000000 00:00000000 00000000   101        0 7604 2 00000000a1f2e790 0\n\
  2048: 00000000:A47E 00000000:0035 01 00000000:00000000 00:00000000 00000000     0        0 7605 2 00000000a1f2e790 0\n";
         let mut out = Vec::new();
-        parse_table(&TABLES[2], udp.as_bytes(), &mut out).unwrap();
+        parse_table(&TABLES[2], &mut udp.as_bytes(), "udp", &mut out).unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(
             (out[0].port, out[0].uid, out[0].state),
@@ -491,14 +566,29 @@ mod tests {
             ("\n", "fields"),
         ] {
             let text = format!("{header}{good}{line}");
-            let err = parse_table(&TABLES[0], text.as_bytes(), &mut Vec::new()).unwrap_err();
+            let err = bad_line(parse_table(
+                &TABLES[0],
+                &mut text.as_bytes(),
+                "tcp",
+                &mut Vec::new(),
+            ));
             assert_eq!(err.line, 3, "{line}");
             assert!(err.problem.contains(why), "{line}: {}", err.problem);
         }
-        let err = parse_table(&TABLES[0], good.as_bytes(), &mut Vec::new()).unwrap_err();
+        let err = bad_line(parse_table(
+            &TABLES[0],
+            &mut good.as_bytes(),
+            "tcp",
+            &mut Vec::new(),
+        ));
         assert_eq!(err.line, 1);
         assert!(err.problem.contains("header"), "{}", err.problem);
-        let err = parse_table(&TABLES[0], b"", &mut Vec::new()).unwrap_err();
+        let err = bad_line(parse_table(
+            &TABLES[0],
+            &mut &b""[..],
+            "tcp",
+            &mut Vec::new(),
+        ));
         assert!(err.problem.contains("header"), "{}", err.problem);
     }
 }

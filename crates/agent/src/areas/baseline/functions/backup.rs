@@ -85,9 +85,8 @@ pub(crate) fn backup_job(
         "/etc/cron.monthly",
         "/var/spool/cron",
     ];
-    let has_cron = root.resolve("/etc/crontab").is_file()
-        || cron_dirs.iter().any(|d| root.resolve(d).is_dir());
-    let has_systemd = root.resolve("/etc/systemd/system").is_dir();
+    let has_cron = root.is_file("/etc/crontab") || cron_dirs.iter().any(|d| root.is_dir(d));
+    let has_systemd = root.is_dir("/etc/systemd/system");
     if !has_cron && !has_systemd {
         return Err(
             "the audited root has neither cron (/etc/crontab, /etc/cron.d, /var/spool/cron) nor /etc/systemd/system"
@@ -133,7 +132,7 @@ pub(crate) fn backup_job(
     }
     // systemd timers
     let mut timers: Vec<String> = expand(root, "/etc/systemd/system/*.timer");
-    if let Ok(rd) = std::fs::read_dir(root.resolve("/etc/systemd/system")) {
+    if let Ok(rd) = root.read_dir("/etc/systemd/system") {
         for e in rd.filter_map(|e| e.ok()) {
             let n = e.file_name().to_string_lossy().into_owned();
             if n.ends_with(".wants") {

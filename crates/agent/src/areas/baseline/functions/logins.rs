@@ -332,7 +332,8 @@ fn read_sqlite(
         return Ok(None);
     }
     let fail = |e: String| format!("cannot read {path}: {e}");
-    let db = SqliteFile::open(&root.resolve(path)).map_err(|e| fail(e.to_string()))?;
+    let db = SqliteFile::open(&root.resolve(path).map_err(|e| fail(e.to_string()))?)
+        .map_err(|e| fail(e.to_string()))?;
     let Some(page) = db.table_root(table).map_err(|e| fail(e.to_string()))? else {
         return Ok(Some(Vec::new()));
     };

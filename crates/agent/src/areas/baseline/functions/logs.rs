@@ -134,7 +134,7 @@ fn collect_includes(
         if !inc.starts_with('/') || inc.split('/').any(|c| c == "..") {
             continue;
         }
-        let files = if root.resolve(&inc).is_dir() {
+        let files = if root.is_dir(&inc) {
             expand(root, &format!("{}/*", inc.trim_end_matches('/')))
                 .into_iter()
                 .filter(|f| {
@@ -298,7 +298,7 @@ fn journald_setting(files: &[(String, String)], key: &str) -> Option<(String, St
 /// The oldest modification time among files of `dir` (host path) whose
 /// names `keep` accepts, one level deep.
 fn oldest_mtime(root: &HostRoot, dir: &str, keep: impl Fn(&str) -> bool) -> Option<(String, i64)> {
-    let entries = std::fs::read_dir(root.resolve(dir)).ok()?;
+    let entries = root.read_dir(dir).ok()?;
     entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
@@ -343,7 +343,7 @@ pub(crate) fn log_retention(
         let rotation = logrotate
             .as_ref()
             .and_then(|files| logrotate_retention(files, log));
-        let exists = root.resolve(log).is_file();
+        let exists = root.is_file(log);
         if rotation.is_none() && !exists {
             continue;
         }
@@ -409,7 +409,7 @@ pub(crate) fn log_retention(
             .as_ref()
             .map(|(_, v)| v.to_ascii_lowercase())
             .unwrap_or_else(|| "auto".to_string());
-        let journal_dir = root.resolve("/var/log/journal").is_dir();
+        let journal_dir = root.is_dir("/var/log/journal");
         let persistent = match storage_value.as_str() {
             "persistent" => true,
             "auto" => journal_dir,
@@ -427,7 +427,8 @@ pub(crate) fn log_retention(
             }
         };
         if persistent {
-            let machine_dirs: Vec<String> = std::fs::read_dir(root.resolve("/var/log/journal"))
+            let machine_dirs: Vec<String> = root
+                .read_dir("/var/log/journal")
                 .map(|rd| {
                     rd.filter_map(|e| e.ok())
                         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))

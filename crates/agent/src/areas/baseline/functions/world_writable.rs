@@ -64,10 +64,7 @@ pub(crate) fn world_writable(
             )
         ));
     }
-    if !["/usr/bin", "/bin"]
-        .iter()
-        .any(|d| root.resolve(d).is_dir())
-    {
+    if !["/usr/bin", "/bin"].iter().any(|d| root.is_dir(d)) {
         return Err(
             "the audited root has neither /usr/bin nor /bin: not an installed system".to_string(),
         );
@@ -144,10 +141,8 @@ struct Walk {
 fn walk(root: &HostRoot, start: &str, budget: &AtomicU64) -> Option<Walk> {
     // Links in the start's parent are resolved as the host would, the start itself is not followed.
     let start = start.trim_end_matches('/');
-    let (parent, name) = start.rsplit_once('/')?;
-    let start_fs = root
-        .resolve(if parent.is_empty() { "/" } else { parent })
-        .join(name);
+    start.rsplit_once('/')?;
+    let start_fs = root.resolve_keep_last(start).ok()?;
     let meta = std::fs::symlink_metadata(&start_fs).ok()?;
     if !meta.is_dir() {
         return None;

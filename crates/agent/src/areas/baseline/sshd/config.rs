@@ -241,7 +241,7 @@ pub fn glob(root: &HostRoot, pattern: &str) -> Vec<String> {
                 continue;
             }
             let host_dir = if dir.is_empty() { "/" } else { dir.as_str() };
-            let Ok(entries) = std::fs::read_dir(root.resolve(host_dir)) else {
+            let Ok(entries) = root.read_dir(host_dir) else {
                 continue;
             };
             let mut names: Vec<String> = entries
@@ -258,7 +258,7 @@ pub fn glob(root: &HostRoot, pattern: &str) -> Vec<String> {
     }
     let mut out: Vec<String> = found
         .into_iter()
-        .filter(|p| !p.is_empty() && std::fs::symlink_metadata(root.resolve(p)).is_ok())
+        .filter(|p| !p.is_empty() && root.symlink_metadata(p).is_ok())
         .collect();
     out.sort();
     out

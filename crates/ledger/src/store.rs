@@ -408,9 +408,7 @@ impl Store {
             }
             // Inside a batch: a savepoint per report, so a refused report
             // leaves nothing behind while the others stay in the batch.
-            self.conn
-                .execute_batch("SAVEPOINT report")
-                .map_err(sql.clone())?;
+            self.conn.execute_batch("SAVEPOINT report").map_err(sql)?;
             let outcome = write::insert_in(&self.conn, new, sealer);
             if outcome.is_err() && self.conn.is_autocommit() {
                 // SQLite rolled the whole batch back (a full disk does).
@@ -432,7 +430,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql.clone())?;
+            .map_err(sql)?;
         let outcome = write::insert_in(&tx, new, sealer);
         match outcome {
             Ok(outcome @ InsertOutcome::Stored { .. }) => {

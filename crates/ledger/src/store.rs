@@ -16,7 +16,7 @@ use std::time::Duration;
 
 pub use crate::engine::{FindingNo, StoredReport};
 
-pub use certs::{CertRecord, NewCert, RevokeTarget};
+pub use certs::{CertRecord, NewCert, RegisteredClientCert, RevokeTarget};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "collector.sqlite3";

@@ -663,4 +663,9 @@ pub struct ServeArgs {
     /// Log line format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Seconds of the log limiter's window: of each kind of line about one
+    /// peer or certificate (refused handshakes, refused certificates, ...)
+    /// the first 5 of a window are written, the rest summarised at its end.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub log_window: u64,
 }

@@ -23,6 +23,7 @@ pub fn run_serve(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
         header_timeout: Duration::from_secs(args.header_timeout),
         body_timeout: Duration::from_secs(args.body_timeout),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
+        log_window: Duration::from_secs(args.log_window.max(1)),
         ..ServeOptions::default()
     };
     app::serve::serve(&dir, catalog, args.listen, options, |addr| {

@@ -7,7 +7,8 @@
 //! | 201 | `stored` | verified and stored |
 //! | 200 | `already_stored` | this exact report was stored before (a replay changes nothing) |
 //! | 400 | `refused` | not JSON, not a signed report, bad signature, unsupported schema version |
-//! | 403 | `refused` | the report's host is not the host the client certificate was issued for, or the certificate was revoked since the connection was opened (the connection is then closed) |
+//! | 401 | `refused` | the client certificate was revoked (or left the register) since the connection was opened; the connection is closed |
+//! | 403 | `refused` | the report's host is not the host the client certificate was issued for |
 //! | 408 | `refused` | the body did not arrive in time |
 //! | 409 | `refused` | another file with this report id is stored, or the host's agent key changed |
 //! | 413 | `refused` | larger than a report may be |
@@ -77,8 +78,9 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 /// Check the connection's certificate against the register before every
-/// request: one revoked since the handshake gets 403 and the connection is
-/// closed.
+/// request: one revoked since the handshake gets 401 and the connection is
+/// closed. (Not 403: an agent sets a report refused with 403 aside as bad,
+/// while this report is fine and waits for the host to be enrolled again.)
 async fn admitted(
     State(app): State<Arc<AppState>>,
     Extension(peer): Extension<Arc<PeerIdentity>>,
@@ -92,7 +94,7 @@ async fn admitted(
             if app.log.allow("refused requests", &peer.serial) {
                 tracing::warn!(host = %peer.host, serial = %peer.serial, "{why}");
             }
-            let mut response = refused(StatusCode::FORBIDDEN, why);
+            let mut response = refused(StatusCode::UNAUTHORIZED, why);
             response
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -202,7 +204,7 @@ async fn upload(app: &AppState, peer: &PeerIdentity, headers: &HeaderMap, body: 
         let mut response = refused(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
-                "the collector is receiving {} MiB of reports already; send this one again in a minute",
+                "the collector is receiving {} MiB of reports already; send this one again in {RETRY_WHEN_BUSY_SECS} s",
                 app.body_memory_total / (1024 * 1024)
             ),
         );

@@ -213,10 +213,10 @@ impl Authority {
             return Err(PkiError::AlreadyExists { dir });
         }
         check_name(&options.name)?;
-        if let Some(path) = &options.offline_key {
-            if fs::symlink_metadata(path).is_ok() {
-                return Err(PkiError::KeyFileExists { path: path.clone() });
-            }
+        if let Some(path) = &options.offline_key
+            && fs::symlink_metadata(path).is_ok()
+        {
+            return Err(PkiError::KeyFileExists { path: path.clone() });
         }
         fs::DirBuilder::new()
             .recursive(true)

@@ -87,17 +87,17 @@ impl Handshakes {
     /// it is old enough; else how long until it is.
     fn try_enter(self: &Arc<Self>) -> Result<Ticket, Duration> {
         let mut open = self.lock();
-        if open.tickets.len() >= self.cap {
-            if let Some((&id, &(at, _))) = open.tickets.first_key_value() {
-                let age = at.elapsed();
-                if age < self.evict_after {
-                    return Err(self.evict_after - age);
-                }
-                if let Some((_, cut)) = open.tickets.remove(&id) {
-                    let _ = cut.send(());
-                }
-                self.evicted.fetch_add(1, Ordering::Relaxed);
+        if open.tickets.len() >= self.cap
+            && let Some((&id, &(at, _))) = open.tickets.first_key_value()
+        {
+            let age = at.elapsed();
+            if age < self.evict_after {
+                return Err(self.evict_after - age);
             }
+            if let Some((_, cut)) = open.tickets.remove(&id) {
+                let _ = cut.send(());
+            }
+            self.evicted.fetch_add(1, Ordering::Relaxed);
         }
         let id = open.next;
         open.next += 1;

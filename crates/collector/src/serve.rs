@@ -50,8 +50,8 @@ pub struct ServeOptions {
     /// it the oldest that has waited [`ServeOptions::handshake_evict_after`]
     /// is cut.
     pub max_handshakes: usize,
-    /// How long a connection without a verified certificate is safe from
-    /// being cut for a new one.
+    /// How long a connection that has sent nothing yet is safe from being
+    /// cut for a new one (one that has started its handshake: [`handshakes::ACTIVE_EVICT_FACTOR`] times as long).
     pub handshake_evict_after: Duration,
     /// Largest request body.
     pub max_body: usize,
@@ -81,8 +81,8 @@ impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             max_connections: 1024,
-            max_handshakes: 256,
-            handshake_evict_after: Duration::from_secs(2),
+            max_handshakes: 1024,
+            handshake_evict_after: Duration::from_secs(1),
             max_body: api::DEFAULT_MAX_BODY,
             body_memory: 256 * 1024 * 1024,
             handshake_timeout: Duration::from_secs(10),
@@ -283,10 +283,25 @@ async fn serve_connection(
 ) {
     let _ = tcp.set_nodelay(true);
     let ip = addr.ip().to_string();
-    let handshake = tokio::time::timeout(
-        shared.options.handshake_timeout,
-        shared.acceptor.accept(tcp),
-    );
+    let deadline = tokio::time::Instant::now() + shared.options.handshake_timeout;
+    // Until its first bytes arrive a connection is idle, and the first to
+    // be cut when connections without a certificate are too many.
+    tokio::select! {
+        _ = tcp.readable() => ticket.mark_active(),
+        _ = &mut ticket.cut => {
+            if shared.log.allow("cut handshakes", &ip) {
+                tracing::info!(peer = %addr, "idle connection without a certificate cut to make room for a new one");
+            }
+            return;
+        }
+        _ = tokio::time::sleep_until(deadline) => {
+            if shared.log.allow("timed out handshakes", &ip) {
+                tracing::info!(peer = %addr, "TLS handshake timed out");
+            }
+            return;
+        }
+    }
+    let handshake = tokio::time::timeout_at(deadline, shared.acceptor.accept(tcp));
     let tls = tokio::select! {
         done = handshake => match done {
             Ok(Ok(tls)) => tls,

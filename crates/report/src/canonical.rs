@@ -70,8 +70,14 @@ const MAX_DEPTH: usize = 128;
 /// are written as they are read.
 pub fn raw_to_canonical_bytes(json: &str) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = Vec::with_capacity(json.len().min(1 << 20));
-    canonicalise(json, &mut out, 0)?;
+    raw_to_canonical_bytes_into(json, &mut out)?;
     Ok(out)
+}
+
+/// [`raw_to_canonical_bytes`], appended to `out` (say, after a signing
+/// context, so the message signed is built without a copy).
+pub fn raw_to_canonical_bytes_into(json: &str, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    canonicalise(json, out, 0)
 }
 
 fn canonicalise(json: &str, out: &mut Vec<u8>, depth: usize) -> Result<(), serde_json::Error> {

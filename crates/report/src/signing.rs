@@ -317,15 +317,18 @@ impl SignedReport {
 
         let signature: Signature = serde_json::from_str(signature_raw.get())
             .map_err(|e| ReportError::BadSignature(format!("malformed signature block: {e}")))?;
-        let canonical = crate::canonical::raw_to_canonical_bytes(report_raw.get())
+        // A malformed block is refused before the report is read.
+        signature_parts(&signature)?;
+        // The message signed is the context and the canonical bytes, built
+        // in one buffer; the report is read from exactly those bytes.
+        let mut message = Vec::with_capacity(SIGNING_CONTEXT.len() + report_raw.get().len());
+        message.extend_from_slice(SIGNING_CONTEXT);
+        crate::canonical::raw_to_canonical_bytes_into(report_raw.get(), &mut message)
             .map_err(|e| ReportError::Structure(format!("the report member: {e}")))?;
-        let mut message = SIGNING_CONTEXT.to_vec();
-        message.extend_from_slice(&canonical);
         check_signature(&signature, &message)?;
+        let report: Report = serde_json::from_slice(&message[SIGNING_CONTEXT.len()..])
+            .map_err(|e| ReportError::Invalid(e.to_string()))?;
         drop(message);
-
-        let report: Report =
-            serde_json::from_slice(&canonical).map_err(|e| ReportError::Invalid(e.to_string()))?;
         check_rules(&report)?;
         Ok(VerifiedReport {
             signed: SignedReport { report, signature },
@@ -491,6 +494,18 @@ fn decode_hex<const N: usize>(what: &str, text: &str) -> Result<[u8; N], ReportE
 
 /// Check the signature block and the signature over `message`.
 fn check_signature(signature: &Signature, message: &[u8]) -> Result<(), ReportError> {
+    let (key, sig) = signature_parts(signature)?;
+    key.verify_strict(message, &sig).map_err(|_| {
+        ReportError::BadSignature("the signature does not match the report content".into())
+    })
+}
+
+/// The key and signature of a signature block, after checking the block
+/// (algorithm, hex spelling, fingerprint): cheap, so done before the report
+/// is read.
+fn signature_parts(
+    signature: &Signature,
+) -> Result<(VerifyingKey, ed25519_dalek::Signature), ReportError> {
     if signature.algorithm != "ed25519" {
         return Err(ReportError::BadSignature(format!(
             "algorithm {:?} is not supported (only ed25519)",
@@ -517,10 +532,7 @@ fn check_signature(signature: &Signature, message: &[u8]) -> Result<(), ReportEr
     let key = VerifyingKey::from_bytes(&public).map_err(|e| {
         ReportError::BadSignature(format!("public_key is not a valid Ed25519 key: {e}"))
     })?;
-    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig))
-        .map_err(|_| {
-            ReportError::BadSignature("the signature does not match the report content".into())
-        })
+    Ok((key, ed25519_dalek::Signature::from_bytes(&sig)))
 }
 
 /// Rules a well-formed report keeps beyond its types.

@@ -635,8 +635,9 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
     /// Open connections without a verified client certificate yet, at most;
-    /// beyond it the oldest one waiting 2 s or more is cut for the new one.
-    #[arg(long, default_value_t = 256)]
+    /// beyond it the oldest that sent nothing for 1 s (or started its
+    /// handshake 5 s ago) is cut for the new one.
+    #[arg(long, default_value_t = 1024)]
     pub max_handshakes: usize,
     /// Seconds a client has for the TLS handshake.
     #[arg(long, default_value_t = 10)]

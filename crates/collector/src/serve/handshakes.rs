@@ -1,22 +1,36 @@
 //! Connections that have not shown a verified certificate yet, capped. A
 //! connection holds a [`Ticket`] from accept until its certificate is
 //! verified and it has a connection slot. When `cap` tickets are out, the
-//! oldest one that has been waiting at least `evict_after` is cut (its
-//! handshake is abandoned) to make room; if none is that old, the accept loop
-//! waits. Real agents finish the handshake within milliseconds, so what gets
-//! cut is a connection that sits idle without a certificate: a thousand of
-//! them no longer keep enrolled hosts waiting in the listen queue.
+//! oldest one that has sent nothing for `evict_after`, or else the oldest
+//! that started a handshake [`ACTIVE_EVICT_FACTOR`] times that long ago, is
+//! cut (its handshake abandoned) to make room; if none is, the accept loop
+//! waits. Real agents send their hello at once and finish the handshake
+//! within milliseconds (seconds on a loaded machine), so what gets cut is a
+//! connection that sits idle without a certificate: a thousand of them no
+//! longer keep enrolled hosts waiting in the listen queue.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, oneshot};
 
+/// A connection that has started its handshake may be cut only after this
+/// many times `evict_after`.
+pub const ACTIVE_EVICT_FACTOR: u32 = 5;
+
+#[derive(Debug)]
+struct Place {
+    since: Instant,
+    /// Bytes arrived: the handshake has started.
+    active: Arc<AtomicBool>,
+    cut: oneshot::Sender<()>,
+}
+
 #[derive(Debug, Default)]
 struct Open {
     next: u64,
-    tickets: BTreeMap<u64, (Instant, oneshot::Sender<()>)>,
+    tickets: BTreeMap<u64, Place>,
 }
 
 /// The table of connections still without a verified certificate.
@@ -34,8 +48,16 @@ pub struct Handshakes {
 pub struct Ticket {
     id: u64,
     table: Arc<Handshakes>,
+    active: Arc<AtomicBool>,
     /// Completes when the connection was cut to make room for a newer one.
     pub cut: oneshot::Receiver<()>,
+}
+
+impl Ticket {
+    /// The client has sent its first bytes: it is handshaking, not idle.
+    pub fn mark_active(&self) {
+        self.active.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Drop for Ticket {
@@ -87,25 +109,47 @@ impl Handshakes {
     /// it is old enough; else how long until it is.
     fn try_enter(self: &Arc<Self>) -> Result<Ticket, Duration> {
         let mut open = self.lock();
-        if open.tickets.len() >= self.cap
-            && let Some((&id, &(at, _))) = open.tickets.first_key_value()
-        {
-            let age = at.elapsed();
-            if age < self.evict_after {
-                return Err(self.evict_after - age);
+        if open.tickets.len() >= self.cap {
+            let active_after = self.evict_after * ACTIVE_EVICT_FACTOR;
+            let mut soonest = active_after;
+            let mut victim = None;
+            for (&id, place) in &open.tickets {
+                let age = place.since.elapsed();
+                let after = if place.active.load(Ordering::Relaxed) {
+                    active_after
+                } else {
+                    self.evict_after
+                };
+                if age >= after {
+                    victim = Some(id);
+                    break;
+                }
+                soonest = soonest.min(after - age);
             }
-            if let Some((_, cut)) = open.tickets.remove(&id) {
-                let _ = cut.send(());
+            let Some(id) = victim else {
+                return Err(soonest);
+            };
+            if let Some(place) = open.tickets.remove(&id) {
+                let _ = place.cut.send(());
             }
             self.evicted.fetch_add(1, Ordering::Relaxed);
         }
         let id = open.next;
         open.next += 1;
         let (tx, cut) = oneshot::channel();
-        open.tickets.insert(id, (Instant::now(), tx));
+        let active = Arc::new(AtomicBool::new(false));
+        open.tickets.insert(
+            id,
+            Place {
+                since: Instant::now(),
+                active: active.clone(),
+                cut: tx,
+            },
+        );
         Ok(Ticket {
             id,
             table: self.clone(),
+            active,
             cut,
         })
     }
@@ -129,6 +173,21 @@ impl Handshakes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_connection_that_started_its_handshake_is_cut_only_much_later() {
+        let table = Handshakes::new(1, Duration::from_millis(30));
+        let mut busy = table.enter().await;
+        busy.mark_active();
+        let started = Instant::now();
+        let _next = table.enter().await;
+        assert!(
+            started.elapsed() >= Duration::from_millis(80),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!((&mut busy.cut).await.is_ok());
+    }
 
     #[tokio::test]
     async fn the_oldest_idle_connection_is_cut_for_a_new_one() {

@@ -3,12 +3,13 @@
 //! register of what was issued and revoked.
 //!
 //! Agents authenticate to `serve` with a client certificate from this CA
-//! (`enroll`); the server refuses any other, and revoked ones, at the TLS
-//! handshake. The files live in `DATA/pki/`:
+//! (`enroll`) that is in the register of issued certificates; the server
+//! refuses any other (even one signed with the CA key), and revoked ones, at
+//! the TLS handshake and on every request. The files live in `DATA/pki/`:
 //!
 //! | file | what |
 //! |---|---|
-//! | `ca-key.pem` | the CA's private key (ECDSA P-256, PKCS#8, mode 0600) |
+//! | `ca-key.pem` | the CA's private key (ECDSA P-256, PKCS#8, mode 0600); absent when `ca init --offline-key FILE` put it elsewhere |
 //! | `ca.pem` | the CA certificate agents trust |
 //! | `server-key.pem`, `server.pem` | the collector's TLS identity, issued by the CA |
 //!
@@ -23,7 +24,7 @@ pub mod authority;
 pub mod register;
 
 pub use authority::{Authority, CaOptions, CertRequest, CertRole, IssuedCert, PeerIdentity};
-pub use register::{CertRecord, RevokedSerials};
+pub use register::{CertRecord, ClientRegister, Refusal};
 
 use std::path::PathBuf;
 
@@ -46,6 +47,14 @@ pub enum PkiError {
         "a CA already exists in {dir}; it signed every enrolled agent's certificate, so it is never replaced. Use `ca server-cert` for a new server certificate"
     )]
     AlreadyExists {
+        /// The PKI directory.
+        dir: PathBuf,
+    },
+    /// The CA key is kept offline and was not given.
+    #[error(
+        "the CA key is kept offline (not in {dir}); give it with --ca-key FILE to issue a certificate"
+    )]
+    KeyOffline {
         /// The PKI directory.
         dir: PathBuf,
     },
@@ -97,6 +106,14 @@ pub enum PkiError {
         "{path} already exists; enrollment never overwrites a key or certificate, choose an empty --out directory or move the old files aside"
     )]
     OutputExists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// `ca init --offline-key FILE` where FILE exists.
+    #[error(
+        "{path} already exists; `ca init` never overwrites a key: name a new file for the offline CA key"
+    )]
+    KeyFileExists {
         /// The file.
         path: PathBuf,
     },

@@ -2,23 +2,33 @@
 //!
 //! One accept loop (tokio), TLS from [`tls`], HTTP/1.1 through hyper and the
 //! [`api`] routes (axum), and one store [`writer`] thread that group-commits
-//! what the connections hand it. Bad clients are bounded everywhere: the
-//! handshake, the request head and the body each have a time limit, bodies a
-//! size limit, each client certificate a request rate, and the number of open
-//! connections a ceiling (beyond it, new connections wait in the listen
-//! queue). SIGTERM or Ctrl-C stops accepting, lets the requests in flight
-//! finish (up to a grace period), writes what was queued and exits.
+//! what the connections hand it. Only certificates of the register of issued
+//! certificates are admitted, at the handshake and on every request; a
+//! thread re-reads the register every second and the open connections of a
+//! certificate revoked meanwhile are closed. Bad clients are bounded
+//! everywhere: connections without a verified certificate are capped (the
+//! oldest idle one is cut for a new one, [`handshakes`]) and have a
+//! handshake time limit, the request head and the body each have a time
+//! limit, bodies a size limit and a shared memory budget, each client
+//! certificate a request rate, verified connections a ceiling, and the log
+//! a line rate ([`loglimit`]). SIGTERM or Ctrl-C stops accepting, lets the
+//! requests in flight finish (up to a grace period), writes what was queued
+//! and exits.
 
 pub mod api;
+pub mod handshakes;
+pub mod loglimit;
 pub mod ratelimit;
 pub mod tls;
 pub mod writer;
 
-use crate::pki::{Authority, PeerIdentity, RevokedSerials};
+use crate::pki::{Authority, ClientRegister, PeerIdentity};
 use anyhow::{Context, Result};
 use axum::Extension;
+use handshakes::{Handshakes, Ticket};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use loglimit::LogLimiter;
 use selfcheck_catalog::Catalog;
 use selfcheck_ledger::store::Store;
 use std::future::Future;
@@ -34,10 +44,19 @@ use tokio_rustls::TlsAcceptor;
 /// How the server behaves toward clients.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// Open connections at most; more wait in the listen queue.
+    /// Open connections with a verified certificate at most; more wait.
     pub max_connections: usize,
+    /// Open connections without a verified certificate yet, at most; beyond
+    /// it the oldest that has waited [`ServeOptions::handshake_evict_after`]
+    /// is cut.
+    pub max_handshakes: usize,
+    /// How long a connection that has sent nothing yet is safe from being
+    /// cut for a new one (one that has started its handshake: [`handshakes::ACTIVE_EVICT_FACTOR`] times as long).
+    pub handshake_evict_after: Duration,
     /// Largest request body.
     pub max_body: usize,
+    /// Bytes of request bodies held at once (received, being parsed or stored).
+    pub body_memory: usize,
     /// Time for the TLS handshake.
     pub handshake_timeout: Duration,
     /// Time for a request's head to arrive (also ends idle keep-alive connections).
@@ -50,22 +69,31 @@ pub struct ServeOptions {
     pub burst_per_client: u32,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
-    /// How often the revoked serials are re-read from the store.
-    pub revocation_refresh: Duration,
+    /// How often the register of certificates is re-read from the store.
+    pub register_refresh: Duration,
+    /// The window of the log line limiter.
+    pub log_window: Duration,
+    /// Lines of one kind about one subject written per window; the rest are summarised.
+    pub log_lines_per_window: u32,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             max_connections: 1024,
+            max_handshakes: 1024,
+            handshake_evict_after: Duration::from_secs(1),
             max_body: api::DEFAULT_MAX_BODY,
+            body_memory: 256 * 1024 * 1024,
             handshake_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(60),
             rate_per_client: 2.0,
             burst_per_client: 20,
             shutdown_grace: Duration::from_secs(30),
-            revocation_refresh: Duration::from_secs(1),
+            register_refresh: Duration::from_secs(1),
+            log_window: Duration::from_secs(30),
+            log_lines_per_window: 5,
         }
     }
 }
@@ -76,13 +104,25 @@ pub struct Server {
     acceptor: TlsAcceptor,
     state: Arc<api::AppState>,
     writer: std::thread::JoinHandle<()>,
-    revoked: RevokedSerials,
+    register: ClientRegister,
+    log: Arc<LogLimiter>,
     db_path: std::path::PathBuf,
     options: ServeOptions,
 }
 
+/// What every connection task shares.
+struct Shared {
+    acceptor: TlsAcceptor,
+    router: axum::Router,
+    options: ServeOptions,
+    slots: Arc<Semaphore>,
+    register: ClientRegister,
+    log: Arc<LogLimiter>,
+}
+
 impl Server {
-    /// Open the store and the CA of `data_dir` and bind `listen`.
+    /// Open the store and the CA of `data_dir` and bind `listen`. The CA
+    /// key is not needed (it may be kept offline).
     pub async fn bind(
         data_dir: &Path,
         catalog: Catalog,
@@ -97,8 +137,12 @@ impl Server {
             .attach_sealer(Box::new(key))
             .context("cannot seal the history with the collector key")?;
         let db_path = store.path().to_path_buf();
-        let revoked = RevokedSerials::load(&store)?;
-        let config = tls::server_config(&authority, revoked.clone())
+        let register = ClientRegister::load(&store)?;
+        let log = Arc::new(LogLimiter::new(
+            options.log_window,
+            options.log_lines_per_window,
+        ));
+        let config = tls::server_config(&authority, register.clone(), log.clone())
             .map_err(anyhow::Error::msg)
             .context("cannot set up TLS")?;
         let listener = TcpListener::bind(listen)
@@ -106,12 +150,17 @@ impl Server {
             .with_context(|| format!("cannot listen on {listen}"))?;
         let (queue, writer) = writer::start(store, options.max_connections.max(64))
             .context("cannot start the store writer thread")?;
+        let body_memory = options.body_memory.max(options.max_body);
         let state = Arc::new(api::AppState {
             catalog,
             writer: queue,
             limiter: ratelimit::RateLimiter::new(options.rate_per_client, options.burst_per_client),
             body_timeout: options.body_timeout,
             max_body: options.max_body,
+            body_memory: Semaphore::new(body_memory.div_ceil(1024)),
+            body_memory_total: body_memory,
+            register: register.clone(),
+            log: log.clone(),
             verifying: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         });
         Ok(Server {
@@ -119,7 +168,8 @@ impl Server {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             state,
             writer,
-            revoked,
+            register,
+            log,
             db_path,
             options,
         })
@@ -137,55 +187,72 @@ impl Server {
             acceptor,
             state,
             writer,
-            revoked,
+            register,
+            log,
             db_path,
             options,
         } = self;
         let stop_refresh = Arc::new(AtomicBool::new(false));
-        let refresher = spawn_revocation_refresh(
+        let (changed_tx, changed_rx) = watch::channel(0u64);
+        let refresher = spawn_register_refresh(
             db_path,
-            revoked,
-            options.revocation_refresh,
+            register.clone(),
+            options.register_refresh,
+            changed_tx,
             stop_refresh.clone(),
         );
-        let router = api::router(state);
-        let slots = Arc::new(Semaphore::new(options.max_connections));
+        let summaries = {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    log.log_ended();
+                }
+            })
+        };
+        let shared = Arc::new(Shared {
+            acceptor,
+            router: api::router(state),
+            slots: Arc::new(Semaphore::new(options.max_connections)),
+            options: options.clone(),
+            register,
+            log: log.clone(),
+        });
+        let handshakes = Handshakes::new(options.max_handshakes, options.handshake_evict_after);
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::pin!(shutdown);
         loop {
-            let permit = tokio::select! {
-                _ = &mut shutdown => break,
-                permit = slots.clone().acquire_owned() => match permit {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
-            };
             let (tcp, addr) = tokio::select! {
                 _ = &mut shutdown => break,
                 accepted = listener.accept() => match accepted {
                     Ok(a) => a,
                     Err(e) => {
                         // Out of file descriptors and the like: wait a little.
-                        tracing::warn!(error = %e, "accept failed");
+                        if log.allow("failed accepts", "the listener") {
+                            tracing::warn!(error = %e, "accept failed");
+                        }
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
                 },
             };
-            let acceptor = acceptor.clone();
-            let router = router.clone();
+            let ticket = tokio::select! {
+                _ = &mut shutdown => break,
+                ticket = handshakes.enter() => ticket,
+            };
+            let shared = shared.clone();
             let mut stop_rx = stop_rx.clone();
-            let options = options.clone();
+            let changed = changed_rx.clone();
             tokio::spawn(async move {
-                let _permit = permit;
-                serve_connection(tcp, addr, acceptor, router, &options, &mut stop_rx).await;
+                serve_connection(tcp, addr, ticket, &shared, &mut stop_rx, changed).await;
             });
         }
         drop(listener);
         tracing::info!("stopping: no new connections; finishing the requests in flight");
         let _ = stop_tx.send(true);
         let all = u32::try_from(options.max_connections).unwrap_or(u32::MAX);
-        if tokio::time::timeout(options.shutdown_grace, slots.acquire_many(all))
+        if tokio::time::timeout(options.shutdown_grace, shared.slots.acquire_many(all))
             .await
             .is_err()
         {
@@ -196,7 +263,9 @@ impl Server {
         }
         // The router held the last writer queue sender; with it gone the
         // writer stores what is queued and ends.
-        drop(router);
+        drop(shared);
+        summaries.abort();
+        log.log_ended();
         stop_refresh.store(true, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
             let _ = writer.join();
@@ -212,20 +281,52 @@ impl Server {
 async fn serve_connection(
     tcp: tokio::net::TcpStream,
     addr: SocketAddr,
-    acceptor: TlsAcceptor,
-    router: axum::Router,
-    options: &ServeOptions,
+    mut ticket: Ticket,
+    shared: &Shared,
     stop: &mut watch::Receiver<bool>,
+    mut changed: watch::Receiver<u64>,
 ) {
     let _ = tcp.set_nodelay(true);
-    let tls = match tokio::time::timeout(options.handshake_timeout, acceptor.accept(tcp)).await {
-        Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => {
-            tracing::info!(peer = %addr, error = %e, "TLS handshake refused");
+    let ip = addr.ip().to_string();
+    let deadline = tokio::time::Instant::now() + shared.options.handshake_timeout;
+    // Until its first bytes arrive a connection is idle, and the first to
+    // be cut when connections without a certificate are too many.
+    tokio::select! {
+        _ = tcp.readable() => ticket.mark_active(),
+        _ = &mut ticket.cut => {
+            if shared.log.allow("cut handshakes", &ip) {
+                tracing::info!(peer = %addr, "idle connection without a certificate cut to make room for a new one");
+            }
             return;
         }
-        Err(_) => {
-            tracing::info!(peer = %addr, "TLS handshake timed out");
+        _ = tokio::time::sleep_until(deadline) => {
+            if shared.log.allow("timed out handshakes", &ip) {
+                tracing::info!(peer = %addr, "TLS handshake timed out");
+            }
+            return;
+        }
+    }
+    let handshake = tokio::time::timeout_at(deadline, shared.acceptor.accept(tcp));
+    let tls = tokio::select! {
+        done = handshake => match done {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => {
+                if shared.log.allow("refused handshakes", &ip) {
+                    tracing::info!(peer = %addr, error = %e, "TLS handshake refused");
+                }
+                return;
+            }
+            Err(_) => {
+                if shared.log.allow("timed out handshakes", &ip) {
+                    tracing::info!(peer = %addr, "TLS handshake timed out");
+                }
+                return;
+            }
+        },
+        _ = &mut ticket.cut => {
+            if shared.log.allow("cut handshakes", &ip) {
+                tracing::info!(peer = %addr, "connection without a certificate cut to make room for a new one");
+            }
             return;
         }
     };
@@ -240,14 +341,26 @@ async fn serve_connection(
         // The verifier requires a certificate, so this does not happen.
         _ => return,
     };
-    let service = TowerToHyperService::new(router.layer(Extension(peer)));
+    // A verified connection takes a slot; until it has one it still counts
+    // as a connection without one (and may be cut).
+    let _slot = tokio::select! {
+        slot = shared.slots.clone().acquire_owned() => match slot {
+            Ok(slot) => slot,
+            Err(_) => return,
+        },
+        _ = &mut ticket.cut => return,
+        _ = tokio::time::sleep(shared.options.header_timeout) => return,
+    };
+    drop(ticket);
+    let service = TowerToHyperService::new(shared.router.clone().layer(Extension(peer.clone())));
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(options.header_timeout)
+        .header_read_timeout(shared.options.header_timeout)
         .keep_alive(true);
     let connection = builder.serve_connection(TokioIo::new(tls), service);
     tokio::pin!(connection);
+    let register = &shared.register;
     tokio::select! {
         result = connection.as_mut() => {
             if let Err(e) = result {
@@ -258,22 +371,48 @@ async fn serve_connection(
             connection.as_mut().graceful_shutdown();
             let _ = connection.await;
         }
+        refusal = no_longer_admitted(&mut changed, register, &peer) => {
+            // Revoked (or gone from the register) while connected: closed now,
+            // a request in flight with it.
+            if shared.log.allow("closed connections", &peer.serial) {
+                tracing::warn!(peer = %addr, host = %peer.host, serial = %peer.serial, "closed an open connection: {}", refusal.explain(&peer));
+            }
+        }
     }
 }
 
-/// Re-read the revoked serials every `every` on a thread of its own (a plain
-/// read-only connection; the writer thread owns the store).
-fn spawn_revocation_refresh(
+/// Completes when the register, re-read, no longer admits `peer`.
+async fn no_longer_admitted(
+    changed: &mut watch::Receiver<u64>,
+    register: &ClientRegister,
+    peer: &PeerIdentity,
+) -> crate::pki::Refusal {
+    loop {
+        if changed.changed().await.is_err() {
+            // The refresher ended (shutdown): nothing changes any more.
+            std::future::pending::<()>().await;
+        }
+        if let Err(refusal) = register.admit(peer) {
+            return refusal;
+        }
+    }
+}
+
+/// Re-read the register every `every` on a thread of its own (a plain
+/// read-only connection; the writer thread owns the store), and tell the
+/// connections when it changed.
+fn spawn_register_refresh(
     db_path: std::path::PathBuf,
-    revoked: RevokedSerials,
+    register: ClientRegister,
     every: Duration,
+    changed: watch::Sender<u64>,
     stop: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let store = match Store::open_read_only(&db_path) {
             Ok(c) => c,
             Err(e) => {
-                tracing::error!(error = %e, "cannot open the store to re-read revocations; restart serve after a revoke");
+                tracing::error!(error = %e, "cannot open the store to re-read the register of certificates; restart serve after a revoke");
                 return;
             }
         };
@@ -286,8 +425,12 @@ fn spawn_revocation_refresh(
                 continue;
             }
             waited = Duration::ZERO;
-            if let Err(e) = revoked.refresh(&store) {
-                tracing::warn!(error = %e, "cannot re-read the revoked certificates");
+            match register.refresh(&store) {
+                Ok(true) => changed.send_modify(|generation| *generation += 1),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot re-read the register of certificates")
+                }
             }
         }
     })

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 pub use crate::engine::{FindingNo, StoredReport};
 
-pub use certs::{CertRecord, NewCert, RevokeTarget};
+pub use certs::{CertRecord, NewCert, RegisteredClientCert, RevokeTarget};
 pub use integrity::{StoreAudit, StoreCheck, StoreProblem, StoreProblemKind};
 
 /// File name of the database inside the data directory.

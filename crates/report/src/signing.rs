@@ -14,6 +14,7 @@ use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 
@@ -278,7 +279,11 @@ impl SignedReport {
         if let Some(verified) = verify_as_written(json, &file_sha256) {
             return verified;
         }
-        let value: Value = serde_json::from_slice(json).map_err(|e| {
+        // The general path reads the file without a tree of JSON values
+        // (which costs ~17 times the file): the two members are kept as
+        // places in the text, the report's canonical bytes are written from
+        // its text, and the report is read from exactly the bytes signed.
+        let not_json = |e: serde_json::Error| {
             if e.is_eof() {
                 ReportError::Truncated {
                     line: e.line(),
@@ -289,35 +294,43 @@ impl SignedReport {
                     message: e.to_string(),
                 }
             }
-        })?;
-        let Value::Object(mut top) = value else {
+        };
+        let top = TopLevel::read(json).map_err(not_json)?;
+        let TopLevel::Object {
+            report: report_raw,
+            signature: signature_raw,
+            unexpected,
+        } = top
+        else {
             return Err(ReportError::Structure(
                 "the top level is not a JSON object".into(),
             ));
         };
-        for key in top.keys() {
-            if key != "report" && key != "signature" {
-                return Err(ReportError::Structure(format!(
-                    "unexpected top-level member {key:?}"
-                )));
-            }
+        if let Some(key) = unexpected {
+            return Err(ReportError::Structure(format!(
+                "unexpected top-level member {key:?}"
+            )));
         }
-        let report_value = top
-            .remove("report")
-            .ok_or_else(|| ReportError::Structure("no \"report\" member".into()))?;
-        let signature_value = top.remove("signature").ok_or_else(|| {
+        let report_raw =
+            report_raw.ok_or_else(|| ReportError::Structure("no \"report\" member".into()))?;
+        let signature_raw = signature_raw.ok_or_else(|| {
             ReportError::BadSignature("the report has no \"signature\" member".into())
         })?;
 
-        match report_value.get("schema_version") {
-            Some(Value::Number(n))
-                if n.as_u64()
-                    .and_then(|v| u32::try_from(v).ok())
-                    .is_some_and(|v| READABLE_SCHEMA_VERSIONS.contains(&v)) => {}
+        match schema_version_of(report_raw.get()) {
+            Some(raw)
+                if serde_json::from_str::<u32>(raw.get())
+                    .is_ok_and(|v| READABLE_SCHEMA_VERSIONS.contains(&v)) => {}
             Some(other) => {
-                return Err(ReportError::UnsupportedSchemaVersion {
-                    found: other.to_string(),
-                });
+                let found = crate::canonical::raw_to_canonical_bytes(other.get())
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_else(|_| other.get().to_string());
+                let found = if found.chars().count() > 100 {
+                    format!("{}…", found.chars().take(100).collect::<String>())
+                } else {
+                    found
+                };
+                return Err(ReportError::UnsupportedSchemaVersion { found });
             }
             None => {
                 return Err(ReportError::Structure(
@@ -326,23 +339,149 @@ impl SignedReport {
             }
         }
 
-        let signature_canonical = to_canonical_bytes(&signature_value);
-        let signature: Signature = serde_json::from_value(signature_value)
+        let signature: Signature = serde_json::from_str(signature_raw.get())
             .map_err(|e| ReportError::BadSignature(format!("malformed signature block: {e}")))?;
-        let report_canonical = to_canonical_bytes(&report_value);
-        let mut message = SIGNING_CONTEXT.to_vec();
-        message.extend_from_slice(&report_canonical);
+        // A malformed block is refused before the report is read.
+        signature_parts(&signature)?;
+        let signature_canonical = crate::canonical::raw_to_canonical_bytes(signature_raw.get())
+            .map_err(|e| ReportError::BadSignature(format!("malformed signature block: {e}")))?;
+        // The message signed is the context and the canonical bytes, built
+        // in one buffer; the report is read from exactly those bytes.
+        let mut message = Vec::with_capacity(SIGNING_CONTEXT.len() + report_raw.get().len());
+        message.extend_from_slice(SIGNING_CONTEXT);
+        crate::canonical::raw_to_canonical_bytes_into(report_raw.get(), &mut message)
+            .map_err(|e| ReportError::Structure(format!("the report member: {e}")))?;
         check_signature(&signature, &message)?;
-
-        let report: Report = serde_json::from_value(report_value)
+        let report_canonical = &message[SIGNING_CONTEXT.len()..];
+        let canonical_sha256 = canonical_file_sha256(report_canonical, &signature_canonical);
+        let report: Report = serde_json::from_slice(report_canonical)
             .map_err(|e| ReportError::Invalid(e.to_string()))?;
+        drop(message);
         check_rules(&report)?;
         Ok(VerifiedReport {
             signed: SignedReport { report, signature },
             file_sha256,
-            canonical_sha256: canonical_file_sha256(&report_canonical, &signature_canonical),
+            canonical_sha256,
         })
     }
+}
+
+/// The top level of a report file as read without a tree: the last
+/// `report` and `signature` members as places in the text, and the first
+/// member of another name.
+enum TopLevel<'a> {
+    Object {
+        report: Option<&'a RawValue>,
+        signature: Option<&'a RawValue>,
+        unexpected: Option<String>,
+    },
+    NotObject,
+}
+
+impl<'a> TopLevel<'a> {
+    /// Read the whole file (a JSON error anywhere in it is an error here).
+    fn read(bytes: &'a [u8]) -> Result<TopLevel<'a>, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let top = serde::Deserializer::deserialize_any(&mut de, TopVisitor)?;
+        de.end()?;
+        Ok(top)
+    }
+}
+
+struct TopVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TopVisitor {
+    type Value = TopLevel<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<TopLevel<'de>, A::Error> {
+        let (mut report, mut signature, mut unexpected) = (None, None, None);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let value: &'de RawValue = map.next_value()?;
+            match key.as_ref() {
+                "report" => report = Some(value),
+                "signature" => signature = Some(value),
+                other => {
+                    if unexpected.is_none() {
+                        unexpected = Some(other.to_string());
+                    }
+                }
+            }
+        }
+        Ok(TopLevel::Object {
+            report,
+            signature,
+            unexpected,
+        })
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> Result<TopLevel<'de>, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(TopLevel::NotObject)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<TopLevel<'de>, E> {
+        Ok(TopLevel::NotObject)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<TopLevel<'de>, E> {
+        Ok(TopLevel::NotObject)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<TopLevel<'de>, E> {
+        Ok(TopLevel::NotObject)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<TopLevel<'de>, E> {
+        Ok(TopLevel::NotObject)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<TopLevel<'de>, E> {
+        Ok(TopLevel::NotObject)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<TopLevel<'de>, E> {
+        Ok(TopLevel::NotObject)
+    }
+}
+
+/// The `schema_version` member of the report's text (the last one), when
+/// the report is an object that has one; nothing else of it is kept.
+fn schema_version_of(report: &str) -> Option<&RawValue> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<&'de RawValue>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "schema_version" {
+                    found = Some(map.next_value::<&'de RawValue>()?);
+                } else {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(report);
+    serde::Deserializer::deserialize_map(&mut de, V)
+        .ok()
+        .flatten()
 }
 
 /// The fast path for files as agents write them (canonical JSON,
@@ -390,6 +529,18 @@ fn decode_hex<const N: usize>(what: &str, text: &str) -> Result<[u8; N], ReportE
 
 /// Check the signature block and the signature over `message`.
 fn check_signature(signature: &Signature, message: &[u8]) -> Result<(), ReportError> {
+    let (key, sig) = signature_parts(signature)?;
+    key.verify_strict(message, &sig).map_err(|_| {
+        ReportError::BadSignature("the signature does not match the report content".into())
+    })
+}
+
+/// The key and signature of a signature block, after checking the block
+/// (algorithm, hex spelling, fingerprint): cheap, so done before the report
+/// is read.
+fn signature_parts(
+    signature: &Signature,
+) -> Result<(VerifyingKey, ed25519_dalek::Signature), ReportError> {
     if signature.algorithm != "ed25519" {
         return Err(ReportError::BadSignature(format!(
             "algorithm {:?} is not supported (only ed25519)",
@@ -416,10 +567,7 @@ fn check_signature(signature: &Signature, message: &[u8]) -> Result<(), ReportEr
     let key = VerifyingKey::from_bytes(&public).map_err(|e| {
         ReportError::BadSignature(format!("public_key is not a valid Ed25519 key: {e}"))
     })?;
-    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig))
-        .map_err(|_| {
-            ReportError::BadSignature("the signature does not match the report content".into())
-        })
+    Ok((key, ed25519_dalek::Signature::from_bytes(&sig)))
 }
 
 /// Rules a well-formed report keeps beyond its types.

@@ -51,10 +51,17 @@ pub fn authority(dir: &Path) -> Result<Authority> {
     Ok(Authority::open(dir)?)
 }
 
-/// Issue and install a new server certificate for `server_names`.
-pub fn server_cert(dir: &Path, server_names: &[String], days: u32, by: &str) -> Result<IssuedCert> {
+/// Issue and install a new server certificate for `server_names`, with the
+/// CA key from `ca_key` when it is kept offline.
+pub fn server_cert(
+    dir: &Path,
+    server_names: &[String],
+    days: u32,
+    ca_key: Option<&Path>,
+    by: &str,
+) -> Result<IssuedCert> {
     let mut store = super::store::open_sealed(dir)?;
-    let ca = Authority::open(dir)?;
+    let ca = Authority::open_with_key(dir, ca_key)?;
     let cert = ca.issue(&CertRequest::server(server_names, days))?;
     ca.install_server_cert(&cert)?;
     register::record_issued(&mut store, &cert, by, now())?;
@@ -63,9 +70,22 @@ pub fn server_cert(dir: &Path, server_names: &[String], days: u32, by: &str) -> 
 
 /// Issue a client certificate for `host` and write the CA certificate, the
 /// host's certificate and its key into `out` (created, mode 0700); existing
-/// files are never overwritten.
-pub fn enroll(dir: &Path, host: &str, out: &Path, days: u32, by: &str) -> Result<IssuedCert> {
-    let ca = Authority::open(dir)?;
+/// files are never overwritten. `ca_key` is the CA key when it is kept offline.
+pub fn enroll(
+    dir: &Path,
+    host: &str,
+    out: &Path,
+    days: u32,
+    ca_key: Option<&Path>,
+    by: &str,
+) -> Result<IssuedCert> {
+    let ca = Authority::open_with_key(dir, ca_key)?;
+    if !ca.has_key() {
+        return Err(PkiError::KeyOffline {
+            dir: ca.dir().to_path_buf(),
+        }
+        .into());
+    }
     let mut store = super::store::open_sealed(dir)?;
     let paths = enrolled_paths(out);
     for p in &paths {

@@ -585,6 +585,19 @@ pub struct CaInitArgs {
     /// Validity of the server certificate, in days.
     #[arg(long, default_value_t = 825)]
     pub server_days: u32,
+    /// Keep the CA key offline: write it to FILE (a new file, e.g. on removable
+    /// media) instead of DATA/pki/ca-key.pem; `enroll` and `ca server-cert`
+    /// then need `--ca-key FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub offline_key: Option<PathBuf>,
+}
+
+/// The CA key, when it is kept offline.
+#[derive(Debug, Args)]
+pub struct CaKeyArg {
+    /// The CA key file, when `ca init --offline-key` kept it out of DATA/pki/.
+    #[arg(long, value_name = "FILE")]
+    pub ca_key: Option<PathBuf>,
 }
 
 /// Options of `ca server-cert`.
@@ -596,6 +609,9 @@ pub struct ServerCertArgs {
     /// Validity in days.
     #[arg(long, default_value_t = 825)]
     pub days: u32,
+    /// The CA key, when kept offline.
+    #[command(flatten)]
+    pub ca_key: CaKeyArg,
     /// Who is doing this.
     #[command(flatten)]
     pub by: ActorArg,
@@ -610,8 +626,9 @@ client.pem (the host's certificate; its common name is the host name, which must
 host name in the agent's reports) and client-key.pem (mode 0600). Existing files are never \
 overwritten.\n\nCopy the three files to the host's /etc/selfcheck/ (the agent's [submit] \
 defaults) or point the agent at the folder with --enrolled DIR. The certificate is recorded \
-in the register (`certs list`) and the history.",
-    after_help = "Examples:\n  selfcheck-collector enroll --host web-01 --out enroll/web-01\n  scp enroll/web-01/* root@web-01:/etc/selfcheck/"
+in the register (`certs list`) and the history; `serve` admits only certificates of the \
+register.\n\nWith a CA key kept offline (`ca init --offline-key`), give it with --ca-key FILE.",
+    after_help = "Examples:\n  selfcheck-collector enroll --host web-01 --out enroll/web-01\n  selfcheck-collector enroll --host web-02 --out enroll/web-02 --ca-key /media/usb/ca-key.pem\n  scp enroll/web-01/* root@web-01:/etc/selfcheck/"
 )]
 pub struct EnrollArgs {
     /// The agent host's name, as its reports give it (`hostname`).
@@ -623,6 +640,9 @@ pub struct EnrollArgs {
     /// Validity in days.
     #[arg(long, default_value_t = 825)]
     pub days: u32,
+    /// The CA key, when kept offline.
+    #[command(flatten)]
+    pub ca_key: CaKeyArg,
     /// Who is doing this.
     #[command(flatten)]
     pub by: ActorArg,
@@ -632,8 +652,9 @@ pub struct EnrollArgs {
 #[derive(Debug, Args)]
 #[command(
     long_about = "Revoke a host's client certificates (all unrevoked ones of that host), or one \
-certificate by --serial. A running `serve` refuses them at the next TLS handshake (it re-reads \
-the register every second). Revocation is recorded in the register and the history.",
+certificate by --serial. A running `serve` re-reads the register every second: a revoked \
+certificate is refused at its next handshake or request, and its open connections are closed \
+within 2 seconds. Revocation is recorded in the register and the history.",
     after_help = "Examples:\n  selfcheck-collector revoke web-01 --reason \"host decommissioned\"\n  selfcheck-collector revoke --serial 1f3a…  --reason \"key copied to a laptop\""
 )]
 pub struct RevokeArgs {
@@ -680,8 +701,10 @@ pub enum LogFormat {
 #[command(
     long_about = "Receive agents' signed reports over HTTPS with mutual TLS.\n\nThe server \
 presents DATA/pki/server.pem and requires a client certificate issued by the collector's CA \
-(`ca init`, `enroll`); unknown, expired and revoked certificates are refused at the TLS \
-handshake. TLS 1.3 and 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305 only.\n\n\
+(`ca init`, `enroll`) and found in its register of issued certificates; unknown, \
+unregistered (even if signed with the CA key), expired and revoked certificates are refused at \
+the TLS handshake, and a certificate revoked while connected is refused on its next request and \
+its connections are closed within 2 seconds. TLS 1.3 and 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305 only.\n\n\
 POST /api/v1/reports takes a signed report file as the body (Content-Type: \
 application/json). It is verified exactly as `import` verifies a file, its host must be the \
 host the client certificate was issued to, and it is stored once: the same report again is \
@@ -694,16 +717,28 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, value_name = "ADDR:PORT", default_value = "0.0.0.0:8443")]
     pub listen: SocketAddr,
-    /// Open connections at most (more wait in the listen queue).
+    /// Open connections with a verified client certificate, at most (more wait).
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
+    /// Open connections without a verified client certificate yet, at most;
+    /// beyond it the oldest that sent nothing for 1 s (or started its
+    /// handshake 5 s ago) is cut for the new one.
+    #[arg(long, default_value_t = 1024)]
+    pub max_handshakes: usize,
+    /// Seconds a client has for the TLS handshake.
+    #[arg(long, default_value_t = 10)]
+    pub handshake_timeout: u64,
+    /// MiB of request bodies held at once (being received, checked or
+    /// stored); uploads beyond it wait, then get 503 with Retry-After.
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    pub body_memory_mib: usize,
     /// Requests per second per client certificate, on average (0: no limit).
     #[arg(long, default_value_t = 2.0)]
     pub rate_per_client: f64,
     /// Requests a client may send in a burst.
     #[arg(long, default_value_t = 20)]
     pub burst_per_client: u32,
-    /// Seconds a client has for the TLS handshake and for a request's head.
+    /// Seconds a client has for a request's head (also ends idle keep-alive connections).
     #[arg(long, default_value_t = 15)]
     pub header_timeout: u64,
     /// Seconds a client has to send a request's body.
@@ -715,4 +750,9 @@ pub struct ServeArgs {
     /// Log line format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Seconds of the log limiter's window: of each kind of line about one
+    /// peer or certificate (refused handshakes, refused certificates, ...)
+    /// the first 5 of a window are written, the rest summarised at its end.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub log_window: u64,
 }

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod evidence;
 pub mod finding;
 pub mod ledger;
+pub mod pipe;
 pub mod pki;
 pub mod serve;
 pub mod store;
@@ -28,6 +29,11 @@ pub fn run(cli: CollectorCli) -> Result<ExitCode> {
 /// Run one subcommand with the given global options (for binaries that embed
 /// [`CollectorCommand`] under their own top level).
 pub fn run_command(global: &GlobalArgs, command: CollectorCommand) -> Result<ExitCode> {
+    // Every command but the server writes its result to standard output;
+    // when the reader goes away (`| head`), it ends quietly.
+    if !matches!(command, CollectorCommand::Serve(_)) {
+        pipe::end_quietly_on_closed_stdout();
+    }
     match command {
         CollectorCommand::Import(args) => ledger::run_import(global, &args),
         CollectorCommand::Ledger(args) => ledger::run_ledger(global, &args),

@@ -18,6 +18,7 @@ pub fn run_ca(global: &GlobalArgs, command: CaCommand) -> Result<ExitCode> {
                 server_names: args.server_names.server_names,
                 ca_days: args.days,
                 server_days: args.server_days,
+                offline_key: args.offline_key.clone(),
             };
             let (ca, server) = app::pki::init(&dir, &options)?;
             println!("CA created in {}", ca.dir().display());
@@ -31,10 +32,17 @@ pub fn run_ca(global: &GlobalArgs, command: CaCommand) -> Result<ExitCode> {
                 ca.dir().join(SERVER_CERT_FILE).display(),
                 server.alt_names.join(", ")
             );
-            println!(
-                "Back up {} offline; enroll agents with `selfcheck-collector enroll --host NAME --out DIR`.",
-                ca.dir().join(CA_KEY_FILE).display()
-            );
+            match &args.offline_key {
+                Some(key) => println!(
+                    "The CA key is in {} only, not in the data directory: keep it offline; enroll agents with `selfcheck-collector enroll --host NAME --out DIR --ca-key {}`.",
+                    key.display(),
+                    key.display()
+                ),
+                None => println!(
+                    "Back up {} offline; enroll agents with `selfcheck-collector enroll --host NAME --out DIR`.",
+                    ca.dir().join(CA_KEY_FILE).display()
+                ),
+            }
         }
         CaCommand::Show => {
             let ca = app::pki::authority(&dir)?;
@@ -43,6 +51,9 @@ pub fn run_ca(global: &GlobalArgs, command: CaCommand) -> Result<ExitCode> {
                 ca.dir().join(CA_CERT_FILE).display(),
                 ca.ca_fingerprint()
             );
+            if !ca.has_key() {
+                println!("CA key: kept offline (enroll and ca server-cert need --ca-key FILE)");
+            }
             let certs = app::pki::certificates(&dir)?;
             let now = chrono::Utc::now();
             for c in certs.iter().filter(|c| c.role == "server") {
@@ -65,6 +76,7 @@ pub fn run_ca(global: &GlobalArgs, command: CaCommand) -> Result<ExitCode> {
                 &dir,
                 &args.server_names.server_names,
                 args.days,
+                args.ca_key.ca_key.as_deref(),
                 &args.by.by,
             )?;
             println!(
@@ -80,7 +92,14 @@ pub fn run_ca(global: &GlobalArgs, command: CaCommand) -> Result<ExitCode> {
 /// Run `enroll`.
 pub fn run_enroll(global: &GlobalArgs, args: &EnrollArgs) -> Result<ExitCode> {
     let dir = global.data_dir()?;
-    let cert = app::pki::enroll(&dir, &args.host, &args.out, args.days, &args.by.by)?;
+    let cert = app::pki::enroll(
+        &dir,
+        &args.host,
+        &args.out,
+        args.days,
+        args.ca_key.ca_key.as_deref(),
+        &args.by.by,
+    )?;
     println!(
         "enrolled {}: certificate {} valid until {}, written to {}",
         args.host,

@@ -17,10 +17,13 @@ pub fn run_serve(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
         max_connections: args.max_connections.max(1),
         rate_per_client: args.rate_per_client,
         burst_per_client: args.burst_per_client,
-        handshake_timeout: Duration::from_secs(args.header_timeout),
+        max_handshakes: args.max_handshakes.max(1),
+        handshake_timeout: Duration::from_secs(args.handshake_timeout),
+        body_memory: args.body_memory_mib.saturating_mul(1024 * 1024),
         header_timeout: Duration::from_secs(args.header_timeout),
         body_timeout: Duration::from_secs(args.body_timeout),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
+        log_window: Duration::from_secs(args.log_window.max(1)),
         ..ServeOptions::default()
     };
     app::serve::serve(&dir, catalog, args.listen, options, |addr| {

@@ -29,6 +29,10 @@ pub struct CaOptions {
     pub ca_days: u32,
     /// Validity of the server certificate, in days.
     pub server_days: u32,
+    /// Keep the CA key offline: write it to this new file instead of
+    /// `DATA/pki/ca-key.pem`; `enroll` and `ca server-cert` then need it
+    /// given explicitly (`--ca-key FILE`).
+    pub offline_key: Option<PathBuf>,
 }
 
 /// Which side of the TLS connection a certificate is for.
@@ -163,12 +167,14 @@ pub fn serial_hex(raw: &[u8]) -> String {
     if hex.is_empty() { "00".into() } else { hex }
 }
 
-/// The collector's CA, loaded from `DATA/pki/`.
+/// The collector's CA, loaded from `DATA/pki/`. Its key is there too, or
+/// kept offline and given by path when a certificate is issued; `serve`
+/// needs only the certificate.
 pub struct Authority {
     dir: PathBuf,
     ca_pem: String,
     ca_der: CertificateDer<'static>,
-    key: KeyPair,
+    key: Option<KeyPair>,
 }
 
 impl std::fmt::Debug for Authority {
@@ -207,6 +213,11 @@ impl Authority {
             return Err(PkiError::AlreadyExists { dir });
         }
         check_name(&options.name)?;
+        if let Some(path) = &options.offline_key
+            && fs::symlink_metadata(path).is_ok()
+        {
+            return Err(PkiError::KeyFileExists { path: path.clone() });
+        }
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -229,9 +240,13 @@ impl Authority {
         params.not_after = to_time(now + Duration::days(i64::from(options.ca_days)))?;
         params.serial_number = Some(new_serial()?);
         let cert = params.self_signed(&key).map_err(issue_err)?;
-        write_private(&dir.join(CA_KEY_FILE), key.serialize_pem().as_bytes())?;
+        let key_path = options
+            .offline_key
+            .clone()
+            .unwrap_or_else(|| dir.join(CA_KEY_FILE));
+        write_private(&key_path, key.serialize_pem().as_bytes())?;
         write_public(&dir.join(CA_CERT_FILE), cert.pem().as_bytes())?;
-        let authority = Authority::open(data_dir)?;
+        let authority = Authority::open_with_key(data_dir, options.offline_key.as_deref())?;
         let server = authority.issue(&CertRequest::server(
             &options.server_names,
             options.server_days,
@@ -240,44 +255,70 @@ impl Authority {
         Ok((authority, server))
     }
 
-    /// Load the CA of `data_dir` (the key file must be private to this user).
+    /// Load the CA of `data_dir`, with its key when the key is in
+    /// `DATA/pki/` (the key file must be private to this user).
     pub fn open(data_dir: &Path) -> Result<Authority, PkiError> {
+        Self::open_with_key(data_dir, None)
+    }
+
+    /// Load the CA of `data_dir` with its key from `key_file` (a CA key kept
+    /// offline), or from `DATA/pki/ca-key.pem` when `None` and it is there.
+    pub fn open_with_key(data_dir: &Path, key_file: Option<&Path>) -> Result<Authority, PkiError> {
         let dir = Self::pki_dir(data_dir);
-        let key_path = dir.join(CA_KEY_FILE);
         let cert_path = dir.join(CA_CERT_FILE);
-        if !key_path.exists() && !cert_path.exists() {
+        if !cert_path.exists() {
             return Err(PkiError::NoCa { dir });
         }
-        let key = KeyPair::from_pem(&read_private(&key_path)?).map_err(|e| PkiError::BadFile {
-            path: key_path.clone(),
-            problem: format!("not a PKCS#8 private key: {e}"),
-        })?;
         let ca_pem = fs::read_to_string(&cert_path).map_err(io("cannot read", &cert_path))?;
         let ca_der = first_cert(&ca_pem).map_err(|problem| PkiError::BadFile {
             path: cert_path.clone(),
             problem,
         })?;
-        // The key must be the certificate's.
-        let (_, parsed) =
-            x509_parser::parse_x509_certificate(&ca_der).map_err(|e| PkiError::BadFile {
-                path: cert_path.clone(),
-                problem: e.to_string(),
-            })?;
-        if parsed.public_key().subject_public_key.data.as_ref() != key.public_key_raw() {
-            return Err(PkiError::BadFile {
-                path: key_path,
-                problem: format!(
-                    "it is not the key of the CA certificate {}",
-                    cert_path.display()
-                ),
-            });
-        }
+        let in_dir = dir.join(CA_KEY_FILE);
+        let key_path = match key_file {
+            Some(p) => Some(p.to_path_buf()),
+            None => in_dir.exists().then_some(in_dir),
+        };
+        let key = match key_path {
+            None => None,
+            Some(key_path) => {
+                let key = KeyPair::from_pem(&read_private(&key_path)?).map_err(|e| {
+                    PkiError::BadFile {
+                        path: key_path.clone(),
+                        problem: format!("not a PKCS#8 private key: {e}"),
+                    }
+                })?;
+                // The key must be the certificate's.
+                let (_, parsed) = x509_parser::parse_x509_certificate(&ca_der).map_err(|e| {
+                    PkiError::BadFile {
+                        path: cert_path.clone(),
+                        problem: e.to_string(),
+                    }
+                })?;
+                if parsed.public_key().subject_public_key.data.as_ref() != key.public_key_raw() {
+                    return Err(PkiError::BadFile {
+                        path: key_path,
+                        problem: format!(
+                            "it is not the key of the CA certificate {}",
+                            cert_path.display()
+                        ),
+                    });
+                }
+                Some(key)
+            }
+        };
         Ok(Authority {
             dir,
             ca_pem,
             ca_der,
             key,
         })
+    }
+
+    /// Whether the CA key is at hand (in `DATA/pki/` or given by path);
+    /// without it the CA can be trusted but issues nothing.
+    pub fn has_key(&self) -> bool {
+        self.key.is_some()
     }
 
     /// The PKI folder.
@@ -303,7 +344,10 @@ impl Authority {
     /// Issue a certificate with a new key.
     pub fn issue(&self, request: &CertRequest) -> Result<IssuedCert, PkiError> {
         check_name(&request.name)?;
-        let issuer = Issuer::from_ca_cert_der(&self.ca_der, &self.key).map_err(issue_err)?;
+        let ca_key = self.key.as_ref().ok_or_else(|| PkiError::KeyOffline {
+            dir: self.dir.clone(),
+        })?;
+        let issuer = Issuer::from_ca_cert_der(&self.ca_der, ca_key).map_err(issue_err)?;
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(issue_err)?;
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
@@ -484,6 +528,7 @@ mod tests {
             server_names: vec!["collector.unit.local".into(), "10.0.0.5".into()],
             ca_days: 3650,
             server_days: 825,
+            offline_key: None,
         }
     }
 
@@ -537,6 +582,38 @@ mod tests {
         let (ca, _) = Authority::init(tmp.path(), &options()).unwrap();
         assert!(ca.issue(&CertRequest::client("", 30)).is_err());
         assert!(ca.issue(&CertRequest::client("a\nb", 30)).is_err());
+    }
+
+    #[test]
+    fn an_offline_key_stays_out_of_the_data_directory_and_is_needed_to_issue() {
+        let tmp = tempfile::tempdir().unwrap();
+        let offline = tmp.path().join("usb/ca-key.pem");
+        fs::create_dir_all(offline.parent().unwrap()).unwrap();
+        let mut opts = options();
+        opts.offline_key = Some(offline.clone());
+        let data = tmp.path().join("data");
+        Authority::init(&data, &opts).unwrap();
+        assert!(offline.exists());
+        assert!(!Authority::pki_dir(&data).join(CA_KEY_FILE).exists());
+        let ca = Authority::open(&data).unwrap();
+        assert!(!ca.has_key());
+        // The server identity is usable without the CA key.
+        ca.server_identity().unwrap();
+        let err = ca.issue(&CertRequest::client("web-01", 30)).unwrap_err();
+        assert!(matches!(err, PkiError::KeyOffline { .. }), "{err}");
+        assert!(err.to_string().contains("--ca-key"), "{err}");
+        let ca = Authority::open_with_key(&data, Some(&offline)).unwrap();
+        ca.issue(&CertRequest::client("web-01", 30)).unwrap();
+        // Another CA's key is refused.
+        let other = tempfile::tempdir().unwrap();
+        Authority::init(other.path(), &options()).unwrap();
+        let wrong = Authority::pki_dir(other.path()).join(CA_KEY_FILE);
+        let err = Authority::open_with_key(&data, Some(&wrong)).unwrap_err();
+        assert!(err.to_string().contains("not the key"), "{err}");
+        // An existing file is never overwritten.
+        let again = tmp.path().join("again");
+        let err = Authority::init(&again, &opts).unwrap_err();
+        assert!(matches!(err, PkiError::KeyFileExists { .. }), "{err}");
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! The store's register of certificates as the PKI uses it: recording what
-//! the CA issued, revoking, and the set of revoked serials `serve` checks at
-//! every TLS handshake. The table itself is the store's
+//! the CA issued, revoking, and the [`ClientRegister`] `serve` checks at every
+//! TLS handshake and every request: only certificates in the register, not
+//! revoked, are admitted. The table itself is the store's
 //! ([`Store::certificates`]); issuing and revoking are history entries too.
 
-use super::authority::IssuedCert;
+use super::authority::{IssuedCert, PeerIdentity};
 use chrono::{DateTime, FixedOffset};
 use selfcheck_ledger::store::{NewCert, RevokeTarget, Store, StoreError};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 pub use selfcheck_ledger::store::CertRecord;
@@ -74,39 +75,110 @@ pub fn normalize_serial(serial: &str) -> String {
     hex
 }
 
-/// The serials `serve` refuses, shared between the TLS handshake and the
-/// task that re-reads them from the store, so a revocation takes effect on
-/// the next handshake without a restart.
-#[derive(Debug, Clone, Default)]
-pub struct RevokedSerials {
-    serials: Arc<RwLock<HashSet<String>>>,
+/// Why `serve` refuses a client certificate that chains to its CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Its serial is not in the register: it was never issued by `enroll`
+    /// (made with the CA key some other way, or the register was edited).
+    Unregistered,
+    /// Its serial is registered, but for another certificate (another key).
+    OtherCertificate,
+    /// It was revoked.
+    Revoked,
 }
 
-impl RevokedSerials {
-    /// Read the revoked serials from the store.
-    pub fn load(store: &Store) -> Result<RevokedSerials, StoreError> {
-        let set = RevokedSerials::default();
-        set.refresh(store)?;
-        Ok(set)
+impl Refusal {
+    /// A log line's words for it.
+    pub fn explain(&self, peer: &PeerIdentity) -> String {
+        match self {
+            Refusal::Unregistered => format!(
+                "client certificate serial {} (CN {:?}, sha256 {}) is signed by this collector's CA but is not in its register of issued certificates: refused. Certificates are valid only as issued by `selfcheck-collector enroll`; one made with the CA key any other way means the CA key was used outside the collector — enroll the host properly and keep the CA key offline (`ca init --offline-key`)",
+                peer.serial, peer.host, peer.sha256
+            ),
+            Refusal::OtherCertificate => format!(
+                "client certificate serial {} (CN {:?}, sha256 {}) reuses the serial of another registered certificate: refused (a certificate forged with the CA key)",
+                peer.serial, peer.host, peer.sha256
+            ),
+            Refusal::Revoked => format!(
+                "client certificate serial {} of {:?} is revoked: refused",
+                peer.serial, peer.host
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Entry {
+    sha256: String,
+    revoked: bool,
+}
+
+/// The client certificates `serve` admits: the store's register of issued
+/// certificates, shared between the TLS handshake, every request and the
+/// thread that re-reads it, so a revocation (or a certificate never issued)
+/// takes effect on open connections too, without a restart.
+#[derive(Debug, Clone, Default)]
+pub struct ClientRegister {
+    certs: Arc<RwLock<HashMap<String, Entry>>>,
+}
+
+impl ClientRegister {
+    /// Read the register from the store.
+    pub fn load(store: &Store) -> Result<ClientRegister, StoreError> {
+        let register = ClientRegister::default();
+        register.refresh(store)?;
+        Ok(register)
     }
 
-    /// Re-read them; returns how many there are.
-    pub fn refresh(&self, store: &Store) -> Result<usize, StoreError> {
-        let fresh: HashSet<String> = store.revoked_serials()?;
-        let n = fresh.len();
-        match self.serials.write() {
-            Ok(mut guard) => *guard = fresh,
-            Err(poisoned) => *poisoned.into_inner() = fresh,
-        }
-        Ok(n)
+    /// Re-read it; `true` when something changed (a certificate issued or revoked).
+    pub fn refresh(&self, store: &Store) -> Result<bool, StoreError> {
+        let fresh: HashMap<String, Entry> = store
+            .client_cert_register()?
+            .into_iter()
+            .map(|c| {
+                (
+                    c.serial,
+                    Entry {
+                        sha256: c.sha256,
+                        revoked: c.revoked,
+                    },
+                )
+            })
+            .collect();
+        let mut guard = match self.certs.write() {
+            Ok(g) => g,
+            // A panic while holding the lock left a complete map behind.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let changed = *guard != fresh;
+        *guard = fresh;
+        Ok(changed)
     }
 
-    /// Whether the serial (lowercase hex) is revoked.
-    pub fn contains(&self, serial: &str) -> bool {
-        match self.serials.read() {
-            Ok(guard) => guard.contains(serial),
-            // A panic while holding the lock left a complete set behind.
-            Err(poisoned) => poisoned.into_inner().contains(serial),
+    /// Whether `peer` (a certificate that chains to the CA) is admitted now:
+    /// its serial is registered for exactly this certificate and not revoked.
+    pub fn admit(&self, peer: &PeerIdentity) -> Result<(), Refusal> {
+        let guard = match self.certs.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match guard.get(&peer.serial) {
+            None => Err(Refusal::Unregistered),
+            Some(e) if e.sha256 != peer.sha256 => Err(Refusal::OtherCertificate),
+            Some(e) if e.revoked => Err(Refusal::Revoked),
+            Some(_) => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_are_normalised_as_openssl_prints_them() {
+        assert_eq!(normalize_serial("1F:02:0A"), "1f020a");
+        assert_eq!(normalize_serial("00:1f"), "1f");
+        assert_eq!(normalize_serial("abc"), "0abc");
     }
 }

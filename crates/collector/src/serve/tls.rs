@@ -1,8 +1,10 @@
 //! The server's TLS: rustls with the ring provider, TLS 1.3 and 1.2 with the
 //! provider's AEAD suites only, the collector's server certificate, and a
-//! client certificate required from the collector's CA and not revoked.
+//! client certificate required from the collector's CA that is in its
+//! register of issued certificates and not revoked.
 
-use crate::pki::{Authority, PeerIdentity, RevokedSerials};
+use super::loglimit::LogLimiter;
+use crate::pki::{Authority, ClientRegister, PeerIdentity, Refusal};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -38,11 +40,12 @@ pub fn provider() -> Arc<CryptoProvider> {
 }
 
 /// The server configuration: the collector's identity, client certificates
-/// required from its CA and checked against the revoked serials on every
-/// handshake.
+/// required from its CA and checked against the register on every handshake
+/// (and, by the server, on every request).
 pub fn server_config(
     authority: &Authority,
-    revoked: RevokedSerials,
+    register: ClientRegister,
+    log: Arc<LogLimiter>,
 ) -> Result<ServerConfig, String> {
     let provider = provider();
     let mut roots = RootCertStore::empty();
@@ -52,7 +55,11 @@ pub fn server_config(
     let inner = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| format!("cannot set up client certificate checking: {e}"))?;
-    let verifier = Arc::new(NotRevoked { inner, revoked });
+    let verifier = Arc::new(InRegister {
+        inner,
+        register,
+        log,
+    });
     let (chain, key) = authority.server_identity().map_err(|e| e.to_string())?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -64,14 +71,17 @@ pub fn server_config(
     Ok(config)
 }
 
-/// A client verifier that also refuses revoked serials.
+/// A client verifier that, beyond the CA's signature, admits only
+/// certificates of the register: a certificate made with the CA key outside
+/// `enroll`, or revoked, is refused.
 #[derive(Debug)]
-struct NotRevoked {
+struct InRegister {
     inner: Arc<dyn ClientCertVerifier>,
-    revoked: RevokedSerials,
+    register: ClientRegister,
+    log: Arc<LogLimiter>,
 }
 
-impl ClientCertVerifier for NotRevoked {
+impl ClientCertVerifier for InRegister {
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
         self.inner.root_hint_subjects()
     }
@@ -87,9 +97,16 @@ impl ClientCertVerifier for NotRevoked {
             .verify_client_cert(end_entity, intermediates, now)?;
         let peer = PeerIdentity::from_der(end_entity)
             .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
-        if self.revoked.contains(&peer.serial) {
-            tracing::warn!(host = %peer.host, serial = %peer.serial, "refused a revoked client certificate");
-            return Err(rustls::Error::InvalidCertificate(CertificateError::Revoked));
+        if let Err(refusal) = self.register.admit(&peer) {
+            if self.log.allow("refused certificates", &peer.serial) {
+                tracing::warn!(host = %peer.host, serial = %peer.serial, sha256 = %peer.sha256, "{}", refusal.explain(&peer));
+            }
+            return Err(rustls::Error::InvalidCertificate(match refusal {
+                Refusal::Revoked => CertificateError::Revoked,
+                Refusal::Unregistered | Refusal::OtherCertificate => {
+                    CertificateError::ApplicationVerificationFailure
+                }
+            }));
         }
         Ok(verified)
     }

@@ -6,7 +6,6 @@ use super::{Store, StoreError};
 use crate::history::{NewEntry, kind};
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use rusqlite::{Connection, params};
-use std::collections::HashSet;
 
 /// One certificate of the register.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -189,16 +188,40 @@ impl Store {
         list(&self.conn).map_err(|e| self.err(e))
     }
 
-    /// The serials of every revoked certificate (what `serve` refuses).
-    pub fn revoked_serials(&self) -> Result<HashSet<String>, StoreError> {
-        let read = || -> rusqlite::Result<HashSet<String>> {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT serial FROM certificates WHERE revoked_at IS NOT NULL")?;
-            stmt.query_map([], |r| r.get::<_, String>(0))?.collect()
+    /// Every client certificate of the register with what `serve` compares
+    /// a presented certificate against: serial, SHA-256 of the DER, host name,
+    /// and whether it is revoked. `serve` admits only a certificate found here
+    /// unrevoked with the same digest.
+    pub fn client_cert_register(&self) -> Result<Vec<RegisteredClientCert>, StoreError> {
+        let read = || -> rusqlite::Result<Vec<RegisteredClientCert>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT serial, sha256, name, revoked_at IS NOT NULL FROM certificates WHERE role = 'client'",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(RegisteredClientCert {
+                    serial: r.get(0)?,
+                    sha256: r.get(1)?,
+                    name: r.get(2)?,
+                    revoked: r.get(3)?,
+                })
+            })?
+            .collect()
         };
         read().map_err(|e| self.err(e))
     }
+}
+
+/// A client certificate as `serve` checks it against the register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredClientCert {
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// SHA-256 of the certificate's DER, lowercase hex.
+    pub sha256: String,
+    /// Common name: the agent's host name.
+    pub name: String,
+    /// Whether it was revoked.
+    pub revoked: bool,
 }
 
 /// Every certificate of the register, oldest first.

@@ -5,17 +5,18 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use selfcheck_agent::app::run::{RunOptions, run_audit};
-use selfcheck_agent::cli::{FailOn, parse_fail_on, parse_lang, parse_level};
-use selfcheck_agent::present::{exit_status, run_summary};
-use selfcheck_agent::state::default_state_dir;
+use selfcheck_agent::areas::fim::scan::ScanProgress;
+use selfcheck_agent::cli::{AuditArgs, CommonArgs, OutputFormat};
+use selfcheck_agent::present::{exit_status, run_details, run_summary};
+use selfcheck_agent::progress::ScanBar;
 use selfcheck_catalog::Lang;
 use selfcheck_collector::config::CollectorConfig;
 use selfcheck_collector::import::{ImportOptions, ImportOutcome, import_bytes};
 use selfcheck_collector::ledger::Ledger;
 use selfcheck_collector::present::{Format, import_line, render};
-use selfcheck_report::{Period, ProtectionLevel};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,7 +27,8 @@ use std::process::ExitCode;
 `selfcheck run` does the whole month on this host: audit (read-only), signed report, store, ledger.\n\
 `selfcheck agent ...` and `selfcheck collector ...` are the same as the selfcheck-agent and \
 selfcheck-collector programs.",
-    after_help = "Examples:\n  selfcheck run                         audit this host and print this month's ledger\n  selfcheck run --lang en --fail-on high\n  selfcheck agent checks list\n  selfcheck collector ledger --month 2026-11 --format csv --out ledger.csv"
+    after_help = "Examples:\n  selfcheck run                         audit this host and print this month's ledger\n  selfcheck run --details               every finding with its evidence, then the summary
+  selfcheck run --lang en --fail-on high\n  selfcheck agent checks list\n  selfcheck collector ledger --month 2026-11 --format csv --out ledger.csv"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -45,62 +47,52 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct RunArgs {
-    /// Audit the host whose files are below DIR instead of this machine.
-    #[arg(long, value_name = "DIR")]
-    root: Option<PathBuf>,
-    /// The agent's state directory (key and reports) [default: /var/lib/selfcheck/agent as root, else ~/.local/state/selfcheck/agent]
-    #[arg(long, value_name = "DIR", env = "SELFCHECK_STATE_DIR")]
-    state_dir: Option<PathBuf>,
+    /// The options the agent's commands share (--root, --state-dir, --checks,
+    /// --config, --nice, --format, --lang, --color).
+    #[command(flatten)]
+    common: CommonArgs,
+    /// What the audit does and how it ends.
+    #[command(flatten)]
+    audit: AuditArgs,
     /// The collector's data directory [default: /var/lib/selfcheck/collector as root, else ~/.local/share/selfcheck/collector]
     #[arg(long, value_name = "DIR", env = "SELFCHECK_DATA")]
     data: Option<PathBuf>,
-    /// Use the check catalog in DIR instead of the built-in one.
-    #[arg(long, value_name = "DIR")]
-    checks: Option<PathBuf>,
-    /// Agent configuration file (allowlists) [default: /etc/selfcheck/agent.toml when it exists]
-    #[arg(long, value_name = "FILE", env = "SELFCHECK_AGENT_CONFIG")]
-    config: Option<PathBuf>,
-    /// The inspection month [default: the current month].
-    #[arg(long, value_name = "YYYY-MM")]
-    period: Option<Period>,
-    /// Offline OSV vulnerability feed (a directory or zip of OSV JSON) [default: patches.vuln_db in the agent config]
-    #[arg(long, value_name = "PATH")]
-    vuln_db: Option<PathBuf>,
-    /// The host's protection level (等保级别) for the configuration baseline: 2 or 3
-    /// [default: baseline.level in the agent config, else 3]
-    #[arg(long, value_name = "2|3", value_parser = parse_level)]
-    level: Option<ProtectionLevel>,
-    /// Language of the output.
-    #[arg(long, default_value = "zh", value_parser = parse_lang)]
-    lang: Lang,
-    /// Exit with status 1 when a finding is at or above this level (critical, high, medium, low, info, none).
-    #[arg(long, value_name = "LEVEL", default_value = "none", value_parser = parse_fail_on)]
-    fail_on: FailOn,
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {
+    let common = &args.common;
+    selfcheck_term::pipe::end_quietly_on_closed_stdout();
+    selfcheck_term::color::init(common.color);
+    if common.nice
+        && let Err(e) = selfcheck_agent::nice::lower_priority()
+    {
+        eprintln!("warning: --nice: could not lower {e}");
+    }
+    let lang = common.lang;
+    let progress = Arc::new(ScanProgress::default());
+    let bar = ScanBar::start("file integrity", progress.clone());
     let result = run_audit(&RunOptions {
-        root: args.root.clone(),
-        state_dir: args.state_dir.clone().unwrap_or_else(default_state_dir),
-        checks_dir: args.checks.clone(),
-        config: args.config.clone(),
+        root: common.root.clone(),
+        state_dir: common.state_dir(),
+        checks_dir: common.checks.clone(),
+        config: common.config.clone(),
         out: None,
-        period: args.period,
-        vuln_db: args.vuln_db.clone(),
-        threads: 0,
-        fim_progress: None,
-        level: args.level,
+        period: args.audit.period,
+        vuln_db: args.audit.vuln_db.clone(),
+        threads: args.audit.hashing.threads,
+        fim_progress: Some(progress),
+        level: args.audit.level,
+        fim_init: !args.audit.no_fim_init,
         clock: &selfcheck_agent::audit::SystemClock,
-    })?;
+    });
+    drop(bar);
+    let result = result?;
     for note in &result.notes {
         eprintln!("note: {note}");
     }
     let report = &result.signed.report;
     let catalog = &result.catalog;
-    print!(
-        "{}",
-        run_summary(report, catalog, args.lang, &result.stored_at)
-    );
+    let json = common.format == OutputFormat::Json;
 
     let data = match args.data.clone() {
         Some(d) => d,
@@ -117,24 +109,51 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         catalog,
         ImportOptions::default(),
     );
-    println!("\n{}", import_line(&result.stored_at, &outcome));
     if let ImportOutcome::Refused { error } = outcome {
         bail!("the report was written to {source} but the local store refused it: {error}");
     }
-
     let config = CollectorConfig::load(None, &data)?;
     let ledger = Ledger::for_month(&mut store, report.period, catalog, &config, None)?;
-    let heading = match args.lang {
-        Lang::Zh => format!("\n{} 月度检查整改台账（{}）", report.period, data.display()),
-        Lang::En => format!(
-            "\nRectification ledger for {} ({})",
-            report.period,
-            data.display()
+    if json {
+        // For programs: the month's ledger, as `collector ledger --format json` prints it.
+        print!("{}", render(&ledger, Format::Json, lang));
+        return Ok(ExitCode::from(exit_status(report, args.audit.fail_on.0)));
+    }
+    if args.audit.details {
+        print!("{}", run_details(report, catalog, lang));
+        print!("{}", render(&ledger, Format::Table, lang));
+        println!();
+    }
+    print!(
+        "{}",
+        run_summary(report, catalog, lang, &result.stored_at, args.audit.details)
+    );
+    println!("{}", import_line(&result.stored_at, &outcome, lang));
+    print!("{}", month_line(&ledger, &data, lang));
+    Ok(ExitCode::from(exit_status(report, args.audit.fail_on.0)))
+}
+
+/// The last lines of `selfcheck run`: the month in the store, and where to look next.
+fn month_line(ledger: &Ledger, data: &std::path::Path, lang: Lang) -> String {
+    let s = &ledger.summary;
+    let open: u64 = s.by_level.iter().map(|(_, c)| c.pending as u64).sum();
+    let overdue: u64 = s.by_level.iter().map(|(_, c)| c.overdue as u64).sum();
+    let rate = s
+        .rectification_rate
+        .map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0));
+    let data = selfcheck_term::escape(&data.display().to_string()).into_owned();
+    match lang {
+        Lang::Zh => format!(
+            "{} 月台账（{data}）：{} 个问题，待整改 {open}，逾期 {overdue}，整改率 {rate}\n查看台账：selfcheck collector ledger --data {data}\n",
+            ledger.period,
+            ledger.rows.len(),
         ),
-    };
-    println!("{heading}");
-    print!("{}", render(&ledger, Format::Table, args.lang));
-    Ok(ExitCode::from(exit_status(report, args.fail_on.0)))
+        Lang::En => format!(
+            "Ledger for {} ({data}): {} rows, {open} pending, {overdue} overdue, rectification rate {rate}\nSee it: selfcheck collector ledger --data {data}\n",
+            ledger.period,
+            ledger.rows.len(),
+        ),
+    }
 }
 
 fn main() -> ExitCode {

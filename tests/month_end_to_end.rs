@@ -40,6 +40,7 @@ fn run_audits_stores_and_prints_the_months_ledger() {
         let mut c = selfcheck();
         c.args([
             "run",
+            "--details",
             "--period",
             "2026-11",
             "--lang",
@@ -71,7 +72,10 @@ fn run_audits_stores_and_prints_the_months_ledger() {
     );
     // The collector part: stored, and the ledger of the month.
     assert!(text.contains("stored"), "{text}");
-    assert!(text.contains("Rectification ledger for 2026-11"), "{text}");
+    assert!(
+        text.contains("Inspection and rectification ledger 2026-11"),
+        "{text}"
+    );
     assert!(
         text.contains("2026-11-H-00"),
         "ledger finding numbers:\n{text}"
@@ -126,12 +130,104 @@ fn run_audits_stores_and_prints_the_months_ledger() {
     assert_eq!(kept.len(), 2);
     let again = stdout(
         selfcheck()
-            .args(["collector", "import", "--data"])
+            .args(["collector", "import", "--lang", "en", "--data"])
             .arg(&data)
             .arg(&kept[0]),
         0,
     );
     assert!(again.contains("already stored"), "{again}");
+}
+
+#[test]
+fn run_prints_a_summary_first_that_fits_one_screen_at_80_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let mut c = selfcheck();
+        c.env("COLUMNS", "80")
+            .args(["run", "--period", "2026-11", "--config", "/dev/null"])
+            .args(extra)
+            .arg("--root")
+            .arg(fixture())
+            .arg("--state-dir")
+            .arg(tmp.path().join("state"))
+            .arg("--data")
+            .arg(tmp.path().join("data"));
+        stdout(&mut c, 0)
+    };
+    let text = run(&[]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() < 40, "{} lines:\n{text}", lines.len());
+    for line in &lines {
+        // The host line may be longer; every table row fits.
+        if line.starts_with('│') || line.starts_with('┌') {
+            assert!(console_width(line) <= 80, "wider than 80 columns: {line}");
+        }
+    }
+    // Per area, the most serious findings, where the report is, how to see more.
+    for needle in [
+        "端口与服务",
+        "补丁与漏洞",
+        "文件完整性",
+        "配置基线",
+        "合计",
+        "最严重的",
+        "ports.telnet",
+        "报告：",
+        "--details",
+        "已入库",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    // The first run took the file-integrity baseline and said so.
+    assert!(!text.contains("fim init"), "{text}");
+    // No colour into a pipe.
+    assert!(!text.contains('\u{1b}'), "{text}");
+    // --details prints every finding with its evidence, then the summary.
+    let details = run(&["--details", "--lang", "en"]);
+    assert!(details.lines().count() > lines.len(), "{details}");
+    assert!(
+        details.contains("Findings (") && details.contains("inetd (812)"),
+        "{details}"
+    );
+    assert!(
+        details.rfind("Report: ") > details.find("Findings ("),
+        "summary after the details:\n{details}"
+    );
+    // --color always colours even into a pipe; NO_COLOR does not override --color always.
+    let mut c = selfcheck();
+    c.env("NO_COLOR", "1")
+        .args([
+            "run",
+            "--color",
+            "always",
+            "--period",
+            "2026-11",
+            "--config",
+            "/dev/null",
+        ])
+        .arg("--root")
+        .arg(fixture())
+        .arg("--state-dir")
+        .arg(tmp.path().join("state"))
+        .arg("--data")
+        .arg(tmp.path().join("data"));
+    assert!(stdout(&mut c, 0).contains("\u{1b}["));
+}
+
+/// Terminal columns a line takes: CJK characters take two.
+fn console_width(line: &str) -> usize {
+    line.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115f
+            | 0x2e80..=0xa4cf
+            | 0xac00..=0xd7a3
+            | 0xf900..=0xfaff
+            | 0xfe30..=0xfe4f
+            | 0xff00..=0xff60
+            | 0xffe0..=0xffe6 => 2,
+            _ => 1,
+        })
+        .sum()
 }
 
 #[test]
@@ -167,6 +263,7 @@ fn run_on_this_host_finds_a_risky_listener_opened_by_the_test() {
         selfcheck()
             .args([
                 "run",
+                "--details",
                 "--lang",
                 "en",
                 "--config",
@@ -185,11 +282,21 @@ fn run_on_this_host_finds_a_risky_listener_opened_by_the_test() {
         text.contains("ports.x11") && text.contains(&subject),
         "{text}"
     );
+    // The evidence cell may wrap between "pid" and the number.
     let holder = format!("pid {}", std::process::id());
+    let unwrapped: String = text
+        .lines()
+        .filter(|l| l.contains("ports.x11") || l.starts_with("│        ┆"))
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
-        text.contains(&holder),
+        text.contains(&holder)
+            || (unwrapped.contains("pid") && unwrapped.contains(&std::process::id().to_string())),
         "evidence names this test process ({holder}):\n{text}"
     );
-    assert!(text.contains("Rectification ledger for"), "{text}");
+    assert!(
+        text.contains("Inspection and rectification ledger"),
+        "{text}"
+    );
     drop(listener);
 }

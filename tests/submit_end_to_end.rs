@@ -153,7 +153,7 @@ fn a_report_waits_in_the_spool_while_the_collector_is_down_then_arrives_once() {
     let import = ok(selfcheck()
         .args(["collector", "--data"])
         .arg(&data)
-        .arg("import")
+        .args(["import", "--lang", "en"])
         .arg(&report_file));
     assert!(import.contains("already stored"), "{import}");
 }

@@ -58,11 +58,61 @@ fn init_change_run_accept() {
     let (root, state) = (tmp.path().join("root"), tmp.path().join("state"));
     host(&root);
 
-    // Without a baseline, the checks say how to make one.
-    let r = run_report(&root, &state);
+    // Without a baseline, `fim check` refuses and names the command that makes one.
+    let refused = agent(&root, &state)
+        .args(["fim", "check"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&refused).contains("selfcheck-agent fim init"),
+        "{}",
+        String::from_utf8_lossy(&refused)
+    );
+    // `run --no-fim-init` leaves it so: the checks say how to make one.
+    let out = agent(&root, &state)
+        .args(["run", "--format", "json", "--no-fim-init"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let r = SignedReport::verify_bytes(&out).unwrap().signed.report;
     assert!(
         matches!(outcome(&r, "fim.unexplained-change"), CheckOutcome::CouldNotRun { reason } if reason.contains("fim init"))
     );
+    assert!(!state.join("fim/baseline.json").exists());
+
+    // The first `run` takes the baseline, signs it and records when in an info finding.
+    let r = run_report(&root, &state);
+    let created: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.check_id.as_str() == "fim.baseline-created")
+        .collect();
+    assert_eq!(created.len(), 1, "{:?}", r.findings);
+    assert_eq!(created[0].risk, Severity::Info);
+    assert!(
+        created[0].evidence[0].contains("this run took it"),
+        "{:?}",
+        created[0]
+    );
+    assert_eq!(outcome(&r, "fim.unexplained-change"), &CheckOutcome::Passed);
+    let fi = r.inventory.file_integrity.as_ref().unwrap();
+    assert!(fi.files >= 5 && fi.changes.is_empty(), "{fi:?}");
+    assert!(state.join("fim/baseline.json").exists());
+    // The next run compares with it: no new baseline, nothing changed.
+    let r = run_report(&root, &state);
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.check_id.as_str() != "fim.baseline-created"),
+        "{:?}",
+        r.findings
+    );
+    assert_eq!(outcome(&r, "fim.unexplained-change"), &CheckOutcome::Passed);
 
     agent(&root, &state)
         .args(["fim", "init"])

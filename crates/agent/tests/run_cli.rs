@@ -103,11 +103,24 @@ fn run_on_a_fixture_root_reports_that_root_and_signs_it() {
     let config = tmp.path().join("agent.toml");
     fs::write(&config, "").unwrap();
     let assert = run_cmd(&root, &state, &config)
-        .args(["--format", "json", "--period", "2026-11"])
+        .args([
+            "--format",
+            "json",
+            "--period",
+            "2026-11",
+            "--fail-on",
+            "high",
+            "--no-fim-init",
+        ])
         .arg("--out")
         .arg(&out)
         .assert()
-        .code(1); // telnet is high, --fail-on defaults to high
+        .code(1); // telnet is high
+    // Without --fail-on the same audit ends 0: a monthly timer's service is not "failed".
+    run_cmd(&root, &state, &config)
+        .args(["--period", "2026-11"])
+        .assert()
+        .code(0);
     let printed: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
 
     let bytes = fs::read(&out).unwrap();
@@ -218,6 +231,7 @@ fn image_without_proc_says_ports_could_not_run() {
     fixture_root(&root, false);
     let out = tmp.path().join("r.json");
     run_cmd(&root, &tmp.path().join("state"), Path::new(NO_CONFIG))
+        .arg("--no-fim-init")
         .arg("--out")
         .arg(&out)
         .assert()
@@ -326,6 +340,7 @@ fn allowlisted_listener_is_reported_as_suppressed_with_its_reason() {
     fs::write(&cfg, "[[ports.allow]]\nport = 23\nprocess = \"inetd\"\nreason = \"lab terminal server, ticket 7\"\n").unwrap();
     let out = tmp.path().join("r.json");
     run_cmd(&root, &tmp.path().join("s"), &cfg)
+        .arg("--no-fim-init")
         .arg("--out")
         .arg(&out)
         .assert()

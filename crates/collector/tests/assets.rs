@@ -3,10 +3,11 @@
 //! column while the stored registry stays as it was, the history, and the
 //! shipped template.
 
+use clap::Parser;
 use rust_xlsxwriter::Workbook;
 use selfcheck_collector::Store;
 use selfcheck_collector::assets::{self, Asset, AssetError, parse_csv, parse_xlsx};
-use selfcheck_collector::cli::args::{AssetsCommand, GlobalArgs, LangArg};
+use selfcheck_collector::cli::args::{AssetsCommand, CollectorCli, CollectorCommand, GlobalArgs};
 use selfcheck_collector::cli::assets as assets_cli;
 use selfcheck_collector::documents::assets::AssetsFormat;
 use selfcheck_collector::history;
@@ -203,7 +204,7 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>, Vec<&'static str>)> {
         (
             "text.xlsx",
             "资产名称,主机名\n".as_bytes().to_vec(),
-            vec!["not a readable Excel .xlsx"],
+            vec!["CSV text with an .xlsx name; rename it to .csv"],
         ),
         ("empty.xlsx", Vec::new(), vec!["empty"]),
     ]
@@ -230,15 +231,8 @@ fn every_bad_file_is_refused_naming_row_and_column_and_changes_nothing() {
             assert!(text.contains(needle), "{name}: {text:?} lacks {needle:?}");
         }
         // Through the command too: refused, and the registry is as it was.
-        let global = GlobalArgs {
-            data: Some(data.clone()),
-            checks: None,
-            config: None,
-        };
-        let cmd = AssetsCommand::Import {
-            file: path.clone(),
-            by: Some("张工".into()),
-        };
+        let global = GlobalArgs::for_data(data.clone());
+        let cmd = assets_command(&["import", path.to_str().unwrap(), "--by", "张工"]);
         assert!(assets_cli::run(&global, cmd).is_err(), "{name}");
         assert_eq!(store.assets().unwrap(), before, "{name}");
     }
@@ -263,11 +257,7 @@ fn a_file_over_50_mb_is_refused_before_reading() {
 fn each_import_replaces_the_registry_and_adds_one_history_entry() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let global = GlobalArgs {
-        data: Some(data.clone()),
-        checks: None,
-        config: None,
-    };
+    let global = GlobalArgs::for_data(data.clone());
     let first = write(tmp.path(), "first.csv", GOOD.as_bytes());
     let second = write(
         tmp.path(),
@@ -275,10 +265,13 @@ fn each_import_replaces_the_registry_and_adds_one_history_entry() {
         "资产名称,主机名\n门户网站服务器,web-01\n邮件服务器,mail-01\n".as_bytes(),
     );
     for file in [&first, &second] {
-        let cmd = AssetsCommand::Import {
-            file: file.clone(),
-            by: Some("张工".into()),
-        };
+        let cmd = assets_command(&[
+            "import",
+            file.to_str().unwrap(),
+            "--by",
+            "张工",
+            "--replace",
+        ]);
         assert_eq!(
             assets_cli::run(&global, cmd).unwrap(),
             std::process::ExitCode::SUCCESS
@@ -298,26 +291,43 @@ fn each_import_replaces_the_registry_and_adds_one_history_entry() {
 
     let list = AssetsCommand::List {
         format: AssetsFormat::Json,
-        lang: LangArg {
-            lang: selfcheck_catalog::Lang::Zh,
-        },
     };
     assert!(assets_cli::run(&global, list).is_ok());
 }
 
 #[test]
-fn the_shipped_templates_parse_to_the_same_examples() {
+fn the_shipped_templates_are_refused_for_their_example_rows_alike() {
     let dir = workspace_root().join("reports");
     let csv_bytes = std::fs::read(dir.join("asset-registry-template.csv")).unwrap();
     assert!(
         csv_bytes.starts_with(b"\xef\xbb\xbf"),
         "the template has a BOM"
     );
-    let from_csv = assets::read_file(&dir.join("asset-registry-template.csv")).unwrap();
-    assert_eq!(from_csv.len(), 2);
-    assert!(from_csv.iter().all(|a| a.asset_name.starts_with("示例-")));
-    let from_xlsx = assets::read_file(&dir.join("asset-registry-template.xlsx")).unwrap();
-    assert_eq!(from_xlsx, from_csv);
+    let problems = |name: &str| -> Vec<(u32, String)> {
+        match assets::read_file(&dir.join(name)).unwrap_err() {
+            AssetError::Problems { problems, .. } => problems
+                .into_iter()
+                .map(|p| match p {
+                    AssetError::Cell { row, problem, .. } => (row, problem.to_string()),
+                    other => panic!("{other}"),
+                })
+                .collect(),
+            other => panic!("{name}: {other}"),
+        }
+    };
+    let from_csv = problems("asset-registry-template.csv");
+    assert_eq!(from_csv.len(), 2, "{from_csv:?}");
+    assert!(
+        from_csv
+            .iter()
+            .all(|(_, p)| p.contains("示例-") && p.contains("example row")),
+        "{from_csv:?}"
+    );
+    assert_eq!(problems("asset-registry-template.xlsx"), from_csv);
+    // With the example names replaced the rows import.
+    let real = String::from_utf8(csv_bytes).unwrap().replace("示例-", "");
+    let parsed = parse_csv(real.as_bytes(), "filled.csv").unwrap();
+    assert_eq!(parsed.len(), 2);
 }
 
 /// Regenerate `reports/asset-registry-template.xlsx` from the CSV template:
@@ -347,4 +357,177 @@ fn write_xlsx_template() {
     }
     ws.set_freeze_panes(1, 0).unwrap();
     wb.save(dir.join("asset-registry-template.xlsx")).unwrap();
+}
+
+/// An `assets` subcommand as the command line gives it.
+fn assets_command(args: &[&str]) -> AssetsCommand {
+    let cli =
+        CollectorCli::try_parse_from(["selfcheck-collector", "assets"].iter().chain(args)).unwrap();
+    match cli.command {
+        CollectorCommand::Assets(cmd) => cmd,
+        other => panic!("not an assets command: {other:?}"),
+    }
+}
+
+fn collector(data: &Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("selfcheck-collector").unwrap();
+    c.env_remove("SELFCHECK_DATA")
+        .env_remove("SELFCHECK_COLLECTOR_CONFIG")
+        .args(["--lang", "en", "--data"])
+        .arg(data);
+    c
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+#[test]
+fn a_partial_file_is_refused_unless_replace_and_a_dry_run_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let full = write(
+        tmp.path(),
+        "full.csv",
+        "资产名称,主机名,IP地址\n门户,web-01,10.0.0.1\n数据库,db-01,10.0.0.2\n邮件,mail-01,\n"
+            .as_bytes(),
+    );
+    let partial = write(
+        tmp.path(),
+        "partial.csv",
+        "资产名称,主机名,IP地址\n门户,web-01,10.0.0.9\n新系统,new-01,\n".as_bytes(),
+    );
+    let out = collector(&data)
+        .args(["assets", "import"])
+        .arg(&full)
+        .assert()
+        .success();
+    let said = text(&out.get_output().stdout);
+    assert!(
+        said.contains("3 added, 0 removed") && said.contains("+ 门户 (web-01)"),
+        "{said}"
+    );
+    assert!(text(&out.get_output().stderr).contains("created a new collector store"));
+    let registered = || Store::open_existing(&data).unwrap().assets().unwrap();
+    let before = registered();
+    let imports = || {
+        Store::open_existing(&data)
+            .unwrap()
+            .history(Some(history::kind::ASSETS_IMPORTED))
+            .unwrap()
+            .len()
+    };
+
+    // Leaving out two registered assets: refused, naming them; nothing changes.
+    let out = collector(&data)
+        .args(["assets", "import"])
+        .arg(&partial)
+        .assert()
+        .code(2);
+    let err = text(&out.get_output().stderr);
+    assert!(
+        err.contains("leaves out 2 registered asset(s): 数据库, 邮件") && err.contains("--replace"),
+        "{err}"
+    );
+    assert_eq!(registered(), before);
+
+    // --dry-run shows every change and stores nothing.
+    let out = collector(&data)
+        .args(["assets", "import", "--dry-run", "--replace"])
+        .arg(&partial)
+        .assert()
+        .success();
+    let said = text(&out.get_output().stdout);
+    for needle in [
+        "1 added, 2 removed, 1 changed, 0 unchanged",
+        "+ 新系统 (new-01)",
+        "- 数据库 (db-01)",
+        "- 邮件 (mail-01)",
+        "~ 门户: ip 10.0.0.1 → 10.0.0.9",
+        "Dry run",
+    ] {
+        assert!(said.contains(needle), "{needle}: {said}");
+    }
+    assert_eq!(registered(), before);
+    assert_eq!(imports(), 1);
+
+    // --replace applies it, recorded once; the same file again changes nothing.
+    collector(&data)
+        .args(["assets", "import", "--replace"])
+        .arg(&partial)
+        .assert()
+        .success();
+    let names: Vec<String> = registered().into_iter().map(|a| a.asset_name).collect();
+    assert_eq!(names, ["门户", "新系统"]);
+    let out = collector(&data)
+        .args(["assets", "import"])
+        .arg(&partial)
+        .assert()
+        .success();
+    assert!(text(&out.get_output().stdout).contains("nothing was changed"));
+    assert_eq!(imports(), 2);
+}
+
+#[test]
+fn every_problem_of_a_file_is_listed_with_row_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let bad = write(
+        tmp.path(),
+        "bad.csv",
+        "资产名称,主机名,IP地址,等保级别\n门户,web-01,10.0.0.x,三级\n,db-01,,\n门户,web-01,,九级\n示例-门户网站服务器,ex-01,,\n"
+            .as_bytes(),
+    );
+    let out = collector(&data)
+        .args(["assets", "import"])
+        .arg(&bad)
+        .assert()
+        .code(2);
+    let err = text(&out.get_output().stderr);
+    for needle in [
+        "problems; nothing was imported",
+        "row 2, column C (IP地址): \"10.0.0.x\" is not an IP address",
+        "row 3, column A (资产名称): the asset name (资产名称) is empty",
+        "row 4, column A (资产名称): asset name \"门户\" is already used in row 2",
+        "row 4, column B (主机名): host name \"web-01\" is already used in row 2",
+        "row 4, column D (等保级别): protection level \"九级\" is not recognised",
+        "row 5, column A (资产名称): \"示例-门户网站服务器\" is an example row",
+    ] {
+        assert!(err.contains(needle), "{needle}:\n{err}");
+    }
+    assert!(
+        !data.join("collector.sqlite3").exists(),
+        "a refused file creates no store"
+    );
+}
+
+#[test]
+fn a_file_of_another_kind_is_named_for_what_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let report = write(
+        tmp.path(),
+        "web-01.json",
+        br#"{"report": {"schema_version": 2}, "signature": {}}"#,
+    );
+    let out = collector(&data)
+        .args(["assets", "import"])
+        .arg(&report)
+        .assert()
+        .code(2);
+    let err = text(&out.get_output().stderr);
+    assert!(
+        err.contains(
+            "this is a signed selfcheck report; import it with `selfcheck-collector import FILE`"
+        ),
+        "{err}"
+    );
+    // And the other way round: a workbook given to `import`.
+    let xlsx = workspace_root().join("reports/asset-registry-template.xlsx");
+    let out = collector(&data).arg("import").arg(&xlsx).assert().code(1);
+    let said = text(&out.get_output().stdout);
+    assert!(
+        said.contains("this is an Excel workbook (.xlsx); to load the asset registry use `selfcheck-collector assets import FILE`"),
+        "{said}"
+    );
 }

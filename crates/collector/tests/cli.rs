@@ -31,7 +31,11 @@ fn import_then_ledger_then_reports() {
     std::fs::write(&bad, &Sample::new(DB, "2026-11", 3).bytes()[..200]).unwrap();
 
     // One refused file: exit status 1, one line per file and a summary.
-    let out = collector(&data).arg("import").arg(&usb).output().unwrap();
+    let out = collector(&data)
+        .args(["import", "--lang", "en"])
+        .arg(&usb)
+        .output()
+        .unwrap();
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
@@ -52,7 +56,11 @@ fn import_then_ledger_then_reports() {
 
     // The good files again: already stored, exit status 0.
     std::fs::remove_file(&bad).unwrap();
-    let out = collector(&data).arg("import").arg(&usb).output().unwrap();
+    let out = collector(&data)
+        .args(["import", "--lang", "en"])
+        .arg(&usb)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("2 file(s): 0 stored, 2 already stored, 0 refused"));
 
@@ -126,8 +134,16 @@ fn key_change_needs_accept_new_key() {
     let new = Sample::new(WEB, "2026-12", 2)
         .key(7)
         .write(tmp.path(), "new.json");
-    collector(&data).arg("import").arg(&old).assert().success();
-    let out = collector(&data).arg("import").arg(&new).output().unwrap();
+    collector(&data)
+        .args(["import", "--lang", "en"])
+        .arg(&old)
+        .assert()
+        .success();
+    let out = collector(&data)
+        .args(["import", "--lang", "en"])
+        .arg(&new)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stdout(&out).contains("agent key changed for host web-01"),

@@ -583,7 +583,9 @@ fn an_sm2_key_file_others_can_read_is_refused_and_the_config_names_the_key() {
 
 #[test]
 fn evidence_and_verify_commands_write_and_check_a_package() {
-    use selfcheck_collector::cli::args::{EvidenceArgs, GlobalArgs, JsonArg, MonthArg, VerifyArgs};
+    use selfcheck_collector::cli::args::{
+        EvidenceArgs, GlobalArgs, ListFormat, ListFormatArg, MonthArg, VerifyArgs,
+    };
     use selfcheck_collector::cli::evidence::{run_evidence, run_verify};
     use std::process::ExitCode;
     let tmp = tempfile::tempdir().unwrap();
@@ -598,11 +600,7 @@ fn evidence_and_verify_commands_write_and_check_a_package() {
     );
     assert!(matches!(outcome, ImportOutcome::Stored { .. }));
     drop(store);
-    let global = GlobalArgs {
-        data: Some(dir.clone()),
-        checks: None,
-        config: None,
-    };
+    let global = GlobalArgs::for_data(dir.clone());
     let out = tmp.path().join("evidence-2026-11.zip");
     let args = EvidenceArgs {
         month: MonthArg {
@@ -625,7 +623,10 @@ fn evidence_and_verify_commands_write_and_check_a_package() {
             expect_key,
             previous: None,
             expect_head: None,
-            json: JsonArg { json: false },
+            format: ListFormatArg {
+                format: ListFormat::Table,
+                json: false,
+            },
         })
         .unwrap()
     };

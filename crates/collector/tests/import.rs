@@ -34,7 +34,7 @@ fn import_one(store: &mut Store, path: &Path, options: ImportOptions) -> ImportO
 fn assert_refused(store: &mut Store, path: &Path, fault: &str) -> ImportError {
     let before = store.dump().unwrap();
     let outcome = import_one(store, path, ImportOptions::default());
-    let line = import_line(path, &outcome);
+    let line = import_line(path, &outcome, selfcheck_catalog::Lang::En);
     assert!(line.starts_with("refused"), "{line}");
     assert!(
         line.contains(&path.display().to_string()),
@@ -91,7 +91,7 @@ fn same_report_imported_twice_is_stored_once_and_the_second_time_says_so() {
         matches!(&outcome, ImportOutcome::AlreadyStored { report_id } if *report_id == sample.report_id()),
         "{outcome:?}"
     );
-    assert!(import_line(&copy, &outcome).contains("already stored"));
+    assert!(import_line(&copy, &outcome, selfcheck_catalog::Lang::En).contains("already stored"));
     assert_eq!(
         store.dump().unwrap(),
         after_first,
@@ -210,7 +210,11 @@ fn fifo_is_refused_without_blocking() {
             &data.join("pipe.json"),
             ImportOptions::default(),
         );
-        let line = import_line(&data.join("pipe.json"), &outcome);
+        let line = import_line(
+            &data.join("pipe.json"),
+            &outcome,
+            selfcheck_catalog::Lang::En,
+        );
         let _ = tx.send((line, before == store.dump().unwrap()));
     });
     let (line, unchanged) = rx
@@ -287,7 +291,7 @@ fn directory_with_a_mix_stores_the_good_and_refuses_each_bad_file_by_name() {
         "unknown check id ports.gopher",
     ];
     for ((path, outcome), fault) in results.iter().zip(expected_fault).skip(1) {
-        let line = import_line(path, outcome);
+        let line = import_line(path, outcome, selfcheck_catalog::Lang::En);
         assert!(outcome.is_refused(), "{line}");
         assert!(
             line.contains(&path.display().to_string()) && line.contains(fault),

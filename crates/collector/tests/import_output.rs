@@ -15,7 +15,7 @@ fn collector(data: &Path) -> Command {
     let mut cmd = Command::cargo_bin("selfcheck-collector").unwrap();
     cmd.env_remove("SELFCHECK_DATA")
         .env("COLUMNS", "400")
-        .arg("--data")
+        .args(["--lang", "en", "--data"])
         .arg(data);
     cmd
 }
@@ -256,7 +256,21 @@ fn report_text_reaches_the_terminal_escaped_and_json_exact() {
             "{cmd} {args:?} does not show the host name escaped:\n{text}"
         );
     }
-    let ledger = stdout(&runs[2].2);
+    // The terminal table leaves evidence to `finding show`; the table written
+    // to a file carries it, escaped the same way.
+    let file = tmp.path().join("ledger.txt");
+    collector(&data)
+        .args(["ledger", "--month", "2026-11", "--out"])
+        .arg(&file)
+        .assert()
+        .success();
+    let ledger = std::fs::read_to_string(&file).unwrap();
+    for bad in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+        assert!(
+            !ledger.contains(bad),
+            "the ledger file holds {bad:?} raw:\n{ledger}"
+        );
+    }
     assert!(
         ledger.contains("\\x1b[1;1H\\x1b[32mall clear\\u{9b}0m"),
         "evidence escaped in the ledger table:\n{ledger}"

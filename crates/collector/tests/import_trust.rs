@@ -168,7 +168,11 @@ fn a_report_from_2006_cannot_move_first_seen_or_deadlines_back_even_when_accepte
         matches!(&outcome, ImportOutcome::Stored { clock_skew: Some(p), .. } if p.contains("2006-03-10")),
         "{outcome:?}"
     );
-    let line = selfcheck_collector::present::import_line(Path::new("web-2006.json"), &outcome);
+    let line = selfcheck_collector::present::import_line(
+        Path::new("web-2006.json"),
+        &outcome,
+        selfcheck_catalog::Lang::En,
+    );
     assert!(line.contains("counted at its import time"), "{line}");
     let after = ledger_on(&mut store, "2026-12", "2026-12-31");
     assert_eq!(after.rows.len(), 16);

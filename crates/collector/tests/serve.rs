@@ -61,7 +61,7 @@ fn an_upload_is_stored_once_and_a_replay_is_answered_already_stored() {
 
     // The hand-carried file and the upload store the same thing: importing
     // the uploaded file changes nothing.
-    let out = collector(&data, &["import", report.to_str().unwrap()]);
+    let out = collector(&data, &["import", "--lang", "en", report.to_str().unwrap()]);
     assert!(out.contains("already stored"), "{out}");
     assert_eq!(stored_reports(&data), 1);
 }

@@ -4,9 +4,8 @@
 use clap::ValueEnum;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use selfcheck_catalog::Lang;
-use selfcheck_ledger::assets::{Asset, Field};
+use selfcheck_ledger::assets::{Asset, Field, RegistryDiff};
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// How `assets list` writes the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -41,12 +40,7 @@ fn table(assets: &[Asset], lang: Lang) -> String {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
-    let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
-    if let Some(w) =
-        width.or_else(|| (!std::io::IsTerminal::is_terminal(&std::io::stdout())).then_some(200))
-    {
-        t.set_width(w);
-    }
+    t.set_width(selfcheck_term::width::output_width());
     let row_header = match lang {
         Lang::Zh => "行号",
         Lang::En => "row",
@@ -96,18 +90,95 @@ fn json(assets: &[Asset]) -> String {
     text
 }
 
-/// What an import did, compared with the registry before it (by asset name).
-pub fn import_summary(file: &str, before: &[Asset], after: &[Asset]) -> String {
-    let old: BTreeSet<&str> = before.iter().map(|a| a.asset_name.as_str()).collect();
-    let new: BTreeSet<&str> = after.iter().map(|a| a.asset_name.as_str()).collect();
-    let added = new.difference(&old).count();
-    let removed = old.difference(&new).count();
-    let kept = new.intersection(&old).count();
-    format!(
-        "imported {} asset(s) from {file}; the asset registry was replaced (before: {} asset(s); {added} added, {removed} removed, {kept} kept by name)",
-        after.len(),
-        before.len()
-    )
+/// Lines of each kind (added, removed, changed) an import lists; the rest are counted.
+const MAX_LISTED_CHANGES: usize = 50;
+
+/// What `assets import` changed, or would change (`stored` false with
+/// `dry_run`): the counts, then one line per added (+), removed (-) and
+/// changed (~) asset, naming the columns that changed. Text for people;
+/// the caller escapes it for the terminal.
+pub fn import_text(
+    file: &str,
+    assets: usize,
+    diff: &RegistryDiff,
+    stored: bool,
+    dry_run: bool,
+    lang: Lang,
+) -> String {
+    let mut out = match lang {
+        Lang::Zh => format!(
+            "{file}：共 {assets} 项资产；与已登记的相比：新增 {}，删除 {}，变更 {}，未变 {}\n",
+            diff.added.len(),
+            diff.removed.len(),
+            diff.changed.len(),
+            diff.unchanged
+        ),
+        Lang::En => format!(
+            "{file}: {assets} asset(s); against the registry: {} added, {} removed, {} changed, {} unchanged\n",
+            diff.added.len(),
+            diff.removed.len(),
+            diff.changed.len(),
+            diff.unchanged
+        ),
+    };
+    let who = |a: &Asset| {
+        let id = a
+            .hostname
+            .as_deref()
+            .or(a.ip.as_deref())
+            .or(a.machine_id.as_deref())
+            .unwrap_or("");
+        format!("{} ({id})", a.asset_name)
+    };
+    let more = |n: usize| match lang {
+        Lang::Zh => format!("  …另有 {n} 项\n"),
+        Lang::En => format!("  … and {n} more\n"),
+    };
+    for (sign, list) in [("+", &diff.added), ("-", &diff.removed)] {
+        for a in list.iter().take(MAX_LISTED_CHANGES) {
+            out.push_str(&format!("  {sign} {}\n", who(a)));
+        }
+        if list.len() > MAX_LISTED_CHANGES {
+            out.push_str(&more(list.len() - MAX_LISTED_CHANGES));
+        }
+    }
+    for (old, new, fields) in diff.changed.iter().take(MAX_LISTED_CHANGES) {
+        let parts: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} → {}",
+                    f.header(lang),
+                    old.get(*f).unwrap_or("—"),
+                    new.get(*f).unwrap_or("—")
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "  ~ {}{}{}\n",
+            new.asset_name,
+            lang.pick("：", ": "),
+            parts.join(lang.pick("；", "; "))
+        ));
+    }
+    if diff.changed.len() > MAX_LISTED_CHANGES {
+        out.push_str(&more(diff.changed.len() - MAX_LISTED_CHANGES));
+    }
+    out.push_str(match (dry_run, stored) {
+        (true, _) => lang.pick(
+            "演练（--dry-run）：未作任何改动；去掉 --dry-run 即按上述内容替换资产台账。\n",
+            "Dry run (--dry-run): nothing was changed; without --dry-run the registry is replaced as shown.\n",
+        ),
+        (false, true) => lang.pick(
+            "资产台账已替换，并已记入历史。\n",
+            "The asset registry was replaced and the import recorded in the history.\n",
+        ),
+        (false, false) => lang.pick(
+            "文件与已登记的资产台账相同，未作改动。\n",
+            "The file holds the registered assets as they are; nothing was changed.\n",
+        ),
+    });
+    out
 }
 
 #[cfg(test)]
@@ -158,10 +229,23 @@ mod tests {
     }
 
     #[test]
-    fn import_summary_counts_by_name() {
+    fn import_text_lists_what_changes() {
         let s = sample();
-        let line = import_summary("b.csv", &s, &s[1..]);
-        assert!(line.contains("imported 1 asset(s) from b.csv"), "{line}");
-        assert!(line.contains("0 added, 1 removed, 1 kept"), "{line}");
+        let mut changed = s.clone();
+        changed[0].ip = Some("10.0.0.9".into());
+        let diff = RegistryDiff::between(&s, &changed[..1]);
+        let text = import_text("b.csv", 1, &diff, false, true, Lang::En);
+        assert!(
+            text.contains("0 added, 1 removed, 1 changed, 0 unchanged"),
+            "{text}"
+        );
+        assert!(text.contains("  - 数据库 (db-01)"), "{text}");
+        assert!(text.contains("  ~ 门户: ip 10.0.0.1 → 10.0.0.9"), "{text}");
+        assert!(text.contains("Dry run"), "{text}");
+        let zh = import_text("b.csv", 1, &diff, true, false, Lang::Zh);
+        assert!(
+            zh.contains("新增 0，删除 1，变更 1") && zh.contains("已替换"),
+            "{zh}"
+        );
     }
 }

@@ -12,7 +12,6 @@ pub mod csv;
 pub mod html;
 pub mod present;
 pub mod sheets;
-pub mod terminal;
 pub mod trend;
 pub mod xlsx;
 

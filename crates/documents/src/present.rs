@@ -3,13 +3,16 @@
 //!
 //! Presenters only format; what goes into a ledger is decided in [`selfcheck_ledger::ledger`].
 
-use crate::terminal::{escape, escape_lines};
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{
+    Cell, ColumnConstraint, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED,
+};
 use selfcheck_catalog::Lang;
 use selfcheck_ledger::engine::{FindingRow, InspectionRecord, Summary};
 use selfcheck_ledger::import::ImportOutcome;
 use selfcheck_ledger::ledger::{Column, Ledger, LedgerRow, risk_label};
 use selfcheck_ledger::store::StoredReport;
+use selfcheck_term::color::{Paint, cell, risk_paint, style_table};
+use selfcheck_term::{escape, escape_lines};
 use serde::Serialize;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -52,7 +55,38 @@ impl Format {
     }
 }
 
-/// Render a ledger; a table wraps to the terminal width when there is one.
+/// How the ledger's table is laid out: its width and the rectification list's columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableLayout {
+    /// The width to wrap to; `None` never wraps (a file).
+    pub width: Option<u16>,
+    /// The columns of the rectification list.
+    pub columns: Vec<Column>,
+}
+
+impl TableLayout {
+    /// The layout for a terminal (or pipe) `width` columns wide:
+    /// [`Column::NARROW`] below [`Column::WIDE_TERMINAL`], else [`Column::SCREEN`].
+    pub fn for_width(width: u16) -> TableLayout {
+        let columns = if width < Column::WIDE_TERMINAL {
+            Column::NARROW.to_vec()
+        } else {
+            Column::SCREEN.to_vec()
+        };
+        TableLayout {
+            width: Some(width),
+            columns,
+        }
+    }
+
+    /// Whether the layout is for a narrow terminal (the other tables drop columns too).
+    fn is_narrow(&self) -> bool {
+        self.width.is_some_and(|w| w < Column::WIDE_TERMINAL)
+    }
+}
+
+/// Render a ledger; a table fits the width of standard output
+/// ([`selfcheck_term::width::output_width`]).
 pub fn render(ledger: &Ledger, format: Format, lang: Lang) -> String {
     render_with_width(ledger, format, lang, None)
 }
@@ -65,7 +99,11 @@ pub fn render_with_width(
     width: Option<u16>,
 ) -> String {
     match format {
-        Format::Table => table(ledger, lang, width),
+        Format::Table => table(
+            ledger,
+            lang,
+            &TableLayout::for_width(width.unwrap_or_else(selfcheck_term::width::output_width)),
+        ),
         Format::Csv => csv_text(ledger, lang),
         Format::Json => json(ledger, lang),
         // Binary formats are written from the documents' sheets, never as text.
@@ -85,20 +123,20 @@ pub fn render_with_width(
     }
 }
 
-fn new_table(width: Option<u16>) -> Table {
+fn new_table(layout: &TableLayout) -> Table {
     let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if let Some(w) = width.or_else(fallback_width) {
-        t.set_width(w);
+    t.load_style(UTF8_FULL_CONDENSED);
+    match layout.width {
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(w);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
     }
+    style_table(&mut t);
     t
-}
-
-/// Table width when none is given: `COLUMNS`, else the terminal's, else 160 (files, pipes).
-fn fallback_width() -> Option<u16> {
-    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
-    columns.or_else(|| (!std::io::IsTerminal::is_terminal(&std::io::stdout())).then_some(160))
 }
 
 fn name_of(h: &InspectionRecord) -> String {
@@ -107,7 +145,12 @@ fn name_of(h: &InspectionRecord) -> String {
         .map_or_else(|| h.hostname.clone(), |a| a.asset_name.clone())
 }
 
-fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
+/// The ledger for people at a terminal, summary first: the month's figures,
+/// the rectification list in `layout`'s columns (risk and overdue coloured
+/// when colour is on), the inspection record, and the checks that could not
+/// run. Every report-supplied text is escaped here, cell by cell, so the
+/// result goes to the terminal as it is.
+pub fn table(ledger: &Ledger, lang: Lang, layout: &TableLayout) -> String {
     let mut out = format!(
         "{} {}（{} {}）\n",
         lang.pick("检查整改台账", "Inspection and rectification ledger"),
@@ -121,31 +164,133 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
         ));
         return out;
     }
+    out.push_str(&summary_section(ledger, lang, layout));
+    out.push_str(&format!(
+        "\n{}（{}）\n",
+        lang.pick("整改台账", "Rectification list"),
+        ledger.rows.len()
+    ));
     if ledger.rows.is_empty() {
         out.push_str(lang.pick(
             "本月没有需要整改的问题。\n",
             "Nothing to rectify this month.\n",
         ));
     } else {
-        let mut t = new_table(width);
-        t.set_header(Column::SCREEN.iter().map(|c| c.header(lang)));
+        let mut t = new_table(layout);
+        let narrow = layout.is_narrow();
+        t.set_header(layout.columns.iter().map(|c| {
+            if narrow {
+                c.short_header(lang)
+            } else {
+                c.header(lang)
+            }
+        }));
         for row in &ledger.rows {
-            t.add_row(
-                Column::SCREEN
-                    .iter()
-                    .map(|&c| escape_lines(&row.cell(c, lang)).into_owned()),
-            );
+            t.add_row(layout.columns.iter().map(|&c| {
+                // On a terminal 问题描述 is its first line; the evidence is in
+                // `finding show` and the files.
+                let text = match (c, layout.width) {
+                    (Column::Description, Some(_)) if narrow => escape(&format!(
+                        "{}{}{}",
+                        row.cell(Column::AssetName, lang),
+                        lang.pick("：", ": "),
+                        row.headline(lang)
+                    ))
+                    .into_owned(),
+                    (Column::Description, Some(_)) => escape(&row.headline(lang)).into_owned(),
+                    _ => escape_lines(&row.cell(c, lang)).into_owned(),
+                };
+                match c {
+                    Column::Risk => cell(text, risk_paint(row.row.state.risk)),
+                    Column::Status | Column::Deadline if row.row.state.overdue => {
+                        cell(text, Paint::Alarm)
+                    }
+                    _ => Cell::new(text),
+                }
+            }));
+        }
+        // Numbers, levels, statuses and dates never wrap; 问题描述 and the
+        // free-text columns share what is left.
+        if layout.width.is_some() {
+            for (i, c) in layout.columns.iter().enumerate() {
+                if c.is_short()
+                    && let Some(col) = t.column_mut(i)
+                {
+                    col.set_constraint(ColumnConstraint::ContentWidth);
+                }
+            }
         }
         out.push_str(&format!("{t}\n"));
     }
+    out.push_str(&record_section(ledger, lang, layout));
+    out
+}
 
+/// 统计: assets expected and inspected, rows per level, 整改率.
+fn summary_section(ledger: &Ledger, lang: Lang, layout: &TableLayout) -> String {
+    let s = &ledger.summary;
+    let mut out = format!("\n{}\n", lang.pick("统计", "Summary"));
+    out.push_str(&match lang {
+        Lang::Zh => format!(
+            "应检资产 {}，已检 {}，未检 {}；报告主机 {}（未登记 {}）\n",
+            s.assets_expected,
+            s.assets_inspected,
+            s.assets_expected - s.assets_inspected,
+            s.hosts_reporting,
+            s.hosts_unregistered
+        ),
+        Lang::En => format!(
+            "assets expected {}, inspected {}, not inspected {}; hosts reporting {} ({} unregistered)\n",
+            s.assets_expected,
+            s.assets_inspected,
+            s.assets_expected - s.assets_inspected,
+            s.hosts_reporting,
+            s.hosts_unregistered
+        ),
+    });
+    let mut t = new_table(layout);
+    let mut header = crate::sheets::level_count_headers(lang).to_vec();
+    // On a narrow terminal the last two counts go: they are in the wide table and the files.
+    let keep = if layout.is_narrow() { 7 } else { header.len() };
+    header.truncate(keep);
+    t.set_header(header);
+    for (level, c) in &s.by_level {
+        let mut row = vec![
+            cell(risk_label(*level, lang), risk_paint(*level)),
+            Cell::new(c.rows),
+            Cell::new(c.new),
+            Cell::new(c.carried_over),
+            Cell::new(c.closed_this_month),
+            if c.overdue > 0 {
+                cell(c.overdue.to_string(), Paint::Alarm)
+            } else {
+                Cell::new(0)
+            },
+            Cell::new(c.pending),
+            Cell::new(c.risk_accepted),
+            Cell::new(c.false_positive),
+        ];
+        row.truncate(keep);
+        t.add_row(row);
+    }
+    out.push_str(&format!("{t}\n"));
     out.push_str(&format!(
-        "\n{}\n",
-        lang.pick("检查记录", "Inspection record")
+        "{}{}\n",
+        lang.pick("整改率：", "Rectification rate: "),
+        s.rectification_rate
+            .map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
     ));
-    let mut t = new_table(width);
-    t.set_header(if lang == Lang::Zh {
-        [
+    out
+}
+
+/// 检查记录: per asset, inspected or not, checks run, findings per level;
+/// then the checks that could not run (per asset and reason) and approved exceptions.
+fn record_section(ledger: &Ledger, lang: Lang, layout: &TableLayout) -> String {
+    let mut out = format!("\n{}\n", lang.pick("检查记录", "Inspection record"));
+    let narrow = layout.is_narrow();
+    let mut t = new_table(layout);
+    let header: Vec<&str> = match lang {
+        Lang::Zh => vec![
             "资产名称",
             "IP地址",
             "检查日期",
@@ -153,10 +298,9 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             "未能运行",
             "不适用",
             "条款符合",
-            "问题（超危/高危/中危/低危/提示）",
-        ]
-    } else {
-        [
+            "问题（超/高/中/低/提示）",
+        ],
+        Lang::En => vec![
             "Asset name",
             "IP address",
             "Inspected on",
@@ -165,30 +309,52 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             "Not applicable",
             "Clauses met",
             "Findings (C/H/M/L/I)",
-        ]
-    });
+        ],
+    };
+    // A narrow terminal leaves out the IP address, not applicable and clauses met.
+    let shown = |i: usize| !narrow || matches!(i, 0 | 2 | 3 | 4 | 7);
+    t.set_header(
+        header
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| shown(*i))
+            .map(|(_, h)| *h),
+    );
     for h in &ledger.hosts {
         let mut name = name_of(h);
         if h.unregistered {
             name.push_str(lang.pick("（未登记）", " (unregistered)"));
         }
-        t.add_row([
-            escape(&name).into_owned(),
-            h.ip_addresses.join(", "),
-            match &h.report {
-                Some((_, at, _)) => at.date_naive().to_string(),
-                None => lang.pick("未检查", "not inspected").into(),
+        let inspected = match &h.report {
+            Some((_, at, _)) => Cell::new(at.date_naive().to_string()),
+            None => cell(lang.pick("未检查", "not inspected"), Paint::Alarm),
+        };
+        let row = vec![
+            Cell::new(escape(&name).into_owned()),
+            Cell::new(escape(&h.ip_addresses.join(", ")).into_owned()),
+            inspected,
+            Cell::new(h.checks_run),
+            if h.could_not_run.is_empty() {
+                Cell::new(0)
+            } else {
+                cell(h.could_not_run.len().to_string(), Paint::Warning)
             },
-            h.checks_run.to_string(),
-            h.could_not_run.len().to_string(),
-            h.not_applicable.len().to_string(),
-            clauses_met(h, lang),
-            h.findings_by_level
-                .iter()
-                .map(|(_, n)| n.to_string())
-                .collect::<Vec<_>>()
-                .join("/"),
-        ]);
+            Cell::new(h.not_applicable.len()),
+            Cell::new(clauses_met(h, lang)),
+            Cell::new(
+                h.findings_by_level
+                    .iter()
+                    .map(|(_, n)| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            ),
+        ];
+        t.add_row(
+            row.into_iter()
+                .enumerate()
+                .filter(|(i, _)| shown(*i))
+                .map(|(_, c)| c),
+        );
     }
     out.push_str(&format!("{t}\n"));
     let not_run: Vec<&InspectionRecord> = ledger
@@ -202,10 +368,19 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             "Checks that could not run (not evidence of no problem):\n",
         ));
         for h in not_run {
+            // One line per asset and reason, naming its checks.
+            let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
             for (id, reason) in &h.could_not_run {
+                match by_reason.iter_mut().find(|(r, _)| *r == reason.as_str()) {
+                    Some((_, ids)) => ids.push(id.as_str()),
+                    None => by_reason.push((reason.as_str(), vec![id.as_str()])),
+                }
+            }
+            for (reason, ids) in by_reason {
                 out.push_str(&format!(
-                    "  {} {id}: {}\n",
+                    "  {} {}: {}\n",
                     escape(&name_of(h)),
+                    ids.join(", "),
                     escape(reason)
                 ));
             }
@@ -237,72 +412,6 @@ fn table(ledger: &Ledger, lang: Lang, width: Option<u16>) -> String {
             ));
         }
     }
-    let s = &ledger.summary;
-    out.push_str(&format!("\n{}\n", lang.pick("统计", "Summary")));
-    out.push_str(&match lang {
-        Lang::Zh => format!(
-            "应检资产 {}，已检 {}，未检 {}；报告主机 {}（未登记 {}）\n",
-            s.assets_expected,
-            s.assets_inspected,
-            s.assets_expected - s.assets_inspected,
-            s.hosts_reporting,
-            s.hosts_unregistered
-        ),
-        Lang::En => format!(
-            "assets expected {}, inspected {}, not inspected {}; hosts reporting {} ({} unregistered)\n",
-            s.assets_expected,
-            s.assets_inspected,
-            s.assets_expected - s.assets_inspected,
-            s.hosts_reporting,
-            s.hosts_unregistered
-        ),
-    });
-    let mut t = new_table(width);
-    t.set_header(if lang == Lang::Zh {
-        [
-            "风险等级",
-            "问题",
-            "新增",
-            "上月结转",
-            "本月销号",
-            "逾期",
-            "待整改",
-            "风险接受",
-            "误报",
-        ]
-    } else {
-        [
-            "Risk",
-            "Rows",
-            "New",
-            "Carried over",
-            "Closed",
-            "Overdue",
-            "Pending",
-            "Accepted",
-            "False positive",
-        ]
-    });
-    for (level, c) in &s.by_level {
-        t.add_row([
-            risk_label(*level, lang).to_string(),
-            c.rows.to_string(),
-            c.new.to_string(),
-            c.carried_over.to_string(),
-            c.closed_this_month.to_string(),
-            c.overdue.to_string(),
-            c.pending.to_string(),
-            c.risk_accepted.to_string(),
-            c.false_positive.to_string(),
-        ]);
-    }
-    out.push_str(&format!("{t}\n"));
-    out.push_str(&format!(
-        "{}{}\n",
-        lang.pick("整改率：", "Rectification rate: "),
-        s.rectification_rate
-            .map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
-    ));
     out
 }
 
@@ -409,7 +518,9 @@ pub fn reports_table(reports: &[StoredReport], lang: Lang) -> String {
             .pick("没有已存储的报告。\n", "No reports are stored.\n")
             .to_string();
     }
-    let mut t = new_table(None);
+    let mut t = new_table(&TableLayout::for_width(
+        selfcheck_term::width::output_width(),
+    ));
     t.set_header(if lang == Lang::Zh {
         [
             "批次",
@@ -479,10 +590,11 @@ pub fn reports_json(reports: &[StoredReport]) -> String {
 }
 
 /// One line about one imported file, naming the file and what happened:
-/// `stored`, `already stored`, `refused` (for what the file is; importing it
-/// again changes nothing) or `not stored` (the store could not be written;
-/// importing it again stores it). Report-supplied text is escaped.
-pub fn import_line(path: &Path, outcome: &ImportOutcome) -> String {
+/// stored (已入库), already stored (此前已入库), refused (已拒绝: for what the
+/// file is; importing it again changes nothing) or not stored (未入库: the
+/// store could not be written; importing it again stores it).
+/// Report-supplied text is escaped.
+pub fn import_line(path: &Path, outcome: &ImportOutcome, lang: Lang) -> String {
     let path = path.display().to_string();
     let path = escape(&path);
     match outcome {
@@ -492,26 +604,42 @@ pub fn import_line(path: &Path, outcome: &ImportOutcome) -> String {
             new_findings,
             clock_skew,
         } => {
-            let mut line = format!(
-                "stored          {path}: report {report_id}, {findings} finding(s), {new_findings} new"
-            );
+            let mut line = match lang {
+                Lang::Zh => format!(
+                    "已入库          {path}：报告 {report_id}，问题 {findings} 个，其中新增 {new_findings} 个"
+                ),
+                Lang::En => format!(
+                    "stored          {path}: report {report_id}, {findings} finding(s), {new_findings} new"
+                ),
+            };
             if let Some(problem) = clock_skew {
-                line.push_str(&format!(
-                    "; audit time not trusted ({}), counted at its import time as accepted",
-                    escape(problem)
-                ));
+                line.push_str(&match lang {
+                    Lang::Zh => format!(
+                        "；检查时间不可信（{}），已按接受的时间偏差以导入时间计",
+                        escape(problem)
+                    ),
+                    Lang::En => format!(
+                        "; audit time not trusted ({}), counted at its import time as accepted",
+                        escape(problem)
+                    ),
+                });
             }
             line
         }
-        ImportOutcome::AlreadyStored { report_id } => format!(
-            "already stored  {path}: report {report_id} was imported before; nothing changed"
-        ),
-        ImportOutcome::Refused { error } if error.is_about_the_file() => {
-            format!("refused         {path}: {}", escape(&error.to_string()))
-        }
-        ImportOutcome::Refused { error } => {
-            format!("not stored      {path}: {}", escape(&error.to_string()))
-        }
+        ImportOutcome::AlreadyStored { report_id } => match lang {
+            Lang::Zh => format!("此前已入库      {path}：报告 {report_id} 已导入过，未作改动"),
+            Lang::En => format!(
+                "already stored  {path}: report {report_id} was imported before; nothing changed"
+            ),
+        },
+        ImportOutcome::Refused { error } if error.is_about_the_file() => match lang {
+            Lang::Zh => format!("已拒绝          {path}：{}", escape(&error.to_string())),
+            Lang::En => format!("refused         {path}: {}", escape(&error.to_string())),
+        },
+        ImportOutcome::Refused { error } => match lang {
+            Lang::Zh => format!("未入库          {path}：{}", escape(&error.to_string())),
+            Lang::En => format!("not stored      {path}: {}", escape(&error.to_string())),
+        },
     }
 }
 
@@ -551,17 +679,29 @@ impl ImportCounts {
 
 /// The closing line of an import: how many files were stored, already
 /// stored, refused and not stored, and what to do about the ones not stored.
-pub fn import_summary(results: &[(PathBuf, ImportOutcome)]) -> String {
+pub fn import_summary(results: &[(PathBuf, ImportOutcome)], lang: Lang) -> String {
     let c = ImportCounts::of(results);
-    let mut line = format!(
-        "{} file(s): {} stored, {} already stored, {} refused",
-        c.files, c.stored, c.already_stored, c.refused
-    );
+    let mut line = match lang {
+        Lang::Zh => format!(
+            "共 {} 个文件：入库 {}，此前已入库 {}，拒绝 {}",
+            c.files, c.stored, c.already_stored, c.refused
+        ),
+        Lang::En => format!(
+            "{} file(s): {} stored, {} already stored, {} refused",
+            c.files, c.stored, c.already_stored, c.refused
+        ),
+    };
     if c.not_stored > 0 {
-        line.push_str(&format!(
-            ", {} not stored (the store could not be written): import the files marked \"not stored\" again once it can; the {} stored stay stored",
-            c.not_stored, c.stored
-        ));
+        line.push_str(&match lang {
+            Lang::Zh => format!(
+                "，未入库 {}（存储无法写入）：存储可写后重新导入标为“未入库”的文件；已入库的 {} 个保持不变",
+                c.not_stored, c.stored
+            ),
+            Lang::En => format!(
+                ", {} not stored (the store could not be written): import the files marked \"not stored\" again once it can; the {} stored stay stored",
+                c.not_stored, c.stored
+            ),
+        });
     }
     line
 }

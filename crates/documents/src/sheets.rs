@@ -706,11 +706,11 @@ fn rate(r: Option<f64>) -> String {
     r.map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
 }
 
-/// The summary (统计): counts per level with a total, the assets and the
-/// rectification rate, then the trend of the last 12 months.
-pub fn summary(docs: &Documents, lang: Lang) -> Sheet {
-    let headers: Vec<String> = match lang {
-        Lang::Zh => vec![
+/// The headers of the counts per risk level (统计), as the sheet and the
+/// terminal table both show them.
+pub fn level_count_headers(lang: Lang) -> [&'static str; 9] {
+    match lang {
+        Lang::Zh => [
             "风险等级",
             "问题",
             "新增",
@@ -721,7 +721,7 @@ pub fn summary(docs: &Documents, lang: Lang) -> Sheet {
             "风险接受",
             "误报",
         ],
-        Lang::En => vec![
+        Lang::En => [
             "Risk level",
             "Rows",
             "New",
@@ -733,9 +733,15 @@ pub fn summary(docs: &Documents, lang: Lang) -> Sheet {
             "False positive",
         ],
     }
-    .into_iter()
-    .map(String::from)
-    .collect();
+}
+
+/// The summary (统计): counts per level with a total, the assets and the
+/// rectification rate, then the trend of the last 12 months.
+pub fn summary(docs: &Documents, lang: Lang) -> Sheet {
+    let headers: Vec<String> = level_count_headers(lang)
+        .into_iter()
+        .map(String::from)
+        .collect();
     let width = headers.len();
     let padded = |mut cells: Vec<String>| {
         cells.resize(width, String::new());

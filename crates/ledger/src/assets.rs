@@ -12,7 +12,7 @@
 //! The columns and their accepted names are in [`Field`]; matching reports to
 //! assets is [`AssetIndex`]. `docs/asset-registry.md` describes both for users.
 
-use selfcheck_report::ProtectionLevel;
+use selfcheck_report::{FileKind, ProtectionLevel};
 use serde::Serialize;
 use std::fmt;
 use std::net::IpAddr;
@@ -96,6 +96,54 @@ impl Asset {
     }
 }
 
+/// What an import would change in the stored registry, matched by asset name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistryDiff {
+    /// Assets in the file that are not registered.
+    pub added: Vec<Asset>,
+    /// Registered assets the file leaves out.
+    pub removed: Vec<Asset>,
+    /// Assets in both whose columns differ: (registered, in the file, the columns that differ).
+    pub changed: Vec<(Asset, Asset, Vec<Field>)>,
+    /// Assets in both with every column the same.
+    pub unchanged: usize,
+}
+
+impl RegistryDiff {
+    /// Compare the registered assets with those of a file, by asset name.
+    pub fn between(registered: &[Asset], file: &[Asset]) -> RegistryDiff {
+        let mut diff = RegistryDiff::default();
+        for new in file {
+            match registered.iter().find(|a| a.asset_name == new.asset_name) {
+                None => diff.added.push(new.clone()),
+                Some(old) => {
+                    let fields: Vec<Field> = Field::ALL
+                        .iter()
+                        .copied()
+                        .filter(|f| old.get(*f) != new.get(*f))
+                        .collect();
+                    if fields.is_empty() {
+                        diff.unchanged += 1;
+                    } else {
+                        diff.changed.push((old.clone(), new.clone(), fields));
+                    }
+                }
+            }
+        }
+        diff.removed = registered
+            .iter()
+            .filter(|old| !file.iter().any(|n| n.asset_name == old.asset_name))
+            .cloned()
+            .collect();
+        diff
+    }
+
+    /// Whether the file holds exactly the registered assets.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
 /// Why a registry file was refused. Each message names the file and, for a
 /// problem in the data, the row and column, and says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +197,14 @@ pub enum AssetError {
         file: String,
         /// What to do instead.
         hint: &'static str,
+    },
+    /// Another kind of file than a registry (a report, a package, a database, ...).
+    #[error("{file}: not an asset registry: {}", kind.sentence())]
+    WrongKind {
+        /// The file.
+        file: String,
+        /// What it is.
+        kind: FileKind,
     },
     /// A CSV file in an encoding that cannot be read.
     #[error("{file}: {problem}; in Excel or WPS use Save As, file type \"CSV UTF-8 (逗号分隔)\"")]
@@ -230,6 +286,18 @@ pub enum AssetError {
         /// The second.
         second: String,
     },
+    /// Several problems in the data, each a [`AssetError::Cell`], in row order.
+    #[error(
+        "{file}: {} problems; nothing was imported:\n{}",
+        problems.len(),
+        list_problems(problems)
+    )]
+    Problems {
+        /// The file.
+        file: String,
+        /// Every problem found.
+        problems: Vec<AssetError>,
+    },
     /// A problem in one cell (or one row).
     #[error("{file}: row {row}, column {column}: {problem}")]
     Cell {
@@ -242,6 +310,32 @@ pub enum AssetError {
         /// What is wrong.
         problem: CellProblem,
     },
+}
+
+/// Problems listed in a [`AssetError::Problems`] message; the rest are counted.
+const MAX_LISTED_PROBLEMS: usize = 100;
+
+fn list_problems(problems: &[AssetError]) -> String {
+    let mut lines: Vec<String> = problems
+        .iter()
+        .take(MAX_LISTED_PROBLEMS)
+        .map(|p| match p {
+            AssetError::Cell {
+                row,
+                column,
+                problem,
+                ..
+            } => format!("  row {row}, column {column}: {problem}"),
+            other => format!("  {other}"),
+        })
+        .collect();
+    if problems.len() > MAX_LISTED_PROBLEMS {
+        lines.push(format!(
+            "  … and {} more",
+            problems.len() - MAX_LISTED_PROBLEMS
+        ));
+    }
+    lines.join("\n")
 }
 
 /// What is wrong with one cell or row of a registry file.
@@ -287,6 +381,11 @@ pub enum CellProblem {
         /// The value.
         value: String,
     },
+    /// The row is one of the template's examples (an asset name starting with 示例).
+    TemplateExample {
+        /// The asset name.
+        value: String,
+    },
     /// The spreadsheet cell holds an error (`#N/A`, `#REF!`, ...).
     SpreadsheetError {
         /// The error as Excel shows it.
@@ -327,6 +426,10 @@ impl fmt::Display for CellProblem {
                 f,
                 "the cell holds {value:?} but the column has no header; name the column or delete the value"
             ),
+            CellProblem::TemplateExample { value } => write!(
+                f,
+                "{value:?} is an example row of the template (示例-…); delete the example rows and list the unit's real assets"
+            ),
             CellProblem::SpreadsheetError { value } => write!(
                 f,
                 "the cell holds the spreadsheet error {value}; fix the formula or type the value"
@@ -343,24 +446,52 @@ pub fn read_file(path: &Path) -> Result<Vec<Asset>, AssetError> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    let parse: fn(&[u8], &str) -> Result<Vec<Asset>, AssetError> = match ext.as_deref() {
-        Some("csv") => parse_csv,
-        Some("xlsx") => parse_xlsx,
-        Some("xls") | Some("et") => {
-            return Err(AssetError::UnsupportedFileType {
-                file,
-                hint: "old Excel (.xls) and WPS (.et) workbooks are not read; open it and save it as .xlsx (Excel 工作簿) or as CSV UTF-8",
-            });
+    let wrong_kind = |bytes: &[u8], expected: &[FileKind]| match FileKind::sniff(bytes) {
+        Some(kind) if !expected.contains(&kind) => Err(AssetError::WrongKind {
+            file: file.clone(),
+            kind,
+        }),
+        _ => Ok(()),
+    };
+    match ext.as_deref() {
+        Some("csv") => {
+            let bytes = parse::read_bounded(path, &file)?;
+            if FileKind::sniff(&bytes) == Some(FileKind::Xlsx) {
+                return Err(AssetError::UnsupportedFileType {
+                    file,
+                    hint: "the file is an Excel workbook with a .csv name; rename it to .xlsx",
+                });
+            }
+            wrong_kind(&bytes, &[FileKind::RegistryCsv, FileKind::Utf16Text])?;
+            parse_csv(&bytes, &file)
         }
+        Some("xlsx") => {
+            let bytes = parse::read_bounded(path, &file)?;
+            if FileKind::sniff(&bytes) == Some(FileKind::RegistryCsv) {
+                return Err(AssetError::UnsupportedFileType {
+                    file,
+                    hint: "the file is CSV text with an .xlsx name; rename it to .csv",
+                });
+            }
+            wrong_kind(&bytes, &[FileKind::Xlsx, FileKind::Zip])?;
+            parse_xlsx(&bytes, &file)
+        }
+        Some("xls") | Some("et") => Err(AssetError::UnsupportedFileType {
+            file,
+            hint: "old Excel (.xls) and WPS (.et) workbooks are not read; open it and save it as .xlsx (Excel 工作簿) or as CSV UTF-8",
+        }),
         _ => {
-            return Err(AssetError::UnsupportedFileType {
+            // Name what the file is when it is something people mix up
+            // (a report, an evidence package); else say what is read.
+            if let Ok(bytes) = parse::read_bounded(path, &file) {
+                wrong_kind(&bytes, &[])?;
+            }
+            Err(AssetError::UnsupportedFileType {
                 file,
                 hint: "the asset registry must be a .csv (UTF-8) or .xlsx file; use reports/asset-registry-template.csv or .xlsx",
-            });
+            })
         }
-    };
-    let bytes = parse::read_bounded(path, &file)?;
-    parse(&bytes, &file)
+    }
 }
 
 /// The addresses of an `ip` cell: split on commas, semicolons, 、 and white space.

@@ -103,6 +103,54 @@ impl Column {
         Column::FoundOn,
     ];
 
+    /// The columns a terminal narrower than [`Column::WIDE_TERMINAL`] shows:
+    /// enough to find a finding (`finding show NO`) and see what is urgent.
+    /// There 问题描述 starts with the asset's name, and headers are short
+    /// ([`Column::short_header`]).
+    pub const NARROW: [Column; 5] = [
+        Column::FindingNo,
+        Column::Risk,
+        Column::Status,
+        Column::Deadline,
+        Column::Description,
+    ];
+
+    /// The header on a narrow terminal: one or two characters of Chinese, one
+    /// English word (the full header is [`Column::header`]).
+    pub fn short_header(self, lang: Lang) -> &'static str {
+        let (zh, en) = match self {
+            Column::RowNo => ("序号", "#"),
+            Column::FindingNo => ("编号", "No."),
+            Column::Risk => ("风险", "Risk"),
+            Column::Status => ("状态", "Status"),
+            Column::Deadline => ("时限", "Due"),
+            Column::Description => ("资产：问题", "Asset: finding"),
+            Column::Owner => ("责任人", "Owner"),
+            Column::FoundOn => ("发现", "Found"),
+            other => return other.header(lang),
+        };
+        lang.pick(zh, en)
+    }
+
+    /// Whether the column's text is short and never worth wrapping (numbers,
+    /// levels, statuses, dates, ids).
+    pub fn is_short(self) -> bool {
+        matches!(
+            self,
+            Column::RowNo
+                | Column::FindingNo
+                | Column::Risk
+                | Column::Status
+                | Column::Deadline
+                | Column::FoundOn
+                | Column::CompletedOn
+                | Column::InspectionRound
+        )
+    }
+
+    /// The terminal width from which [`Column::SCREEN`] is shown instead of [`Column::NARROW`].
+    pub const WIDE_TERMINAL: u16 = 120;
+
     /// The short 11-column set many offices ask for: 序号, 单位, 资产名称/IP,
     /// 问题描述, 风险等级, 整改措施, 责任人, 整改时限, 整改状态, 复查情况, 备注.
     pub const SHORT: [Column; 11] = [

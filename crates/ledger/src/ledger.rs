@@ -194,17 +194,23 @@ impl LedgerRow {
 
     /// 问题描述: the check title, the subject, then each evidence line.
     pub fn description(&self, lang: Lang) -> String {
-        let mut text = format!(
-            "{}{}{}",
-            self.check_title.get(lang),
-            lang.pick("：", ": "),
-            self.row.subject
-        );
+        let mut text = self.headline(lang);
         for line in &self.row.evidence {
             text.push('\n');
             text.push_str(line);
         }
         text
+    }
+
+    /// The first line of 问题描述, without the evidence: the check's title
+    /// and the subject (what a terminal table shows; `finding show` has the rest).
+    pub fn headline(&self, lang: Lang) -> String {
+        format!(
+            "{}{}{}",
+            self.check_title.get(lang),
+            lang.pick("：", ": "),
+            self.row.subject
+        )
     }
 
     /// 佐证材料编号: `report ID; sha256 FIRST-16-HEX` of the latest sighting.

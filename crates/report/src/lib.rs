@@ -8,6 +8,7 @@
 //! generated from these types by [`schema::report_schema_json`].
 
 pub mod canonical;
+pub mod file_kind;
 pub mod finding;
 pub mod host;
 pub mod ids;
@@ -20,6 +21,7 @@ pub mod schema;
 pub mod signing;
 pub mod upload;
 
+pub use file_kind::FileKind;
 pub use finding::{CheckOutcome, CheckRun, Finding, SuppressedFinding};
 pub use host::{HostIdentity, OsRelease};
 pub use ids::{CheckId, Fingerprint, IdError, Period, ReportId, Severity};

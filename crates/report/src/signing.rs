@@ -7,6 +7,7 @@
 //! of one byte either breaks the JSON, or changes a value the signature covers.
 
 use crate::canonical::to_canonical_bytes;
+use crate::file_kind::FileKind;
 use crate::ids::Fingerprint;
 use crate::report::{READABLE_SCHEMA_VERSIONS, Report, SCHEMA_VERSION};
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
@@ -67,6 +68,9 @@ pub enum ReportError {
         /// serde_json's description, with line and column.
         message: String,
     },
+    /// Another kind of file people mix up with reports (a workbook, a package, ...).
+    #[error("not a selfcheck report: {}", .0.sentence())]
+    WrongKind(FileKind),
     /// JSON, but not shaped like a signed report.
     #[error("not a selfcheck signed report: {0}")]
     Structure(String),
@@ -289,6 +293,8 @@ impl SignedReport {
                     line: e.line(),
                     column: e.column(),
                 }
+            } else if let Some(kind) = FileKind::sniff(bytes) {
+                ReportError::WrongKind(kind)
             } else {
                 ReportError::NotJson {
                     message: e.to_string(),

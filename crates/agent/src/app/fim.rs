@@ -74,6 +74,7 @@ impl Opened {
             digest,
             config: Some(&self.config.fim),
             progress,
+            init_missing: false,
         }
     }
 }
@@ -155,8 +156,17 @@ pub struct CheckResult {
 }
 
 /// `fim check`: compare the host with the accepted baseline.
+/// Without a baseline there is nothing to compare with: an error naming the
+/// command that makes one (a check that silently compares nothing would pass).
 pub fn check(target: &FimTarget<'_>, opts: CheckOptions) -> Result<CheckResult> {
     let o = Opened::open(target)?;
+    if matches!(load_baseline(&o.state, &o.key), Ok(None)) {
+        bail!(
+            "there is no file-integrity baseline in {} yet, so there is nothing to compare with; \
+make one with `selfcheck-agent fim init` (a `run` also takes it when there is none)",
+            o.state.path().display()
+        );
+    }
     let host = read_identity(&o.root)?;
     let now = chrono::Local::now().fixed_offset();
     let scan_opts = o.options(opts.threads, opts.digest, opts.progress);

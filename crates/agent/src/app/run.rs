@@ -41,6 +41,10 @@ pub struct RunOptions {
     pub fim_progress: Option<std::sync::Arc<crate::areas::fim::scan::ScanProgress>>,
     /// `--level`: the host's protection level, over the config's `baseline.level`.
     pub level: Option<ProtectionLevel>,
+    /// When the host has no file-integrity baseline yet, take it in this run
+    /// (reported as `fim.baseline-created`); `false` leaves the file-integrity
+    /// checks unable to run until `fim init`.
+    pub fim_init: bool,
     /// Where the audit's times come from ([`SystemClock`](crate::audit::SystemClock) for real runs).
     pub clock: &'static dyn Clock,
 }
@@ -129,6 +133,7 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
         key: &key,
         threads: opts.threads,
         progress: opts.fim_progress.clone(),
+        init_missing: opts.fim_init,
     };
     let patches = PatchesArea {
         vuln_db: opts.vuln_db.clone(),

@@ -9,6 +9,7 @@ use crate::state::default_state_dir;
 use clap::{Args, Parser, Subcommand};
 use selfcheck_catalog::Lang;
 use selfcheck_report::{Period, ProtectionLevel, Severity};
+pub use selfcheck_term::color::ColorWhen;
 use std::path::PathBuf;
 
 /// Options every agent subcommand takes.
@@ -52,6 +53,10 @@ pub struct CommonArgs {
     /// Language of tables and texts: zh or en.
     #[arg(long, global = true, default_value = "zh", value_parser = parse_lang)]
     pub lang: Lang,
+
+    /// Colour risk levels: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
 }
 
 impl CommonArgs {
@@ -125,14 +130,14 @@ A line per report follows the summary; with --format json, stdout stays the sign
     Submit(SubmitArgs),
 }
 
-/// Options of `run`.
+/// The audit's own options, shared by `selfcheck-agent run` and `selfcheck run`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Also write the signed report to FILE (it is always kept in the state directory).
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Exit with status 1 when a finding is at or above this level (critical, high, medium, low, info, or none).
-    #[arg(long, value_name = "LEVEL", default_value = "high", value_parser = parse_fail_on)]
+pub struct AuditArgs {
+    /// Exit with status 1 when a finding is at or above this level (critical,
+    /// high, medium, low, info, or none). `high` suits scripts that act on the
+    /// result; a monthly timer keeps the default, so its service is not shown
+    /// as failed every month.
+    #[arg(long, value_name = "LEVEL", default_value = "none", value_parser = parse_fail_on)]
     pub fail_on: FailOn,
     /// The inspection month the report counts for [default: the current month].
     #[arg(long, value_name = "YYYY-MM")]
@@ -148,6 +153,25 @@ pub struct RunArgs {
     /// [default: baseline.level in the agent config, else 3]
     #[arg(long, value_name = "2|3", value_parser = parse_level)]
     pub level: Option<ProtectionLevel>,
+    /// Print every finding (with its evidence) and every check that could not
+    /// run, grouped by reason, before the summary.
+    #[arg(long)]
+    pub details: bool,
+    /// When there is no file-integrity baseline yet, leave it so (the five
+    /// file-integrity checks then cannot run) instead of taking it in this run.
+    #[arg(long)]
+    pub no_fim_init: bool,
+}
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Also write the signed report to FILE (it is always kept in the state directory).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// What the audit does and how it ends.
+    #[command(flatten)]
+    pub audit: AuditArgs,
     /// After writing the report, put it in the spool and send the spool to the
     /// collector at URL over mutual TLS [default: submit.url in the agent config]
     #[arg(long, value_name = "URL")]

@@ -8,7 +8,7 @@ pub mod fim_verify;
 pub mod submit;
 
 pub use args::{
-    AgentCli, AgentCommand, BaselineArgs, ChecksCommand, CommonArgs, FailOn, FimCommand,
+    AgentCli, AgentCommand, AuditArgs, BaselineArgs, ChecksCommand, CommonArgs, FailOn, FimCommand,
     HashThreads, OutputFormat, RunArgs, SubmitArgs, VerifyArgs, parse_fail_on, parse_lang,
     parse_level,
 };
@@ -30,6 +30,9 @@ use std::sync::Arc;
 /// Run a parsed command line.
 pub fn run(cli: AgentCli) -> Result<ExitCode> {
     let common = &cli.common;
+    // A closed pipe (`| head`) ends the command quietly; see selfcheck_term::pipe.
+    selfcheck_term::pipe::end_quietly_on_closed_stdout();
+    selfcheck_term::color::init(common.color);
     if common.nice
         && let Err(e) = crate::nice::lower_priority()
     {
@@ -141,11 +144,12 @@ fn run_command(common: &CommonArgs, args: &RunArgs) -> Result<ExitCode> {
         checks_dir: common.checks.clone(),
         config: common.config.clone(),
         out: args.out.clone(),
-        period: args.period,
-        vuln_db: args.vuln_db.clone(),
-        threads: args.hashing.threads,
+        period: args.audit.period,
+        vuln_db: args.audit.vuln_db.clone(),
+        threads: args.audit.hashing.threads,
         fim_progress: Some(progress.clone()),
-        level: args.level,
+        level: args.audit.level,
+        fim_init: !args.audit.no_fim_init,
         clock: &SystemClock,
     };
     let bar = ScanBar::start("file integrity", progress);
@@ -161,13 +165,25 @@ fn run_command(common: &CommonArgs, args: &RunArgs) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&result.signed)?);
         }
         OutputFormat::Table => {
+            if args.audit.details {
+                print!(
+                    "{}",
+                    present::run_details(report, &result.catalog, common.lang)
+                );
+            }
             print!(
                 "{}",
-                present::run_summary(report, &result.catalog, common.lang, &result.stored_at)
+                present::run_summary(
+                    report,
+                    &result.catalog,
+                    common.lang,
+                    &result.stored_at,
+                    args.audit.details
+                )
             );
         }
     }
-    let status = present::exit_status(report, args.fail_on.0);
+    let status = present::exit_status(report, args.audit.fail_on.0);
     match prepared {
         Some(prepared) => submit::after_run(
             &prepared,

@@ -12,12 +12,11 @@ pub mod submit;
 pub use baseline::{baseline_table, clause_table};
 pub use catalog::{check_details, checks_list};
 pub use inventory::{sockets_table, upgradable_table};
-pub use report::{exit_status, not_applicable_table, run_summary};
+pub use report::{exit_status, not_applicable_table, run_details, run_summary};
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use selfcheck_catalog::Lang;
 use selfcheck_report::Severity;
-use std::io::IsTerminal;
 
 /// How results are printed (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,12 +40,8 @@ pub(crate) fn table(header: Vec<&str>) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header);
-    // Without a terminal (files, pipes) wrap at COLUMNS or 160 rather than never.
-    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
-    if let Some(w) = columns.or_else(|| (!std::io::stdout().is_terminal()).then_some(160)) {
-        t.set_width(w);
-    }
+        .set_header(header)
+        .set_width(selfcheck_term::width::output_width());
     t
 }
 

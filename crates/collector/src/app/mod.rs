@@ -13,7 +13,7 @@ pub mod pki;
 pub mod serve;
 pub mod store;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use selfcheck_catalog::Catalog;
 use selfcheck_ledger::config::CollectorConfig;
 use selfcheck_ledger::import::{ImportOptions, ImportOutcome, import_paths};
@@ -23,6 +23,16 @@ use std::path::{Path, PathBuf};
 
 /// Where the collector keeps its store unless told otherwise: the system
 /// location for root, the user's XDG data directory for anyone else. `None`
+/// The person running the command, for the history (`--by`'s default): the
+/// person behind `sudo`, else the login user (blank values skipped), else the uid.
+pub fn default_actor() -> String {
+    ["SUDO_USER", "USER"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| format!("uid {}", nix::unistd::geteuid()))
+}
+
 /// when neither `XDG_DATA_HOME` nor a home directory is known.
 pub fn default_data_dir() -> Option<PathBuf> {
     if nix::unistd::geteuid().is_root() {
@@ -46,13 +56,48 @@ pub fn load_config(explicit: Option<&Path>, dir: &Path) -> Result<CollectorConfi
     Ok(CollectorConfig::load(explicit, dir)?)
 }
 
-/// Open (or create) the store in `dir`, for the use cases that may be the
-/// first to write to it (import, the asset registry), with the collector key
-/// sealing its history ([`store::open_sealed`]).
+/// Open (or create) the store in `dir`, for the commands that may be the
+/// first to write to it (`import`, `assets import`, `ca init`, `selfcheck
+/// run`), with the collector key sealing its history ([`store::open_sealed`]).
+///
+/// A store is created only where `dir` does not exist yet or is empty, and
+/// that is said on standard error: a mistyped `--data` naming some other
+/// directory is refused instead of quietly growing a second, empty store.
 pub fn open_or_create_store(dir: &Path) -> Result<Store> {
+    let db = dir.join(selfcheck_ledger::store::DB_FILE);
+    let created = !db.exists();
+    if created && !is_new_dir(dir)? {
+        bail!(
+            "{} holds files but no collector store ({}); is --data (or SELFCHECK_DATA) right? \
+A new store is only made in a directory that does not exist yet or holds only collector.toml, collector-key.pem or pki/",
+            dir.display(),
+            selfcheck_ledger::store::DB_FILE
+        );
+    }
     let store = Store::open(dir)
         .with_context(|| format!("cannot open the collector store in {}", dir.display()))?;
+    if created {
+        eprintln!("note: created a new collector store in {}", dir.display());
+    }
     store::seal_with_collector_key(store, dir)
+}
+
+/// What may already be in a data directory before its store is made: the
+/// configuration, the collector key and the CA, placed there first on purpose.
+const ALLOWED_BEFORE_STORE: [&str; 3] = ["collector.toml", "collector-key.pem", "pki"];
+
+/// Whether `dir` does not exist, or holds nothing but [`ALLOWED_BEFORE_STORE`].
+fn is_new_dir(dir: &Path) -> Result<bool> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(entries.flatten().all(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| ALLOWED_BEFORE_STORE.contains(&n))
+        })),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(anyhow::Error::new(e)
+            .context(format!("cannot read the data directory {}", dir.display()))),
+    }
 }
 
 /// Verify report files (or folders of them) and store each once; one outcome
@@ -76,13 +121,4 @@ pub fn reports(dir: &Path, month: Option<Period>) -> Result<Vec<StoredReport>> {
 /// The month a command means: the one given, else the current month.
 pub fn month_or_current(month: Option<Period>) -> Period {
     month.unwrap_or_else(|| Period::of(&chrono::Local::now()))
-}
-
-/// Who runs the command, for the history: the person behind `sudo`, else the
-/// login user (blank values skipped); `None` when neither is set.
-pub fn login_user() -> Option<String> {
-    ["SUDO_USER", "USER"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .find(|u| !u.trim().is_empty())
 }

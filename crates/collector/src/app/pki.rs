@@ -25,15 +25,6 @@ pub fn enrolled_paths(dir: &Path) -> [PathBuf; 3] {
     [enrolled::CA, enrolled::CERT, enrolled::KEY].map(|n| dir.join(n))
 }
 
-/// The person running the command, for the history: `$SUDO_USER`, `$USER`, or the uid.
-pub fn default_actor() -> String {
-    std::env::var("SUDO_USER")
-        .or_else(|_| std::env::var("USER"))
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| format!("uid {}", nix::unistd::geteuid()))
-}
-
 fn now() -> chrono::DateTime<chrono::FixedOffset> {
     chrono::Local::now().fixed_offset()
 }
@@ -42,7 +33,7 @@ fn now() -> chrono::DateTime<chrono::FixedOffset> {
 pub fn init(dir: &Path, options: &CaOptions) -> Result<(Authority, IssuedCert)> {
     let mut store = super::open_or_create_store(dir)?;
     let (ca, server) = Authority::init(dir, options)?;
-    register::record_issued(&mut store, &server, &default_actor(), now())?;
+    register::record_issued(&mut store, &server, &super::default_actor(), now())?;
     Ok((ca, server))
 }
 

@@ -1,12 +1,11 @@
 //! Every flag of `selfcheck-collector`: the options all subcommands share
 //! ([`GlobalArgs`], global), the flags several subcommands share with one
-//! meaning, each defined once and flattened where it applies ([`LangArg`],
-//! [`MonthArg`], [`JsonArg`], [`ListFormatArg`], [`ActorArg`], [`ReasonArg`],
+//! meaning, each defined once and flattened where it applies
+//! ([`MonthArg`], [`ListFormatArg`], [`ActorArg`], [`ReasonArg`],
 //! [`ServerNamesArg`]), and each subcommand's own options. A spelling that
 //! means something else per subcommand stays with its subcommand: `--format`
 //! offers other values for `ledger` and `assets list`, `--out` is a file or
-//! folder, a zip, or an enrollment folder, `finding set --by` is required
-//! while the others have a default, and `--days` defaults differ. The runners
+//! folder, a zip, or an enrollment folder, and `--days` defaults differ. The runners
 //! in the sibling modules read these; none of them defines a flag.
 
 use anyhow::{Context, Result};
@@ -17,6 +16,7 @@ use selfcheck_documents::assets::AssetsFormat;
 use selfcheck_documents::present::Format;
 use selfcheck_ledger::engine::Status;
 use selfcheck_report::Period;
+use selfcheck_term::color::ColorWhen;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -42,9 +42,31 @@ pub struct GlobalArgs {
         env = "SELFCHECK_COLLECTOR_CONFIG"
     )]
     pub config: Option<PathBuf>,
+
+    /// Colour risk levels and overdue rows: auto (on a terminal, unless
+    /// NO_COLOR is set), always, never. `serve` colours its log only when
+    /// standard error is a terminal.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+
+    /// Language of tables, messages and documents: zh or en.
+    #[arg(long, global = true, default_value = "zh", value_parser = parse_lang)]
+    pub lang: Lang,
 }
 
 impl GlobalArgs {
+    /// The defaults of every global option, with `--data DIR`: for programs
+    /// (and tests) that run a command on one data directory.
+    pub fn for_data(dir: impl Into<PathBuf>) -> GlobalArgs {
+        GlobalArgs {
+            data: Some(dir.into()),
+            checks: None,
+            config: None,
+            color: ColorWhen::Never,
+            lang: Lang::Zh,
+        }
+    }
+
     /// The data directory to use: `--data`, `SELFCHECK_DATA`, or [`crate::app::default_data_dir`].
     pub fn data_dir(&self) -> Result<PathBuf> {
         match &self.data {
@@ -151,9 +173,9 @@ pub struct ImportArgs {
     /// import time. Once per report.
     #[arg(long, value_name = "REPORT_ID|FILE")]
     pub accept_clock_skew: Vec<String>,
-    /// Print JSON instead of text.
+    /// table or json.
     #[command(flatten)]
-    pub json: JsonArg,
+    pub format: ListFormatArg,
     /// Report files, or directories of *.json report files.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
@@ -185,14 +207,16 @@ pub struct LedgerArgs {
     /// 整改台账, 明细, 检查记录, 统计.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Columns of 整改台账 in the xlsx and csv files: full (24), short (11),
-    /// or an office's preset from [ledger.presets.NAME] in collector.toml
-    /// [default: [ledger] in collector.toml, else full].
-    #[arg(long, value_name = "NAME")]
+    /// Columns of 整改台账: full (24), short (11), or an office's preset
+    /// from [ledger.presets.NAME] in collector.toml [default for files:
+    /// [ledger] in collector.toml, else full; on a terminal: the columns that
+    /// fit its width, 6 below 120 columns, else 9].
+    #[arg(long, value_name = "NAME", conflicts_with = "columns")]
     pub preset: Option<String>,
-    /// Language of headers and texts.
-    #[command(flatten)]
-    pub lang: LangArg,
+    /// Columns of 整改台账, comma-separated, by header or key (e.g.
+    /// 问题编号,资产名称,风险等级,整改状态 or finding_no,asset_name,risk,status).
+    #[arg(long, value_name = "COL,COL,...", value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
     /// Write to FILE instead of standard output (csv: to DIR, or next to
     /// FILE.csv, one file per sheet: NAME-整改台账.csv, NAME-明细.csv, …).
     #[arg(long, value_name = "FILE|DIR")]
@@ -203,10 +227,12 @@ pub struct LedgerArgs {
     pub as_of: Option<chrono::NaiveDate>,
 }
 
-/// Output format of `reports`.
+/// `--format` of every command whose output is text for people or JSON for
+/// programs (`ledger` and `assets list` offer more formats of their own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
-    /// A table for people.
+    /// Tables and lines for people (`text` is accepted too).
+    #[value(alias = "text")]
     Table,
     /// JSON for programs.
     Json,
@@ -226,22 +252,11 @@ pub struct ReportsArgs {
     /// table or json.
     #[command(flatten)]
     pub format: ListFormatArg,
-    /// The table header's language.
-    #[command(flatten)]
-    pub lang: LangArg,
 }
 
 /// Parse a `--lang` value.
 pub fn parse_lang(s: &str) -> Result<Lang, String> {
     s.parse()
-}
-
-/// `--lang`, for the subcommands whose output has texts in zh and en.
-#[derive(Debug, Clone, Copy, Args)]
-pub struct LangArg {
-    /// Language of headers and texts: zh or en.
-    #[arg(long, default_value = "zh", value_parser = parse_lang)]
-    pub lang: Lang,
 }
 
 /// `--month`, for the subcommands about one inspection month.
@@ -259,27 +274,32 @@ impl MonthArg {
     }
 }
 
-/// `--format` of the lists that are a table or JSON (`reports`, `certs list`).
+/// `--format table|json`, for every subcommand that prints text for people
+/// or JSON for programs; `--json` is the spelling of earlier releases, kept
+/// hidden for scripts that use it.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct ListFormatArg {
-    /// table or json.
-    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    /// table for people, json for programs.
+    #[arg(long, value_enum, value_name = "table|json", default_value_t = ListFormat::Table)]
     pub format: ListFormat,
-}
-
-/// `--json`, for the subcommands that print text for people or JSON for programs.
-#[derive(Debug, Clone, Copy, Args)]
-pub struct JsonArg {
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// The same as --format json (the spelling of earlier releases).
+    #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
 }
 
-/// `--by` of the certificate authority's subcommands (recorded in the register and the history).
+impl ListFormatArg {
+    /// Whether JSON was asked for (`--format json`, or the old `--json`).
+    pub fn is_json(self) -> bool {
+        self.json || self.format == ListFormat::Json
+    }
+}
+
+/// `--by`, for every change recorded in the history with who made it
+/// (`finding set`, `assets import`, `enroll`, `revoke`, `ca server-cert`).
 #[derive(Debug, Clone, Args)]
 pub struct ActorArg {
-    /// Who is doing this (recorded in the register and the history).
-    #[arg(long, default_value_t = crate::app::pki::default_actor())]
+    /// Who is doing this, as the history records it [default: $SUDO_USER, else $USER].
+    #[arg(long, value_name = "NAME", default_value_t = crate::app::default_actor(), hide_default_value = true)]
     pub by: String,
 }
 
@@ -302,26 +322,8 @@ pub struct ServerNamesArg {
 /// `assets` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AssetsCommand {
-    /// Replace the asset registry with the assets in FILE (.csv or .xlsx).
-    #[command(
-        long_about = "Replace the asset registry (资产台账) with the assets in FILE (.csv in UTF-8 \
-or GBK, or the first worksheet of an .xlsx).\n\nColumns are found by their header, in any order: \
-资产名称 (asset_name, required), 主机名 (hostname), 机器ID (machine_id), IP地址 (ip) - at least \
-one of these three per row - and 单位/部门, 资产类型, 操作系统, 等保级别, 责任单位, 整改责任人, \
-联系方式. The whole file is checked first: an unknown column with data, a missing or repeated \
-asset name, a host name or machine id used twice, a malformed IP or protection level each refuse \
-the file, naming the row and column, and the stored registry stays as it was. An accepted file \
-replaces the registry whole and is recorded in the history.",
-        after_help = "Examples:\n  selfcheck-collector assets import 资产台账.xlsx\n  selfcheck-collector assets import assets.csv --by 张工\n\nTemplate: reports/asset-registry-template.csv (or .xlsx)"
-    )]
-    Import {
-        /// The registry file (.csv or .xlsx).
-        #[arg(value_name = "FILE")]
-        file: PathBuf,
-        /// Who is importing, for the history [default: $SUDO_USER, else $USER].
-        #[arg(long, value_name = "NAME")]
-        by: Option<String>,
-    },
+    /// Load the asset registry from FILE (.csv or .xlsx): show what changes, then replace it.
+    Import(AssetsImportArgs),
     /// List the asset registry.
     #[command(
         after_help = "Examples:\n  selfcheck-collector assets list\n  selfcheck-collector assets list --format csv > 资产台账.csv\n  selfcheck-collector assets list --format json --lang en"
@@ -330,10 +332,40 @@ replaces the registry whole and is recorded in the history.",
         /// table for the terminal, csv (UTF-8 with BOM, importable again), json for programs.
         #[arg(long, value_enum, default_value_t = AssetsFormat::Table)]
         format: AssetsFormat,
-        /// Language of the headers.
-        #[command(flatten)]
-        lang: LangArg,
     },
+}
+
+/// Options of `assets import`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    long_about = "Load the asset registry (资产台账) from FILE (.csv in UTF-8 or GBK, or the \
+first worksheet of an .xlsx) and replace the stored registry with it.\n\nColumns are found by \
+their header, in any order: 资产名称 (asset_name, required), 主机名 (hostname), 机器ID \
+(machine_id), IP地址 (ip) - at least one of these three per row - and 单位/部门, 资产类型, \
+操作系统, 等保级别, 责任单位, 整改责任人, 联系方式. The whole file is checked first and every \
+problem is listed with its row and column (an unknown column with data, a missing or repeated \
+asset name, a host name or machine id used twice, a malformed IP or protection level, the \
+template's example rows 示例-…); a file with any problem changes nothing.\n\nThe file is then \
+compared with the registered assets by asset name, and what changes is shown: added (+), \
+removed (-) and changed (~) assets. A file that leaves out registered assets is refused unless \
+--replace is given, so a partial file cannot drop assets by accident. --dry-run shows the \
+changes and stores nothing. An accepted import replaces the registry whole and is recorded in \
+the history. The first import creates the store when the data directory is new.",
+    after_help = "Examples:\n  selfcheck-collector assets import 资产台账.xlsx --dry-run   what would change\n  selfcheck-collector assets import 资产台账.xlsx\n  selfcheck-collector assets import assets.csv --replace --by 张工   also remove assets the file leaves out\n\nTemplate: reports/asset-registry-template.csv (or .xlsx); delete its 示例 rows first."
+)]
+pub struct AssetsImportArgs {
+    /// The registry file (.csv or .xlsx).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Also remove registered assets the file leaves out (else such a file is refused).
+    #[arg(long)]
+    pub replace: bool,
+    /// Show what would change; store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who is importing.
+    #[command(flatten)]
+    pub by: ActorArg,
 }
 
 /// `finding` subcommands.
@@ -343,12 +375,9 @@ pub enum FindingCommand {
     Show {
         /// Ledger number (2026-11-H-003) or fingerprint (or a unique prefix of one).
         id: String,
-        /// Language of the text.
+        /// table or json.
         #[command(flatten)]
-        lang: LangArg,
-        /// JSON instead of text.
-        #[command(flatten)]
-        json: JsonArg,
+        format: ListFormatArg,
     },
     /// Set the status of findings (recorded in the history with who and why).
     Set(SetArgs),
@@ -379,8 +408,8 @@ pub struct SetArgs {
     #[arg(long)]
     pub status: Status,
     /// Who makes the change.
-    #[arg(long)]
-    pub by: String,
+    #[command(flatten)]
+    pub by: ActorArg,
     /// Why.
     #[command(flatten)]
     pub reason: ReasonArg,
@@ -406,18 +435,18 @@ pub struct SetArgs {
 pub enum HistoryCommand {
     /// Check the hash chain: every entry's digest and link. Exit status 1 when broken.
     Verify {
-        /// JSON instead of text.
+        /// table or json.
         #[command(flatten)]
-        json: JsonArg,
+        format: ListFormatArg,
     },
     /// List history entries.
     List {
         /// Only entries of this finding (ledger number or fingerprint).
         #[arg(long)]
         finding: Option<String>,
-        /// JSON instead of text.
+        /// table or json.
         #[command(flatten)]
-        json: JsonArg,
+        format: ListFormatArg,
     },
 }
 
@@ -438,15 +467,6 @@ that is bound already is left as it is."
     Seal,
 }
 
-/// Output format of `store verify`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
-    /// One line per difference, for people.
-    Text,
-    /// JSON for programs.
-    Json,
-}
-
 /// Options of `store verify`.
 #[derive(Debug, Clone, Args)]
 #[command(
@@ -463,8 +483,8 @@ the check cannot run.",
 )]
 pub struct StoreVerifyArgs {
     /// text for people, json for programs.
-    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
-    pub format: CheckFormat,
+    #[command(flatten)]
+    pub format: ListFormatArg,
     /// Last month's evidence package: the store's history must still hold its head.
     #[arg(long, value_name = "FILE.zip", conflicts_with = "expect_head")]
     pub previous: Option<PathBuf>,
@@ -542,9 +562,9 @@ pub struct VerifyArgs {
     /// it) that this package's history must extend.
     #[arg(long, value_name = "SEQ:DIGEST")]
     pub expect_head: Option<String>,
-    /// The result as JSON instead of text.
+    /// table or json.
     #[command(flatten)]
-    pub json: JsonArg,
+    pub format: ListFormatArg,
 }
 
 /// `ca` subcommands.

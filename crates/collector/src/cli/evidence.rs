@@ -55,7 +55,7 @@ pub fn run_verify(args: &VerifyArgs) -> Result<ExitCode> {
     };
     let report = app::evidence::verify(&args.file, &anchors)?;
     let verdict = report.verdict();
-    if args.json.json {
+    if args.format.is_json() {
         let mut value = serde_json::to_value(&report)?;
         value["intact"] = (verdict == Verdict::Intact).into();
         value["verdict"] = serde_json::to_value(verdict)?;
@@ -63,7 +63,7 @@ pub fn run_verify(args: &VerifyArgs) -> Result<ExitCode> {
     } else {
         print!(
             "{}",
-            selfcheck_documents::terminal::escape_lines(&verify_text(&args.file, &report))
+            selfcheck_term::escape_lines(&verify_text(&args.file, &report))
         );
     }
     Ok(match verdict {

@@ -7,9 +7,9 @@ use crate::app;
 use crate::app::findings::Targets;
 use anyhow::{Result, bail};
 use selfcheck_catalog::Lang;
-use selfcheck_documents::terminal::escape_lines;
 use selfcheck_ledger::engine::Action;
 use selfcheck_ledger::ledger::risk_label;
+use selfcheck_term::escape_lines;
 use std::process::ExitCode;
 
 /// Run a `finding` subcommand.
@@ -17,14 +17,14 @@ pub fn run_finding(global: &GlobalArgs, cmd: FindingCommand) -> Result<ExitCode>
     let dir = global.data_dir()?;
     let config = app::load_config(global.config.as_deref(), &dir)?;
     match cmd {
-        FindingCommand::Show { id, lang, json } => {
-            let lang = lang.lang;
+        FindingCommand::Show { id, format } => {
+            let lang = global.lang;
             let app::findings::FindingView {
                 entry,
                 state,
                 actions,
             } = app::findings::show(&dir, &config, &id)?;
-            if json.json {
+            if format.is_json() {
                 let v = serde_json::json!({
                     "finding_no": entry.finding_no.to_string(),
                     "fingerprint": entry.fingerprint.as_str(),
@@ -84,7 +84,7 @@ pub fn run_finding(global: &GlobalArgs, cmd: FindingCommand) -> Result<ExitCode>
         FindingCommand::Set(args) => {
             let action = Action {
                 at: chrono::Local::now().fixed_offset(),
-                by: args.by.clone(),
+                by: args.by.by.clone(),
                 status: args.status,
                 reason: args.reason.reason.clone(),
                 measure: args.measure.clone(),
@@ -125,9 +125,9 @@ pub fn run_finding(global: &GlobalArgs, cmd: FindingCommand) -> Result<ExitCode>
 pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode> {
     let dir = global.data_dir()?;
     match cmd {
-        HistoryCommand::Verify { json } => {
+        HistoryCommand::Verify { format } => {
             let v = app::findings::verify_history(&dir)?;
-            if json.json {
+            if format.is_json() {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else if v.is_intact() {
                 let seals = match &v.key_fingerprint {
@@ -154,9 +154,9 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
                 ExitCode::from(1)
             })
         }
-        HistoryCommand::List { finding, json } => {
+        HistoryCommand::List { finding, format } => {
             let entries = app::findings::history(&dir, finding.as_deref())?;
-            if json.json {
+            if format.is_json() {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else {
                 for e in &entries {

@@ -1,19 +1,19 @@
 //! `import`, `ledger` and `reports`: store report files, print or write the
 //! month's ledger and its documents, list what is stored.
 
-use super::args::{GlobalArgs, ImportArgs, LedgerArgs, ListFormat, ReportsArgs};
+use super::args::{GlobalArgs, ImportArgs, LedgerArgs, ReportsArgs};
 use super::say;
 use crate::app;
 use anyhow::{Context, Result};
 use selfcheck_catalog::Lang;
-use selfcheck_documents::present::{self, Format};
+use selfcheck_documents::present::{self, Format, TableLayout};
 use selfcheck_documents::sheets::{self, LedgerLayout};
-use selfcheck_documents::terminal::escape_lines;
 use selfcheck_documents::{Documents, csv, html, xlsx};
 use selfcheck_ledger::import::ImportOptions;
-use selfcheck_ledger::ledger::Ledger;
+use selfcheck_ledger::ledger::{Column, Ledger};
 use selfcheck_ledger::store::Store;
 use selfcheck_report::Period;
+use selfcheck_term::escape_lines;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -26,13 +26,13 @@ pub fn run_import(global: &GlobalArgs, args: &ImportArgs) -> Result<ExitCode> {
         accept_clock_skew: args.accept_clock_skew.clone(),
     };
     let results = app::import(&global.data_dir()?, &catalog, &args.paths, options)?;
-    if args.json.json {
+    if args.format.is_json() {
         print!("{}", present::import_json(&results));
     } else {
         for (path, outcome) in &results {
-            say(&present::import_line(path, outcome));
+            say(&present::import_line(path, outcome, global.lang));
         }
-        say(&present::import_summary(&results));
+        say(&present::import_summary(&results, global.lang));
     }
     Ok(if results.iter().any(|(_, o)| o.is_refused()) {
         ExitCode::from(1)
@@ -43,7 +43,7 @@ pub fn run_import(global: &GlobalArgs, args: &ImportArgs) -> Result<ExitCode> {
 
 /// Run `ledger`: the month's ledger as a table, csv, json, xlsx or the html report.
 pub fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
-    let (format, lang) = (args.format, args.lang.lang);
+    let (format, lang) = (args.format, global.lang);
     if format.is_binary() && args.out.is_none() {
         anyhow::bail!(
             "--format {0} writes a binary file, not text for the terminal: add --out FILE.{0}",
@@ -53,7 +53,10 @@ pub fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
     let catalog = global.catalog()?;
     let dir = global.data_dir()?;
     let config = app::load_config(global.config.as_deref(), &dir)?;
-    let layout = LedgerLayout::from_config(&config.ledger, args.preset.as_deref())?;
+    let mut layout = LedgerLayout::from_config(&config.ledger, args.preset.as_deref())?;
+    if let Some(names) = &args.columns {
+        layout.columns = parse_columns(names)?;
+    }
     let mut store = Store::open_existing(&dir)?;
     let period = args.month.or_current();
     if format == Format::Html {
@@ -109,18 +112,51 @@ pub fn run_ledger(global: &GlobalArgs, args: &LedgerArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let text = present::render(&ledger, format, lang);
+    let text = if format == Format::Table {
+        // A terminal (or pipe) gets the columns that fit it, unless asked for
+        // others; a file gets the configured layout, unwrapped.
+        let table_layout = match (&args.out, args.preset.is_some() || args.columns.is_some()) {
+            (Some(_), _) => TableLayout {
+                width: None,
+                columns: layout.columns.clone(),
+            },
+            (None, true) => TableLayout {
+                width: Some(selfcheck_term::width::output_width()),
+                columns: layout.columns.clone(),
+            },
+            (None, false) => TableLayout::for_width(selfcheck_term::width::output_width()),
+        };
+        present::table(&ledger, lang, &table_layout)
+    } else {
+        present::render(&ledger, format, lang)
+    };
     match &args.out {
         Some(path) => {
             std::fs::write(path, text)
                 .with_context(|| format!("cannot write the ledger to {}", path.display()))?;
             written_line(&ledger, std::slice::from_ref(path));
         }
-        // The table for the terminal; csv keeps the data exact.
-        None if format == Format::Table => print!("{}", escape_lines(&text)),
+        // The table escapes report text cell by cell (its colours must reach
+        // the terminal); csv keeps the data exact.
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--columns`: each name a column's header or key, in the order given.
+fn parse_columns(names: &[String]) -> Result<Vec<Column>> {
+    names
+        .iter()
+        .map(|n| {
+            Column::from_name(n).ok_or_else(|| {
+                let known: Vec<&str> = Column::NAMEABLE.iter().map(|c| c.key()).collect();
+                anyhow::anyhow!(
+                    "--columns: no ledger column is called {n:?}; use a header of the office template (问题编号, 风险等级, ...) or one of: {}",
+                    known.join(", ")
+                )
+            })
+        })
+        .collect()
 }
 
 /// The line `ledger --out` prints: what was written where.
@@ -188,12 +224,13 @@ fn write_sheet_csvs(
 /// Run `reports`: the stored reports as a table or JSON.
 pub fn run_reports(global: &GlobalArgs, args: &ReportsArgs) -> Result<ExitCode> {
     let reports = app::reports(&global.data_dir()?, args.month.month)?;
-    match args.format.format {
-        ListFormat::Table => print!(
+    if args.format.is_json() {
+        print!("{}", present::reports_json(&reports));
+    } else {
+        print!(
             "{}",
-            escape_lines(&present::reports_table(&reports, args.lang.lang))
-        ),
-        ListFormat::Json => print!("{}", present::reports_json(&reports)),
+            escape_lines(&present::reports_table(&reports, global.lang))
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,7 @@ pub mod assets;
 pub mod evidence;
 pub mod finding;
 pub mod ledger;
-pub mod pipe;
+
 pub mod pki;
 pub mod serve;
 pub mod store;
@@ -32,8 +32,9 @@ pub fn run_command(global: &GlobalArgs, command: CollectorCommand) -> Result<Exi
     // Every command but the server writes its result to standard output;
     // when the reader goes away (`| head`), it ends quietly.
     if !matches!(command, CollectorCommand::Serve(_)) {
-        pipe::end_quietly_on_closed_stdout();
+        selfcheck_term::pipe::end_quietly_on_closed_stdout();
     }
+    selfcheck_term::color::init(global.color);
     match command {
         CollectorCommand::Import(args) => ledger::run_import(global, &args),
         CollectorCommand::Ledger(args) => ledger::run_ledger(global, &args),
@@ -58,9 +59,9 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
 }
 
 /// Print a line of text for people on standard output, its control
-/// characters escaped ([`selfcheck_documents::terminal::escape_lines`]).
+/// characters escaped ([`selfcheck_term::escape_lines`]).
 pub(crate) fn say(text: &str) {
-    println!("{}", selfcheck_documents::terminal::escape_lines(text));
+    println!("{}", selfcheck_term::escape_lines(text));
 }
 
 /// Print an error with its whole chain of causes as `error: ...` (control
@@ -69,10 +70,7 @@ pub fn finish(result: Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!(
-                "error: {}",
-                selfcheck_documents::terminal::escape_lines(&format!("{e:#}"))
-            );
+            eprintln!("error: {}", selfcheck_term::escape_lines(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

@@ -1,7 +1,7 @@
 //! `ca`, `enroll`, `revoke` and `certs`: the collector's CA, a client
 //! certificate per agent host, revocation, and the register.
 
-use super::args::{CaCommand, CertsCommand, EnrollArgs, GlobalArgs, ListFormat, RevokeArgs};
+use super::args::{CaCommand, CertsCommand, EnrollArgs, GlobalArgs, RevokeArgs};
 use crate::app;
 use crate::app::pki::enrolled;
 use crate::pki::{CA_CERT_FILE, CA_KEY_FILE, CaOptions, SERVER_CERT_FILE};
@@ -135,14 +135,13 @@ pub fn run_certs(global: &GlobalArgs, command: CertsCommand) -> Result<ExitCode>
     let CertsCommand::List(args) = command;
     let certs = app::pki::certificates(&global.data_dir()?)?;
     let now = chrono::Utc::now();
-    match args.format.format {
-        ListFormat::Json => print!("{}", selfcheck_documents::certs::certs_json(&certs, now)),
-        ListFormat::Table => print!(
+    if args.format.is_json() {
+        print!("{}", selfcheck_documents::certs::certs_json(&certs, now));
+    } else {
+        print!(
             "{}",
-            selfcheck_documents::terminal::escape_lines(&selfcheck_documents::certs::certs_table(
-                &certs, now
-            ))
-        ),
+            selfcheck_term::escape_lines(&selfcheck_documents::certs::certs_table(&certs, now))
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// Run `serve` until SIGTERM or Ctrl-C.
 pub fn run_serve(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
-    init_logging(args.log_format);
+    init_logging(args.log_format, global.color);
     let dir = global.data_dir()?;
     let catalog = global.catalog()?;
     let options = ServeOptions {
@@ -34,12 +34,15 @@ pub fn run_serve(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs go to standard error, coloured only when that is a terminal: never
+/// escape codes in a log file or the journal.
+fn init_logging(format: LogFormat, color: selfcheck_term::color::ColorWhen) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(selfcheck_term::color::stderr_enabled(color));
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

@@ -2,7 +2,7 @@
 //! signed reports and the history, and a store made before sealing is bound
 //! to the collector key.
 
-use super::args::{CheckFormat, GlobalArgs, StoreCommand, StoreVerifyArgs};
+use super::args::{GlobalArgs, StoreCommand, StoreVerifyArgs};
 use crate::app;
 use anyhow::Result;
 use selfcheck_ledger::store::StoreAudit;
@@ -35,13 +35,12 @@ fn run_verify(dir: &std::path::Path, args: &StoreVerifyArgs) -> Result<ExitCode>
         (None, None) => None,
     };
     let audit = app::store::verify(dir, head)?;
-    match args.format {
-        CheckFormat::Json => {
-            let mut value = serde_json::to_value(&audit)?;
-            value["consistent"] = audit.is_consistent().into();
-            println!("{}", serde_json::to_string_pretty(&value)?);
-        }
-        CheckFormat::Text => print!("{}", audit_text(&audit)),
+    if args.format.is_json() {
+        let mut value = serde_json::to_value(&audit)?;
+        value["consistent"] = audit.is_consistent().into();
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print!("{}", audit_text(&audit));
     }
     Ok(if audit.is_consistent() {
         ExitCode::SUCCESS

@@ -212,6 +212,13 @@ const MAX_TITLE_ROWS: usize = 5;
 
 /// Turn a sheet's rows into checked assets. `first_col` is the 0-based
 /// column of each row's first cell (for column letters in messages).
+/// Whether an asset name is one of the template's example rows (示例-…),
+/// which describe the columns and must not be imported as real assets.
+fn is_template_example(name: &str) -> bool {
+    let name = name.trim_start();
+    name.starts_with("示例") || name.to_lowercase().starts_with("example-")
+}
+
 pub(super) fn build(
     file: &str,
     rows: Vec<RawRow>,
@@ -322,121 +329,146 @@ pub(super) fn build(
         });
     }
 
+    // Every problem of every row is collected, so one pass over the file
+    // names them all; a file with any problem stores nothing.
+    let mut problems: Vec<AssetError> = Vec::new();
     let mut names: HashMap<String, u32> = HashMap::new();
     let mut hostnames: HashMap<String, u32> = HashMap::new();
     let mut machine_ids: HashMap<String, u32> = HashMap::new();
     let mut assets = Vec::with_capacity(data.len());
     for r in data {
         let row = r.row_no;
-        let value = |field: Field| -> Result<Option<String>, AssetError> {
-            let Some(&col) = columns.get(&field) else {
-                return Ok(None);
-            };
+        let before = problems.len();
+        let mut value = |field: Field| -> Option<String> {
+            let &col = columns.get(&field)?;
             match r.cells.get(col) {
-                Some(RawCell::SpreadsheetError(e)) => Err(cell_error(
-                    row,
-                    col,
-                    CellProblem::SpreadsheetError { value: e.clone() },
-                )),
-                Some(c) if !c.is_empty() => Ok(Some(c.text().to_string())),
-                _ => Ok(None),
+                Some(RawCell::SpreadsheetError(e)) => {
+                    problems.push(cell_error(
+                        row,
+                        col,
+                        CellProblem::SpreadsheetError { value: e.clone() },
+                    ));
+                    None
+                }
+                Some(c) if !c.is_empty() => Some(c.text().to_string()),
+                _ => None,
             }
         };
-        let asset_name = value(Field::AssetName)?;
+        let asset_name = value(Field::AssetName);
         let asset = Asset {
             row_no: row,
             asset_name: asset_name.clone().unwrap_or_default(),
-            hostname: value(Field::Hostname)?,
-            machine_id: value(Field::MachineId)?,
-            ip: value(Field::Ip)?,
-            unit: value(Field::Unit)?,
-            asset_type: value(Field::AssetType)?,
-            os: value(Field::Os)?,
-            protection_level: value(Field::ProtectionLevel)?,
-            responsible_unit: value(Field::ResponsibleUnit)?,
-            responsible_person: value(Field::ResponsiblePerson)?,
-            contact: value(Field::Contact)?,
+            hostname: value(Field::Hostname),
+            machine_id: value(Field::MachineId),
+            ip: value(Field::Ip),
+            unit: value(Field::Unit),
+            asset_type: value(Field::AssetType),
+            os: value(Field::Os),
+            protection_level: value(Field::ProtectionLevel),
+            responsible_unit: value(Field::ResponsibleUnit),
+            responsible_person: value(Field::ResponsiblePerson),
+            contact: value(Field::Contact),
         };
         let col = |f: Field| columns.get(&f).copied().unwrap_or(0);
-        if asset_name.is_none() {
-            return Err(cell_error(
-                row,
-                col(Field::AssetName),
-                CellProblem::EmptyAssetName,
-            ));
+        let mut problem =
+            |field: Field, p: CellProblem| problems.push(cell_error(row, col(field), p));
+        match &asset_name {
+            None => problem(Field::AssetName, CellProblem::EmptyAssetName),
+            Some(name) if is_template_example(name) => problem(
+                Field::AssetName,
+                CellProblem::TemplateExample {
+                    value: name.clone(),
+                },
+            ),
+            Some(_) => {}
+        }
+        if let Some(ip) = &asset.ip
+            && let Some(bad) = split_ips(ip).find(|p| p.parse::<IpAddr>().is_err())
+        {
+            problem(
+                Field::Ip,
+                CellProblem::BadIp {
+                    value: bad.to_string(),
+                },
+            );
+        }
+        if let Some(level) = &asset.protection_level
+            && parse_level(level).is_err()
+        {
+            problem(
+                Field::ProtectionLevel,
+                CellProblem::BadLevel {
+                    value: level.clone(),
+                },
+            );
+        }
+        if asset_name.is_some() {
+            match names.get(&asset.asset_name) {
+                Some(&first_row) => problem(
+                    Field::AssetName,
+                    CellProblem::DuplicateAssetName {
+                        value: asset.asset_name.clone(),
+                        first_row,
+                    },
+                ),
+                None => {
+                    names.insert(asset.asset_name.clone(), row);
+                }
+            }
+        }
+        if let Some(h) = &asset.hostname {
+            match hostnames.get(&h.to_lowercase()) {
+                Some(&first_row) => problem(
+                    Field::Hostname,
+                    CellProblem::DuplicateHostname {
+                        value: h.clone(),
+                        first_row,
+                    },
+                ),
+                None => {
+                    hostnames.insert(h.to_lowercase(), row);
+                }
+            }
+        }
+        if let Some(m) = &asset.machine_id {
+            match machine_ids.get(&m.to_lowercase()) {
+                Some(&first_row) => problem(
+                    Field::MachineId,
+                    CellProblem::DuplicateMachineId {
+                        value: m.clone(),
+                        first_row,
+                    },
+                ),
+                None => {
+                    machine_ids.insert(m.to_lowercase(), row);
+                }
+            }
         }
         if asset.hostname.is_none() && asset.machine_id.is_none() && asset.ip.is_none() {
             let available: Vec<String> = [Field::Hostname, Field::MachineId, Field::Ip]
                 .iter()
                 .filter_map(|f| columns.get(f).map(|&c| column_name(c)))
                 .collect();
-            return Err(AssetError::Cell {
+            problems.push(AssetError::Cell {
                 file: file.to_string(),
                 row,
                 column: available.join(" / "),
                 problem: CellProblem::NoHostIdentity,
             });
         }
-        if let Some(ip) = &asset.ip
-            && let Some(bad) = split_ips(ip).find(|p| p.parse::<IpAddr>().is_err())
-        {
-            return Err(cell_error(
-                row,
-                col(Field::Ip),
-                CellProblem::BadIp {
-                    value: bad.to_string(),
-                },
-            ));
+        if problems.len() == before {
+            assets.push(asset);
         }
-        if let Some(level) = &asset.protection_level
-            && parse_level(level).is_err()
-        {
-            return Err(cell_error(
-                row,
-                col(Field::ProtectionLevel),
-                CellProblem::BadLevel {
-                    value: level.clone(),
-                },
-            ));
+    }
+    match problems.len() {
+        0 => {}
+        1 => return Err(problems.remove(0)),
+        _ => {
+            return Err(AssetError::Problems {
+                file: file.to_string(),
+                problems,
+            });
         }
-        if let Some(&first_row) = names.get(&asset.asset_name) {
-            return Err(cell_error(
-                row,
-                col(Field::AssetName),
-                CellProblem::DuplicateAssetName {
-                    value: asset.asset_name.clone(),
-                    first_row,
-                },
-            ));
-        }
-        names.insert(asset.asset_name.clone(), row);
-        if let Some(h) = &asset.hostname {
-            if let Some(&first_row) = hostnames.get(&h.to_lowercase()) {
-                return Err(cell_error(
-                    row,
-                    col(Field::Hostname),
-                    CellProblem::DuplicateHostname {
-                        value: h.clone(),
-                        first_row,
-                    },
-                ));
-            }
-            hostnames.insert(h.to_lowercase(), row);
-        }
-        if let Some(m) = &asset.machine_id {
-            if let Some(&first_row) = machine_ids.get(&m.to_lowercase()) {
-                return Err(cell_error(
-                    row,
-                    col(Field::MachineId),
-                    CellProblem::DuplicateMachineId {
-                        value: m.clone(),
-                        first_row,
-                    },
-                ));
-            }
-            machine_ids.insert(m.to_lowercase(), row);
-        }
-        assets.push(asset);
     }
     Ok(assets)
 }

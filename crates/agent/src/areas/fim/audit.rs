@@ -12,8 +12,12 @@
 //! A directory whose only changes are its times, size or link count is not
 //! reported: those follow from entries added or removed, which are.
 //!
-//! Without a baseline every check says "could not run" and nothing is scanned,
-//! so `run` stays fast until `selfcheck-agent fim init` has been run.
+//! - `fim.baseline-created` (info): there was no baseline, and this run took
+//!   one ([`FimOptions::init_missing`], what `run` does unless `--no-fim-init`);
+//!   the month's record shows when the comparison's starting point was taken.
+//!
+//! Without a baseline and without `init_missing` every check says "could not
+//! run" and nothing is scanned.
 
 use super::baseline::{Acceptance, BaselineError, Manifest, load_baseline, write_baseline};
 use super::cap;
@@ -27,8 +31,8 @@ use crate::audit::{AuditOutput, CheckCollector};
 use crate::state::StateDir;
 use chrono::{DateTime, FixedOffset};
 use selfcheck_catalog::checks::{
-    FIM_BASELINE_INVALID, FIM_NEW_CAPABILITY, FIM_NEW_SETUID, FIM_PACKAGE_UPDATE,
-    FIM_UNEXPLAINED_CHANGE,
+    FIM_BASELINE_CREATED, FIM_BASELINE_INVALID, FIM_NEW_CAPABILITY, FIM_NEW_SETUID,
+    FIM_PACKAGE_UPDATE, FIM_UNEXPLAINED_CHANGE,
 };
 use selfcheck_catalog::{Catalog, CatalogError, CheckDef};
 use selfcheck_hostfs::root::HostRoot;
@@ -66,6 +70,9 @@ pub struct FimOptions<'a> {
     pub config: Option<&'a FimConfig>,
     /// Counters for a progress bar.
     pub progress: Option<Arc<ScanProgress>>,
+    /// When there is no baseline yet, take one now (and report
+    /// `fim.baseline-created`) instead of saying the checks could not run.
+    pub init_missing: bool,
 }
 
 impl FimOptions<'_> {
@@ -188,6 +195,10 @@ pub fn audit(
         .collect();
     let (baseline, manifest) = match load_baseline(state, key) {
         Ok(Some(b)) => b,
+        Ok(None) if opts.init_missing => {
+            let integrity = take_first_baseline(root, catalog, state, key, opts, &mut o)?;
+            return Ok((o.finish(), integrity));
+        }
         Ok(None) => {
             o.could_not_run(
                 &all,
@@ -370,6 +381,61 @@ pub fn audit(
         (None, None) => None,
     };
     Ok((o.finish(), Some(integrity)))
+}
+
+/// No baseline yet: scan the scope, write and sign the first baseline, and
+/// record `fim.baseline-created`. The other checks pass: the host is, by
+/// construction, what the baseline holds. When the baseline cannot be
+/// written, every check could not run, with why.
+fn take_first_baseline(
+    root: &HostRoot,
+    catalog: &Catalog,
+    state: &StateDir,
+    key: &AgentKey,
+    opts: &FimOptions<'_>,
+    o: &mut CheckCollector<'_>,
+) -> Result<Option<FileIntegrity>, CatalogError> {
+    let all: Vec<&str> = catalog.area(AREA).map(|d| d.id.as_str()).collect();
+    let digest = match opts.new_baseline_digest() {
+        Ok(d) => d,
+        Err(e) => {
+            o.could_not_run(
+                &all,
+                &format!("no baseline yet, and none could be taken: {e}"),
+            );
+            return Ok(None);
+        }
+    };
+    let scanned = scan_host(root, catalog, opts, digest)?;
+    let info = match write_baseline(state, key, &scanned.result.entries, Vec::new()) {
+        Ok(info) => info,
+        Err(e) => {
+            o.could_not_run(
+                &all,
+                &format!("no baseline yet, and it could not be written: {e}"),
+            );
+            return Ok(None);
+        }
+    };
+    let stats = &scanned.result.stats;
+    o.finding(
+        FIM_BASELINE_CREATED,
+        "baseline".into(),
+        None,
+        vec![
+            format!(
+                "no baseline existed; this run took it at {}: {} files and {} directories, {} digests",
+                info.manifest.created_at,
+                stats.files,
+                stats.dirs,
+                digest.name()
+            ),
+            format!("signed baseline: {}", info.manifest_path.display()),
+        ],
+    );
+    let mut integrity = summary(&info.manifest, &scanned.result, &[], &[], &[]);
+    integrity.digest = digest.name().into();
+    Ok(Some(integrity))
 }
 
 /// A directory whose only changes are its times, size or link count: that is

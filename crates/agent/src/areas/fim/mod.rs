@@ -50,6 +50,8 @@ pub struct FimArea<'a> {
     pub threads: usize,
     /// Counters for a progress bar.
     pub progress: Option<Arc<ScanProgress>>,
+    /// Take the baseline when there is none yet (`run` without `--no-fim-init`).
+    pub init_missing: bool,
 }
 
 impl Area for FimArea<'_> {
@@ -70,6 +72,7 @@ impl Area for FimArea<'_> {
                 digest: None,
                 config: Some(self.config),
                 progress: self.progress.clone(),
+                init_missing: self.init_missing,
             },
         )?;
         Ok(AreaOutput {

@@ -21,3 +21,4 @@ pub mod profile;
 pub mod progress;
 pub mod state;
 pub mod submit;
+pub mod visibility;

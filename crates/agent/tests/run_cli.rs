@@ -350,3 +350,54 @@ fn allowlisted_listener_is_reported_as_suppressed_with_its_reason() {
     assert_eq!(report.suppressed.len(), 1);
     assert_eq!(report.suppressed[0].reason, "lab terminal server, ticket 7");
 }
+
+#[test]
+fn run_without_root_says_once_what_it_could_not_see_and_the_report_records_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    // Run as an unprivileged user: as nobody through setpriv when the tests run as root.
+    let mut c = if nix::unistd::geteuid().is_root() {
+        if !Path::new("/usr/bin/setpriv").exists() {
+            eprintln!("setpriv is missing; cannot drop root for this test");
+            return;
+        }
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        let mut c = std::process::Command::new("/usr/bin/setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(assert_cmd::cargo::cargo_bin("selfcheck-agent"));
+        c
+    } else {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("selfcheck-agent"))
+    };
+    c.env_remove("SELFCHECK_STATE_DIR")
+        .env_remove("SELFCHECK_AGENT_CONFIG")
+        .args(["--config", NO_CONFIG, "--state-dir"])
+        .arg(&state)
+        .args(["run", "--no-fim-init"]);
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("could not see everything").count(),
+        1,
+        "said once:\n{stderr}"
+    );
+    assert!(stderr.contains("not root"), "{stderr}");
+    let file = fs::read_dir(state.join("reports"))
+        .unwrap()
+        .flat_map(|m| fs::read_dir(m.unwrap().path()).unwrap())
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let report = read_report(&file);
+    assert!(
+        report.audit_limits.iter().any(|l| l.contains("not root")),
+        "{:?}",
+        report.audit_limits
+    );
+}

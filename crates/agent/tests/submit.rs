@@ -43,6 +43,7 @@ fn report_file(n: u8, finished: &str) -> Vec<u8> {
         suppressed: vec![],
         inventory: Inventory::default(),
         baseline_level: None,
+        audit_limits: Vec::new(),
     };
     let signed = AgentKey::from_secret_bytes([42; 32]).sign(report).unwrap();
     signed.to_file_bytes().unwrap()

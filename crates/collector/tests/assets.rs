@@ -530,4 +530,16 @@ fn a_file_of_another_kind_is_named_for_what_it_is() {
         said.contains("this is an Excel workbook (.xlsx); to load the asset registry use `selfcheck-collector assets import FILE`"),
         "{said}"
     );
+    // And a report or a workbook given to `verify`.
+    for (file, kind) in [
+        (&report, "a signed selfcheck report"),
+        (&xlsx, "an Excel workbook"),
+    ] {
+        let out = collector(&data).arg("verify").arg(file).assert().code(1);
+        let said = text(&out.get_output().stdout);
+        assert!(
+            said.contains(&format!("not an evidence package: this is {kind}")),
+            "{said}"
+        );
+    }
 }

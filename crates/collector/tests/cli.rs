@@ -174,6 +174,66 @@ fn ledger_without_a_store_is_an_error_with_exit_status_2() {
 }
 
 #[test]
+fn only_creating_commands_make_a_store_and_only_in_a_new_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = Sample::new(WEB, "2026-11", 1).write(tmp.path(), "web.json");
+    // Every command that only reads refuses a directory without a store, and creates nothing.
+    let typo = tmp.path().join("collectr");
+    for args in [
+        vec!["ledger"],
+        vec!["reports"],
+        vec!["assets", "list"],
+        vec!["history", "list"],
+        vec!["history", "verify"],
+        vec!["store", "verify"],
+        vec!["certs", "list"],
+        vec!["finding", "show", "2026-11-H-001"],
+        vec!["evidence", "--out", "x.zip"],
+    ] {
+        let out = collector(&typo).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no collector store at"), "{args:?}: {err}");
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
+    // A creating command in a directory that holds other files but no store: refused.
+    let busy = tmp.path().join("busy");
+    std::fs::create_dir(&busy).unwrap();
+    std::fs::write(busy.join("notes.txt"), "not a store\n").unwrap();
+    let out = collector(&busy)
+        .arg("import")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("holds files but no collector store") && err.contains("--data"),
+        "{err}"
+    );
+    assert!(!busy.join("collector.sqlite3").exists());
+    // In a new directory (or one with only collector.toml) it is made, and said so.
+    let fresh = tmp.path().join("fresh");
+    std::fs::create_dir(&fresh).unwrap();
+    std::fs::write(fresh.join("collector.toml"), "").unwrap();
+    let out = collector(&fresh)
+        .arg("import")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("created a new collector store in"), "{err}");
+    // The second time it is simply used.
+    let out = collector(&fresh)
+        .arg("import")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("created"));
+}
+
+#[test]
 fn bad_catalog_directory_is_an_error_naming_it() {
     let tmp = tempfile::tempdir().unwrap();
     let report = Sample::new(WEB, "2026-11", 1).write(tmp.path(), "web.json");

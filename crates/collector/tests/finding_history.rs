@@ -14,7 +14,7 @@ fn collector(data: &Path) -> Command {
     let mut cmd = Command::cargo_bin("selfcheck-collector").unwrap();
     cmd.env_remove("SELFCHECK_DATA")
         .env_remove("SELFCHECK_COLLECTOR_CONFIG")
-        .arg("--data")
+        .args(["--lang", "en", "--data"])
         .arg(data);
     cmd
 }
@@ -256,5 +256,74 @@ fn history_verify_names_reordered_entries() {
     assert!(
         out.contains("entry 2 ") && out.contains("entry 3 "),
         "{out}"
+    );
+}
+
+#[test]
+fn chinese_is_the_default_for_every_text_for_people() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = store(tmp.path());
+    let zh = |args: &[&str]| {
+        let out = Command::cargo_bin("selfcheck-collector")
+            .unwrap()
+            .env_remove("SELFCHECK_DATA")
+            .env_remove("SELFCHECK_COLLECTOR_CONFIG")
+            .arg("--data")
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (code, _, err) = run(
+        &data,
+        &[
+            "finding",
+            "set",
+            "2026-11-H-001",
+            "--status",
+            "in_progress",
+            "--by",
+            "张工",
+            "--reason",
+            "周五补丁窗口",
+            "--measure",
+            "停用 telnet",
+            "--owner",
+            "张工",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let show = zh(&["finding", "show", "2026-11-H-001"]);
+    for needle in [
+        "资产",
+        "检查项",
+        "状态",
+        "整改中",
+        "风险 高危",
+        "整改时限",
+        "发现",
+        "首次",
+        "整改建议",
+        "处置记录",
+        "整改措施：停用 telnet",
+        "web-01",
+    ] {
+        assert!(show.contains(needle), "{needle}:\n{show}");
+    }
+    for english in ["asset:", "status:", "seen:", "deadline", "occurrences"] {
+        assert!(!show.contains(english), "{english}:\n{show}");
+    }
+    // The asset is named by its host, not its machine id.
+    assert!(!show.contains(WEB.machine_id.unwrap()), "{show}");
+    assert!(zh(&["history", "verify"]).starts_with("历史记录完整"));
+    assert!(zh(&["history", "list"]).starts_with("  序号"));
+    let import = zh(&[
+        "import",
+        tmp.path().join("usb/web-01.json").to_str().unwrap(),
+    ]);
+    assert!(
+        import.starts_with("此前已入库") && import.contains("共 1 个文件"),
+        "{import}"
     );
 }

@@ -28,7 +28,7 @@ fn collector(data: &Path) -> Command {
     let mut cmd = Command::cargo_bin("selfcheck-collector").unwrap();
     cmd.env_remove("SELFCHECK_DATA")
         .env_remove("SELFCHECK_COLLECTOR_CONFIG")
-        .arg("--data")
+        .args(["--lang", "en", "--data"])
         .arg(data);
     cmd
 }

@@ -9,6 +9,7 @@
 pub mod assets;
 pub mod certs;
 pub mod csv;
+pub mod finding;
 pub mod html;
 pub mod present;
 pub mod sheets;

@@ -720,6 +720,7 @@ mod tests {
                 suppressed: vec![],
                 inventory: Default::default(),
                 baseline_level: None,
+                audit_limits: Vec::new(),
             }
         };
         let now = t("2026-12-07T12:00:00+08:00");

@@ -73,9 +73,14 @@ impl FileKind {
         if lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html") {
             return Some(FileKind::Html);
         }
+        // A report file starts with its "report" object (the signature follows
+        // it, maybe beyond the bytes looked at).
+        let opening = &start[..start.len().min(512)];
         if start.starts_with(b"{")
-            && memchr::memmem::find(start, b"\"signature\"").is_some()
-            && memchr::memmem::find(start, b"\"report\"").is_some()
+            && memchr::memmem::find(opening, b"\"report\"").is_some()
+            && (memchr::memmem::find(opening, b"\"selfcheck-agent\"").is_some()
+                || memchr::memmem::find(start, b"\"report_id\"").is_some()
+                || memchr::memmem::find(start, b"\"signature\"").is_some())
         {
             return Some(FileKind::SignedReport);
         }

@@ -55,6 +55,12 @@ pub struct Report {
         deserialize_with = "baseline_level"
     )]
     pub baseline_level: Option<ProtectionLevel>,
+    /// What this audit could not see, in words (run without root: other
+    /// users' processes, the owners of their sockets, files only root reads);
+    /// absent when it saw everything it looked for. A finding's absence
+    /// where the agent could not look is not evidence of no problem.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit_limits: Vec<String>,
 }
 
 /// Name and version of the program that wrote a report.

@@ -65,6 +65,7 @@ fn sample_report() -> Report {
             ..Default::default()
         },
         baseline_level: None,
+        audit_limits: Vec::new(),
     }
 }
 

@@ -34,3 +34,28 @@ fn terminal_width() -> Option<u16> {
 fn terminal_width() -> Option<u16> {
     None
 }
+
+/// Columns `text` takes on a terminal: CJK characters take two.
+pub fn display_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` followed by spaces up to `columns` terminal columns (CJK counted
+/// as two), for aligned labels in zh and en alike.
+pub fn pad(text: &str, columns: usize) -> String {
+    let w = display_width(text);
+    format!("{text}{}", " ".repeat(columns.saturating_sub(w)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_takes_two_columns() {
+        assert_eq!(display_width("资产"), 4);
+        assert_eq!(pad("资产", 8), "资产    ");
+        assert_eq!(pad("asset:", 8), "asset:  ");
+        assert_eq!(pad("整改建议书", 8), "整改建议书");
+    }
+}

@@ -153,6 +153,24 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
         .next()
         .map(|_| profile.level);
 
+    let audit_limits = crate::visibility::audit_limits(
+        opts.root.is_none(),
+        nix::unistd::geteuid().as_raw(),
+        inventory.listening_sockets.as_deref(),
+        &all.checks,
+    );
+    let mut notes = notes;
+    if !audit_limits.is_empty() {
+        notes.push(format!(
+            "this audit could not see everything (recorded in the report):
+  - {}",
+            audit_limits.join(
+                "
+  - "
+            )
+        ));
+    }
+
     let finished_at = opts.clock.now();
     let report = Report {
         schema_version: SCHEMA_VERSION,
@@ -171,6 +189,7 @@ pub fn run_audit(opts: &RunOptions) -> Result<RunResult, RunError> {
         suppressed: all.suppressed,
         inventory,
         baseline_level,
+        audit_limits,
     };
     let signed = key.sign(report)?;
     let file_bytes = signed.to_file_bytes()?;

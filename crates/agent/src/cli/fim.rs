@@ -79,7 +79,7 @@ pub fn run(common: &CommonArgs, cmd: FimCommand) -> Result<ExitCode> {
                         findings: &out.findings,
                     })?
                 ),
-                OutputFormat::Table => print!("{}", check_text(out, integrity)),
+                OutputFormat::Table => print!("{}", check_text(out, integrity, common.lang)),
             }
             Ok(if out.findings.is_empty() {
                 ExitCode::SUCCESS

@@ -8,8 +8,10 @@ use crate::areas::fim::scan::ScanStats;
 use crate::areas::fim::verify::{Problem, VerifyProblem, VerifyResult};
 use crate::audit::AuditOutput;
 use anyhow::Result;
+use selfcheck_catalog::Lang;
 use selfcheck_pkgdb::files::PackageFiles;
 use selfcheck_report::{CheckOutcome, CheckRun, FileIntegrity, Finding};
+use selfcheck_term::escape;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -42,44 +44,78 @@ pub struct FimCheckView<'a> {
 }
 
 /// `fim check` for people: checks that could not run, findings, and the
-/// comparison's counts.
-pub fn check_text(out: &AuditOutput, integrity: Option<&FileIntegrity>) -> String {
+/// comparison's counts, in `lang` (report text is escaped).
+pub fn check_text(out: &AuditOutput, integrity: Option<&FileIntegrity>, lang: Lang) -> String {
     let mut s = String::new();
     for c in &out.checks {
         if let CheckOutcome::CouldNotRun { reason } = &c.outcome {
-            let _ = writeln!(s, "{}: could not run: {reason}", c.check_id);
+            let _ = writeln!(
+                s,
+                "{}{}{}",
+                c.check_id,
+                lang.pick("：未能执行：", ": could not run: "),
+                escape(reason)
+            );
         }
     }
     for f in &out.findings {
         let _ = writeln!(
             s,
             "[{}] {} {}: {}",
-            f.risk,
+            super::risk_label(f.risk, lang),
             f.check_id,
-            f.subject,
-            f.evidence.join("; ")
+            escape(&f.subject),
+            escape(&f.evidence.join("; "))
         );
     }
     if let Some(i) = integrity {
         let _ = writeln!(
             s,
-            "{} change(s) against the baseline of {} ({} files, {} bytes hashed with {} in {} ms)",
-            i.changes.len(),
-            i.baseline_created_at,
-            i.files,
-            i.bytes_hashed,
-            i.digest,
-            i.scan_millis
+            "{}",
+            match lang {
+                Lang::Zh => format!(
+                    "与 {} 的基线相比有 {} 处变化（{} 个文件，用 {} 计算了 {} 字节，耗时 {} 毫秒）",
+                    i.baseline_created_at,
+                    i.changes.len(),
+                    i.files,
+                    i.digest,
+                    i.bytes_hashed,
+                    i.scan_millis
+                ),
+                Lang::En => format!(
+                    "{} change(s) against the baseline of {} ({} files, {} bytes hashed with {} in {} ms)",
+                    i.changes.len(),
+                    i.baseline_created_at,
+                    i.files,
+                    i.bytes_hashed,
+                    i.digest,
+                    i.scan_millis
+                ),
+            }
         );
         if i.accepted_automatically > 0 {
             let _ = writeln!(
                 s,
-                "{} change(s) explained by package updates were taken into a new baseline",
-                i.accepted_automatically
+                "{}",
+                match lang {
+                    Lang::Zh => format!(
+                        "其中 {} 处可由软件包更新解释，已纳入新基线",
+                        i.accepted_automatically
+                    ),
+                    Lang::En => format!(
+                        "{} change(s) explained by package updates were taken into a new baseline",
+                        i.accepted_automatically
+                    ),
+                }
             );
         }
         if let Some(p) = &i.package_records {
-            let _ = writeln!(s, "package records: {p}");
+            let _ = writeln!(
+                s,
+                "{}{}",
+                lang.pick("软件包记录：", "package records: "),
+                escape(p)
+            );
         }
     }
     s

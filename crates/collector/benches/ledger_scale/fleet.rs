@@ -545,6 +545,7 @@ impl Host {
                 file_integrity: None,
             },
             baseline_level: None,
+            audit_limits: Vec::new(),
         }
     }
 }

@@ -45,6 +45,14 @@ pub fn export(
     out: &Path,
     sm2: Option<&Path>,
 ) -> Result<Exported> {
+    // A data directory without a store has nothing to package: refused
+    // before a collector key is made there.
+    if !dir.join(selfcheck_ledger::store::DB_FILE).is_file() {
+        return Err(selfcheck_ledger::store::StoreError::Missing {
+            path: dir.join(selfcheck_ledger::store::DB_FILE),
+        }
+        .into());
+    }
     // The keys first: a refused key stops the command before the long part.
     let key = load_or_create_collector_key(dir)?;
     let sm2 = sm2_key(sm2, config)?;

@@ -19,6 +19,12 @@ pub struct FindingView {
     pub state: Option<FindingState>,
     /// Every action people recorded on it, in history order.
     pub actions: Vec<Action>,
+    /// The host as its latest report names it: host name and addresses.
+    pub host: Option<(String, Vec<String>)>,
+    /// The asset's name in the registry, when it is registered.
+    pub asset_name: Option<String>,
+    /// The evidence of its latest sighting.
+    pub evidence: Vec<String>,
 }
 
 /// The finding with ledger number or fingerprint (or a unique prefix) `id`.
@@ -27,10 +33,35 @@ pub fn show(dir: &Path, config: &CollectorConfig, id: &str) -> Result<FindingVie
     let entry = one_finding(&store, id)?;
     let state = current_states(&mut store, config)?.remove(&entry.fingerprint);
     let actions = store.actions_of(&entry.fingerprint)?;
+    let latest = store
+        .reports(None)?
+        .into_iter()
+        .filter(|r| r.asset_key == entry.asset_key)
+        .max_by_key(|r| r.finished_at);
+    let asset_name = match &latest {
+        Some(r) => {
+            let assets = store.assets()?;
+            selfcheck_ledger::assets::AssetIndex::new(&assets)
+                .find(r.machine_id.as_deref(), &r.hostname, &r.ip_addresses)
+                .map(|a| a.asset_name.clone())
+        }
+        None => None,
+    };
+    let evidence = match &state {
+        Some(st) => store
+            .finding_evidence(&[(st.last_report.clone(), entry.fingerprint.clone())])?
+            .into_values()
+            .next()
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
     Ok(FindingView {
         entry,
         state,
         actions,
+        host: latest.map(|r| (r.hostname, r.ip_addresses)),
+        asset_name,
+        evidence,
     })
 }
 

@@ -6,9 +6,8 @@ use super::say;
 use crate::app;
 use crate::app::findings::Targets;
 use anyhow::{Result, bail};
-use selfcheck_catalog::Lang;
+use selfcheck_documents::finding::{FindingText, finding_text, history_text, verification_text};
 use selfcheck_ledger::engine::Action;
-use selfcheck_ledger::ledger::risk_label;
 use selfcheck_term::escape_lines;
 use std::process::ExitCode;
 
@@ -19,66 +18,42 @@ pub fn run_finding(global: &GlobalArgs, cmd: FindingCommand) -> Result<ExitCode>
     match cmd {
         FindingCommand::Show { id, format } => {
             let lang = global.lang;
-            let app::findings::FindingView {
-                entry,
-                state,
-                actions,
-            } = app::findings::show(&dir, &config, &id)?;
+            let view = app::findings::show(&dir, &config, &id)?;
+            let catalog = global.catalog()?;
             if format.is_json() {
+                let entry = &view.entry;
                 let v = serde_json::json!({
                     "finding_no": entry.finding_no.to_string(),
                     "fingerprint": entry.fingerprint.as_str(),
                     "asset_key": entry.asset_key,
+                    "asset_name": view.asset_name,
+                    "hostname": view.host.as_ref().map(|h| &h.0),
+                    "ip_addresses": view.host.as_ref().map(|h| &h.1),
                     "check_id": entry.check_id.as_str(),
                     "subject": entry.subject,
                     "first_seen_at": entry.first_seen_at.to_rfc3339(),
-                    "state": state,
-                    "actions": actions,
+                    "state": view.state,
+                    "evidence": view.evidence,
+                    "actions": view.actions,
                 });
                 println!("{}", serde_json::to_string_pretty(&v)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            say(&format!("{} {}", entry.finding_no, entry.fingerprint));
-            say(&format!("  asset:   {}", entry.asset_key));
-            say(&format!("  check:   {} {}", entry.check_id, entry.subject));
-            match &state {
-                Some(s) => {
-                    let status = if lang == Lang::Zh {
-                        s.status.zh()
-                    } else {
-                        s.status.en()
-                    };
-                    say(&format!(
-                        "  status:  {status}{}  risk {}  deadline {}",
-                        if s.overdue { " (overdue)" } else { "" },
-                        risk_label(s.risk, lang),
-                        s.deadline.map_or_else(|| "—".into(), |d| d.to_string())
-                    ));
-                    say(&format!(
-                        "  seen:    first {}, last {} (report {}), occurrences {}",
-                        s.first_seen, s.last_seen, s.last_report, s.occurrences
-                    ));
-                    if let Some((report, day)) = &s.closed_by {
-                        say(&format!("  closed:  {day} by re-check report {report}"));
-                    }
-                }
-                None => say("  status:  closed before this month"),
-            }
-            for a in &actions {
-                println!(
-                    "  {} {} -> {}: {}{}{}",
-                    a.at.to_rfc3339(),
-                    a.by,
-                    a.status,
-                    a.reason,
-                    a.measure
-                        .as_ref()
-                        .map_or_else(String::new, |m| format!("; measure: {m}")),
-                    a.owner
-                        .as_ref()
-                        .map_or_else(String::new, |o| format!("; owner: {o}"))
-                );
-            }
+            print!(
+                "{}",
+                escape_lines(&finding_text(
+                    &FindingText {
+                        entry: &view.entry,
+                        state: view.state.as_ref(),
+                        actions: &view.actions,
+                        host: view.host.as_ref(),
+                        asset_name: view.asset_name.as_deref(),
+                        check: catalog.get(&view.entry.check_id),
+                        evidence: &view.evidence,
+                    },
+                    lang
+                ))
+            );
             Ok(ExitCode::SUCCESS)
         }
         FindingCommand::Set(args) => {
@@ -129,24 +104,8 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
             let v = app::findings::verify_history(&dir)?;
             if format.is_json() {
                 println!("{}", serde_json::to_string_pretty(&v)?);
-            } else if v.is_intact() {
-                let seals = match &v.key_fingerprint {
-                    Some(key) => format!("{} sealed by collector key {key}", v.sealed),
-                    None => "seals not checked (no collector key)".to_string(),
-                };
-                say(&format!(
-                    "history intact: {} entries, head {}, {seals}",
-                    v.entries, v.head
-                ));
             } else {
-                for p in &v.problems {
-                    say(p);
-                }
-                say(&format!(
-                    "history BROKEN: {} problem(s) in {} entries",
-                    v.problems.len(),
-                    v.entries
-                ));
+                print!("{}", escape_lines(&verification_text(&v, global.lang)));
             }
             Ok(if v.is_intact() {
                 ExitCode::SUCCESS
@@ -159,17 +118,7 @@ pub fn run_history(global: &GlobalArgs, cmd: HistoryCommand) -> Result<ExitCode>
             if format.is_json() {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else {
-                for e in &entries {
-                    say(&format!(
-                        "{:>6} {} {:<20} {:<16} {} {}",
-                        e.seq,
-                        e.at,
-                        e.kind,
-                        e.actor,
-                        e.fingerprint.as_deref().unwrap_or("-"),
-                        e.digest
-                    ));
-                }
+                print!("{}", escape_lines(&history_text(&entries, global.lang)));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -140,7 +140,11 @@ pub fn run_certs(global: &GlobalArgs, command: CertsCommand) -> Result<ExitCode>
     } else {
         print!(
             "{}",
-            selfcheck_term::escape_lines(&selfcheck_documents::certs::certs_table(&certs, now))
+            selfcheck_term::escape_lines(&selfcheck_documents::certs::certs_table(
+                &certs,
+                now,
+                global.lang
+            ))
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -62,7 +62,25 @@ pub fn verify_package_with(bytes: &[u8], options: &VerifyOptions) -> VerifyRepor
 
 /// Check the package in the file at `path`, streaming it from the disk.
 pub fn verify_file(path: &Path, options: &VerifyOptions) -> std::io::Result<VerifyReport> {
-    let file = std::fs::File::open(path)?;
+    let mut file = std::fs::File::open(path)?;
+    // A file of another kind handed to `verify` (a report, a workbook) is named for what it is.
+    let mut head = Vec::with_capacity(64 * 1024);
+    (&mut file).take(64 * 1024).read_to_end(&mut head)?;
+    if let Some(kind) = selfcheck_report::FileKind::sniff(&head)
+        && !matches!(
+            kind,
+            selfcheck_report::FileKind::EvidencePackage | selfcheck_report::FileKind::Zip
+        )
+    {
+        let mut out = VerifyReport::default();
+        out.problem(
+            ProblemKind::NotZip,
+            None,
+            format!("the file is not an evidence package: {}", kind.sentence()),
+        );
+        return Ok(out);
+    }
+    file.seek(std::io::SeekFrom::Start(0))?;
     Ok(verify_reader(file, options))
 }
 

@@ -214,6 +214,7 @@ impl Sample {
                 ..Default::default()
             },
             baseline_level: self.level.and_then(ProtectionLevel::new),
+            audit_limits: Vec::new(),
         }
     }
 

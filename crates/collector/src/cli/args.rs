@@ -194,7 +194,7 @@ and date. Columns: 序号, 问题编号 (stable across months), 检查时间/批
 复查情况, 备注.\n\nThe table and JSON also carry the inspection record (per asset: inspected or \
 not, checks run, could not run, findings per level) and the summary (assets expected/inspected, \
 new, carried over, closed, overdue per level, 整改率). Registered assets without a report get a \
-finding of their own (collector.not-inspected, 未检查). The JSON is described in docs/ledger-json.md.",
+finding of their own (collector.not-inspected, 未检查). The JSON is described in docs/ledger.md (section JSON).",
     after_help = "Examples:\n  selfcheck-collector ledger                                   this month, as a table\n  selfcheck-collector ledger --month 2026-11 --format xlsx --out 台账-2026-11.xlsx\n  selfcheck-collector ledger --month 2026-11 --format xlsx --preset short --out 台账-2026-11.xlsx\n  selfcheck-collector ledger --month 2026-11 --format csv --out 台账/          台账/检查整改台账-2026-11-整改台账.csv, …\n  selfcheck-collector ledger --month 2026-11 --format json --lang en"
 )]
 pub struct LedgerArgs {

@@ -418,14 +418,18 @@ fn take_first_baseline(
         }
     };
     let stats = &scanned.result.stats;
+    // To the second: the exact time is in the manifest and the report's file_integrity.
+    let taken_at = DateTime::parse_from_rfc3339(&info.manifest.created_at).map_or_else(
+        |_| info.manifest.created_at.clone(),
+        |t| t.format("%Y-%m-%d %H:%M:%S %:z").to_string(),
+    );
     o.finding(
         FIM_BASELINE_CREATED,
         "baseline".into(),
         None,
         vec![
             format!(
-                "no baseline existed; this run took it at {}: {} files and {} directories, {} digests",
-                info.manifest.created_at,
+                "no baseline existed; this run took it at {taken_at}: {} files and {} directories, {} digests",
                 stats.files,
                 stats.dirs,
                 digest.name()

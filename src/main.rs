@@ -35,6 +35,8 @@ struct Cli {
     command: Command,
 }
 
+mod demo;
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Audit this host, store the signed report in the local collector store, print this month's ledger.
@@ -43,6 +45,8 @@ enum Command {
     Agent(selfcheck_agent::cli::AgentCli),
     /// The collector (same as `selfcheck-collector`).
     Collector(selfcheck_collector::cli::CollectorCli),
+    /// Fill a fresh store with a realistic year of a 30-host unit, to look at before you have a fleet.
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +166,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Agent(cli) => selfcheck_agent::cli::run(cli),
         Command::Collector(cli) => selfcheck_collector::cli::run(cli),
+        Command::Demo(args) => demo::run(&args).map(|()| ExitCode::SUCCESS),
     };
     selfcheck_agent::cli::finish(result)
 }

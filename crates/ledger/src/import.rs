@@ -46,6 +46,10 @@ pub struct ImportOptions {
     /// though their audit time fails the clock checks: `--accept-clock-skew`.
     /// They count at their import time.
     pub accept_clock_skew: Vec<String>,
+    /// The time the import counts at (its history entry, the clock checks);
+    /// `None` is now. For replaying a past year (`selfcheck demo`) and for
+    /// tests whose fixed reports must not age out of the clock checks.
+    pub imported_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 impl ImportOptions {
@@ -566,7 +570,9 @@ pub fn store_verified(
 ) -> Result<ImportOutcome, ImportError> {
     let report = &verified.signed.report;
     let report_id = report.report_id.clone();
-    let imported_at = chrono::Utc::now().fixed_offset();
+    let imported_at = options
+        .imported_at
+        .unwrap_or_else(|| chrono::Utc::now().fixed_offset());
     let clock_skew = clock_problem(report, imported_at);
     if let Some(problem) = &clock_skew
         && !options.accepts_clock_skew(&report_id, source_name)

@@ -24,6 +24,7 @@ pub fn run_import(global: &GlobalArgs, args: &ImportArgs) -> Result<ExitCode> {
     let options = ImportOptions {
         accept_new_key: args.accept_new_key.clone(),
         accept_clock_skew: args.accept_clock_skew.clone(),
+        ..ImportOptions::default()
     };
     let results = app::import(&global.data_dir()?, &catalog, &args.paths, options)?;
     if args.format.is_json() {

@@ -543,3 +543,16 @@ fn a_file_of_another_kind_is_named_for_what_it_is() {
         );
     }
 }
+
+#[test]
+fn a_workbook_whose_cell_references_overflow_is_refused_not_a_crash() {
+    // Found by the asset_registry fuzz target: calamine's cell-reference
+    // arithmetic overflows on this workbook.
+    let path =
+        workspace_root().join("crates/collector/tests/fixtures/malformed-cell-reference.xlsx");
+    let bytes = std::fs::read(&path).unwrap();
+    // The fuzz input's first byte chose xlsx; the rest is the file.
+    let err = parse_xlsx(&bytes[1..], "malformed.xlsx").unwrap_err();
+    assert!(matches!(err, AssetError::NotXlsx { .. }), "{err}");
+    assert!(err.to_string().contains("malformed.xlsx"), "{err}");
+}

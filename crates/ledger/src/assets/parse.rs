@@ -105,12 +105,24 @@ pub fn parse_xlsx(bytes: &[u8], file_name: &str) -> Result<Vec<Asset>, AssetErro
         };
         return Err(not_xlsx(detail));
     }
-    let mut workbook: Xlsx<_> =
-        Xlsx::new(Cursor::new(bytes)).map_err(|e| not_xlsx(e.to_string()))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| not_xlsx("the workbook has no worksheet".to_string()))?
-        .map_err(|e| not_xlsx(e.to_string()))?;
+    // calamine 0.38 panics on some malformed cell references (an arithmetic
+    // overflow found by the asset_registry fuzz target): such a file is
+    // refused like any other unreadable workbook, never a crash.
+    let read = std::panic::catch_unwind(|| {
+        let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+        workbook
+            .worksheet_range_at(0)
+            .ok_or_else(|| "the workbook has no worksheet".to_string())?
+            .map_err(|e| e.to_string())
+    });
+    let range = match read {
+        Ok(result) => result.map_err(not_xlsx)?,
+        Err(_) => {
+            return Err(not_xlsx(
+                "its worksheet is malformed (a cell reference out of range)".to_string(),
+            ));
+        }
+    };
     let Some((first_row, first_col)) = range.start() else {
         return Err(AssetError::Empty {
             file: file_name.to_string(),

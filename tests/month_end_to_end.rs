@@ -171,7 +171,7 @@ fn run_prints_a_summary_first_that_fits_one_screen_at_80_columns() {
         "配置基线",
         "合计",
         "最严重的",
-        "ports.telnet",
+        "Telnet 明文远程登录服务在监听",
         "报告：",
         "--details",
         "已入库",

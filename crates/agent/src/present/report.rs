@@ -83,24 +83,27 @@ pub fn run_summary(
                 ),
             }
         );
-        let mut t = table(vec![
-            lang.pick("风险", "risk"),
-            lang.pick("检查项", "check"),
-            lang.pick("对象", "subject"),
-            lang.pick("问题", "problem"),
-        ]);
+        // Below 100 columns the check id gives way: the problem and its subject say enough.
+        let with_id = selfcheck_term::width::output_width() >= 100;
+        let mut header = vec![lang.pick("风险", "risk")];
+        if with_id {
+            header.push(lang.pick("检查项", "check"));
+        }
+        header.extend([lang.pick("问题", "problem"), lang.pick("对象", "subject")]);
+        let mut t = table(header);
         style_table(&mut t);
         for f in serious.iter().take(SUMMARY_FINDINGS) {
             let title = catalog
                 .get(&f.check_id)
                 .map(|c| c.title.get(lang))
                 .unwrap_or("");
-            t.add_row(vec![
-                cell(risk_label(f.risk, lang), risk_paint(f.risk)),
-                Cell::new(f.check_id.as_str()),
-                Cell::new(escape(&shorten(&f.subject, 40)).into_owned()),
-                Cell::new(title),
-            ]);
+            let mut row = vec![cell(risk_label(f.risk, lang), risk_paint(f.risk))];
+            if with_id {
+                row.push(Cell::new(f.check_id.as_str()));
+            }
+            row.push(Cell::new(title));
+            row.push(Cell::new(escape(&shorten(&f.subject, 40)).into_owned()));
+            t.add_row(row);
         }
         let _ = writeln!(out, "{t}");
     }

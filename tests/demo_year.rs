@@ -129,6 +129,19 @@ fn the_demo_year_tells_its_story_and_the_store_proves_it() {
         .count();
     assert_eq!(baselines, 30);
 
+    // On an 80-column terminal the month stays readable: the checks that could not
+    // run on 29 hosts are one line per reason, not one per host.
+    let out = selfcheck()
+        .env("COLUMNS", "80")
+        .args(["collector", "--data"])
+        .arg(&data)
+        .args(["ledger", "--month", "2026-11"])
+        .assert()
+        .success();
+    let screen = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(screen.lines().count() < 150, "{screen}");
+    assert!(screen.contains("等 29 台"), "{screen}");
+
     // The store proves its ledger from the signed reports, and the history is intact.
     selfcheck()
         .args(["collector", "--data"])

@@ -283,6 +283,18 @@ fn summary_section(ledger: &Ledger, lang: Lang, layout: &TableLayout) -> String 
     out
 }
 
+/// The checks of one asset that could not run, grouped by reason, in first-seen order.
+fn reasons_of(h: &InspectionRecord) -> Vec<(&str, Vec<&str>)> {
+    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (id, reason) in &h.could_not_run {
+        match by_reason.iter_mut().find(|(r, _)| *r == reason.as_str()) {
+            Some((_, ids)) => ids.push(id.as_str()),
+            None => by_reason.push((reason.as_str(), vec![id.as_str()])),
+        }
+    }
+    by_reason
+}
+
 /// 检查记录: per asset, inspected or not, checks run, findings per level;
 /// then the checks that could not run (per asset and reason) and approved exceptions.
 fn record_section(ledger: &Ledger, lang: Lang, layout: &TableLayout) -> String {
@@ -367,22 +379,47 @@ fn record_section(ledger: &Ledger, lang: Lang, layout: &TableLayout) -> String {
             "未能运行的检查（不能视为无问题）：\n",
             "Checks that could not run (not evidence of no problem):\n",
         ));
-        for h in not_run {
-            // One line per asset and reason, naming its checks.
-            let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
-            for (id, reason) in &h.could_not_run {
-                match by_reason.iter_mut().find(|(r, _)| *r == reason.as_str()) {
-                    Some((_, ids)) => ids.push(id.as_str()),
-                    None => by_reason.push((reason.as_str(), vec![id.as_str()])),
+        if layout.width.is_some() {
+            // On a terminal one line per reason and set of checks, naming the
+            // assets (the first few): a fleet's gaps stay a screenful.
+            let mut groups: Vec<(&str, Vec<&str>, Vec<String>)> = Vec::new();
+            for h in &not_run {
+                for (reason, ids) in reasons_of(h) {
+                    match groups
+                        .iter_mut()
+                        .find(|(r, i, _)| *r == reason && *i == ids)
+                    {
+                        Some((_, _, names)) => names.push(name_of(h)),
+                        None => groups.push((reason, ids, vec![name_of(h)])),
+                    }
                 }
             }
-            for (reason, ids) in by_reason {
+            for (reason, ids, names) in groups {
+                let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
+                let more = names.len().saturating_sub(shown.len());
+                let who = match (more, lang) {
+                    (0, _) => shown.join(", "),
+                    (n, Lang::Zh) => format!("{} 等 {} 台", shown.join(", "), n + shown.len()),
+                    (n, Lang::En) => format!("{} and {n} more", shown.join(", ")),
+                };
                 out.push_str(&format!(
-                    "  {} {}: {}\n",
-                    escape(&name_of(h)),
+                    "  {}（{}）{}: {}\n",
+                    escape(&who),
+                    ids.len(),
                     ids.join(", "),
                     escape(reason)
                 ));
+            }
+        } else {
+            for h in not_run {
+                for (reason, ids) in reasons_of(h) {
+                    out.push_str(&format!(
+                        "  {} {}: {}\n",
+                        escape(&name_of(h)),
+                        ids.join(", "),
+                        escape(reason)
+                    ));
+                }
             }
         }
     }

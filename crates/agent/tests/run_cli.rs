@@ -362,9 +362,14 @@ fn run_without_root_says_once_what_it_could_not_see_and_the_report_records_it() 
             return;
         }
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        // A copy nobody can reach: the build tree may sit below a private directory.
+        let agent = tmp.path().join("selfcheck-agent");
+        fs::copy(assert_cmd::cargo::cargo_bin("selfcheck-agent"), &agent).unwrap();
+        fs::set_permissions(&agent, fs::Permissions::from_mode(0o755)).unwrap();
         let mut c = std::process::Command::new("/usr/bin/setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(assert_cmd::cargo::cargo_bin("selfcheck-agent"));
+            .arg(&agent)
+            .current_dir("/");
         c
     } else {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("selfcheck-agent"))

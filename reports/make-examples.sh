@@ -13,14 +13,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-reports/examples}
 mkdir -p "$out"
-work=$(mktemp -d)
+# A work directory of a fixed length, renamed below to a path of the same length, so tables
+# that show paths keep their shape wherever the repository and the temporary directory are.
+work=$(mktemp -d /tmp/sc-examples.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+cp -a tests/fixtures/hosts/kylin-v10 "$work/root"
 sc() {
   if [ -n "${SELFCHECK:-}" ]; then "$SELFCHECK" "$@"; else cargo run -q --bin selfcheck -- "$@"; fi
 }
 export NO_COLOR=1
 unset SELFCHECK_STATE_DIR SELFCHECK_DATA SELFCHECK_AGENT_CONFIG SELFCHECK_COLLECTOR_CONFIG
-agent=(agent --root tests/fixtures/hosts/kylin-v10 --state-dir "$work/state" --config /dev/null)
+agent=(agent --root "$work/root" --state-dir "$work/state" --config /dev/null)
 # The summary a run ends with, at 80 columns; then the same audit with --details in English.
 COLUMNS=80 sc "${agent[@]}" run --period 2026-11 --out "$out/kylin-app-01-2026-11.report.json" \
   > "$out/agent-run-summary.zh.txt"
@@ -31,5 +34,5 @@ sc "${ledger[@]}" --format csv > "$out/ledger-2026-11.zh.csv"
 sc "${ledger[@]}" --format json > "$out/ledger-2026-11.json"
 COLUMNS=80 sc "${ledger[@]}" > "$out/ledger-2026-11.zh.80.txt"
 COLUMNS=160 sc "${ledger[@]}" --lang en > "$out/ledger-2026-11.en.160.txt"
-sed -i "s|$work/state|/var/lib/selfcheck/agent|g; s|$work/data|/var/lib/selfcheck/collector|g" "$out"/*.txt "$out"/*.json "$out"/*.csv
+sed -i "s|$work|/var/tmp/selfcheck-demo|g" "$out"/*.txt "$out"/*.json "$out"/*.csv
 echo "examples written to $out/"

@@ -68,6 +68,12 @@ pub fn server_config(
         .with_single_cert(chain, key)
         .map_err(|e| format!("the server certificate or key is unusable: {e}"))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // No session resumption: a resumed session skips the client certificate
+    // check, so a certificate revoked since would pass the handshake (the
+    // request check would still refuse it). Every connection is verified in
+    // full; agents connect a few times a month, so this costs nothing.
+    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
     Ok(config)
 }
 

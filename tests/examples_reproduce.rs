@@ -10,7 +10,7 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The text with what differs on every run replaced by placeholders of the same width, so
+/// The text with what differs on every run masked by runs of the same width, so
 /// tables keep their shape.
 fn normalised(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
